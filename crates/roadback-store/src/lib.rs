@@ -1,0 +1,282 @@
+//! The Roadback event store: an append-only log of immutable events with a gap-free global order,
+//! on PostgreSQL (production, several server instances) or SQLite (embedded, one file).
+//!
+//! One [`EventStore`] type serves both backends; the conformance suite runs every test against each.
+
+mod error;
+mod event;
+mod limits;
+mod postgres;
+mod sqlite;
+mod subscription;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod transaction;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use uuid::Uuid;
+
+pub use error::StoreError;
+pub use event::{AppendResult, EventContext, ExpectedVersion, NewEvent, RecordedEvent, StreamId};
+pub use limits::Limits;
+pub use subscription::Subscription;
+pub use transaction::StoreTransaction;
+
+use postgres::PgBackend;
+use sqlite::SqliteBackend;
+use writer::{Command, Outcome, Writer};
+
+/// Events per page when reading the whole log.
+pub const DEFAULT_PAGE: usize = 1000;
+
+/// Where the events live.
+#[derive(Clone, Debug)]
+pub enum StoreLocation {
+    /// A PostgreSQL server, by connection URL.
+    Postgres(String),
+    /// A SQLite database file (created if missing).
+    Sqlite(std::path::PathBuf),
+}
+
+/// How to open a store.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// Which backend and where.
+    pub location: StoreLocation,
+    /// Limits on appends.
+    pub limits: Limits,
+    /// Database connections for reads (the writer has its own on SQLite, shares the pool on PostgreSQL).
+    pub max_connections: u32,
+}
+
+impl StoreConfig {
+    /// A configuration with default limits and pool size.
+    pub fn new(location: StoreLocation) -> Self {
+        Self {
+            location,
+            limits: Limits::default(),
+            max_connections: 8,
+        }
+    }
+}
+
+/// The event store: append, read one stream, read all, subscribe, checkpoints. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct EventStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    backend: Backend,
+    writer: Writer,
+    limits: Limits,
+    head: watch::Receiver<u64>,
+}
+
+#[derive(Debug)]
+enum Backend {
+    Postgres(PgBackend),
+    Sqlite(SqliteBackend),
+}
+
+impl EventStore {
+    /// Opens the store, applying any pending migrations first.
+    pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        match &config.location {
+            StoreLocation::Postgres(url) => {
+                let backend = PgBackend::connect(url, config.max_connections).await?;
+                let head = Arc::new(watch::channel(backend.head().await?).0);
+                backend.spawn_listener(head.clone());
+                let writer = Writer::spawn(backend.appender(), head.clone());
+                Ok(Self::assemble(Backend::Postgres(backend), writer, config.limits, &head))
+            }
+            StoreLocation::Sqlite(path) => Self::open_sqlite(path, config).await,
+        }
+    }
+
+    async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(Arc::new(sqlx::Error::Configuration(
+                    format!("cannot create the data directory {}: {e}", dir.display()).into(),
+                )))
+            })?;
+        }
+        let backend = SqliteBackend::open(path, config.max_connections).await?;
+        let head = Arc::new(watch::channel(backend.head().await?).0);
+        let writer = Writer::spawn(backend.appender().await?, head.clone());
+        Ok(Self::assemble(Backend::Sqlite(backend), writer, config.limits, &head))
+    }
+
+    fn assemble(backend: Backend, writer: Writer, limits: Limits, head: &watch::Sender<u64>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                backend,
+                writer,
+                limits,
+                head: head.subscribe(),
+            }),
+        }
+    }
+
+    /// The backend's name: `postgres` or `sqlite`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.inner.backend {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The limits appends are checked against.
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    /// Appends `events` to `stream` atomically, if the stream is at `expected`.
+    ///
+    /// Sending the same event ids again (a retried command) stores nothing and returns the first
+    /// append's result; an id already stored with different content is an error.
+    pub async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, StoreError> {
+        self.inner.limits.check(&events)?;
+        let command = Command {
+            stream: stream.clone(),
+            expected,
+            events,
+        };
+        match self.inner.writer.submit(command).await? {
+            (Outcome::Appended(result), _) => Ok(result),
+            (Outcome::Conflict { actual }, _) => Err(StoreError::Conflict {
+                stream: stream.to_string(),
+                expected,
+                actual,
+            }),
+            (Outcome::Duplicate, command) => self.replayed_result(&command).await,
+        }
+    }
+
+    /// Some ids of an append are already stored: answers the first append's result if this is an
+    /// exact retry of it, and an error otherwise.
+    async fn replayed_result(&self, command: &Command) -> Result<AppendResult, StoreError> {
+        let ids: Vec<Uuid> = command.events.iter().map(|e| e.id).collect();
+        let stored = self.read_by_ids(&ids).await?;
+        let mismatch = command.events.iter().enumerate().find(|(i, new)| {
+            stored.get(*i).is_none_or(|old| {
+                !old.same_content_as(&command.stream, new)
+                    || (*i > 0 && old.version != stored[i - 1].version + 1)
+            })
+        });
+        match (mismatch, stored.first(), stored.last()) {
+            (None, Some(first), Some(last)) if stored.len() == command.events.len() => Ok(AppendResult {
+                stream_version: last.version,
+                first_position: first.position,
+                last_position: last.position,
+                recorded_at: first.recorded_at,
+            }),
+            (Some((i, new)), _, _) => Err(StoreError::IdempotencyMismatch {
+                event_id: stored.get(i).map_or(new.id, |old| old.id),
+            }),
+            _ => Err(StoreError::IdempotencyMismatch { event_id: ids[0] }),
+        }
+    }
+
+    /// Reads up to `limit` events of one stream, from version `from_version` (versions start at 1).
+    pub async fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.read_stream(stream, from_version, limit).await,
+            Backend::Sqlite(b) => b.read_stream(stream, from_version, limit).await,
+        }
+    }
+
+    /// Reads up to `limit` events of the whole log with a position greater than `after`, in order.
+    pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.read_all(after, limit).await,
+            Backend::Sqlite(b) => b.read_all(after, limit).await,
+        }
+    }
+
+    /// Reads the stored events with these ids, in position order (unknown ids are skipped).
+    pub async fn read_by_ids(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.read_by_ids(ids).await,
+            Backend::Sqlite(b) => b.read_by_ids(ids).await,
+        }
+    }
+
+    /// The stream's current version: the version of its last event, 0 when it has none.
+    pub async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.stream_version(stream).await,
+            Backend::Sqlite(b) => b.stream_version(stream).await,
+        }
+    }
+
+    /// The position of the last committed event (0 for an empty store).
+    pub async fn head(&self) -> Result<u64, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.head().await,
+            Backend::Sqlite(b) => b.head().await,
+        }
+    }
+
+    /// Follows the log: every event after `after`, first the backlog, then live, each once, in order.
+    pub fn subscribe(&self, after: u64) -> Subscription {
+        Subscription::new(self.clone(), after, self.inner.head.clone())
+    }
+
+    /// A consumer's saved position, if it has one.
+    pub async fn checkpoint(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.checkpoint(name).await,
+            Backend::Sqlite(b) => b.checkpoint(name).await,
+        }
+    }
+
+    /// Starts a transaction for a consumer's own writes and its checkpoint.
+    pub async fn begin(&self) -> Result<StoreTransaction, StoreError> {
+        Ok(match &self.inner.backend {
+            Backend::Postgres(b) => StoreTransaction::Postgres(b.pool.begin().await?),
+            // IMMEDIATE: take the write lock up front rather than fail to upgrade a read later.
+            Backend::Sqlite(b) => StoreTransaction::Sqlite(b.pool.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.ping().await,
+            Backend::Sqlite(b) => b.ping().await,
+        }
+    }
+
+    /// The PostgreSQL pool, for read models kept in the same database (None on SQLite).
+    pub fn postgres_pool(&self) -> Option<&sqlx::PgPool> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => Some(&b.pool),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    /// The SQLite pool, for read models kept in the same file (None on PostgreSQL).
+    pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
+        match &self.inner.backend {
+            Backend::Postgres(_) => None,
+            Backend::Sqlite(b) => Some(&b.pool),
+        }
+    }
+}

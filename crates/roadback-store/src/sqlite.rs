@@ -1,0 +1,287 @@
+//! The SQLite backend: the embedded store, one file in the data directory, WAL, one writer.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::event::{AppendResult, EventContext, RecordedEvent, StreamId};
+use crate::writer::{BatchAppender, Command, Outcome};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
+     recorded_at, actor_id, organisation_id, correlation_id, payload";
+
+/// Rows per multi-row INSERT (12 parameters each, well under SQLite's parameter limit).
+const INSERT_CHUNK: usize = 64;
+/// Ids per `IN (...)` lookup.
+const LOOKUP_CHUNK: usize = 500;
+
+/// Reads and checkpoints on a SQLite file.
+#[derive(Clone, Debug)]
+pub(crate) struct SqliteBackend {
+    pub pool: SqlitePool,
+    options: SqliteConnectOptions,
+}
+
+impl SqliteBackend {
+    /// Opens (creating if missing) the database file and applies the migrations.
+    pub async fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged append survives a power cut, not only a crash of the process.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, options })
+    }
+
+    /// The single writer owns its own connection.
+    pub async fn appender(&self) -> Result<SqliteAppender, StoreError> {
+        let conn = SqliteConnection::connect_with(&self.options).await?;
+        Ok(SqliteAppender { conn })
+    }
+
+    pub async fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 AND version >= ?2 ORDER BY version LIMIT ?3"
+        );
+        sqlx::query(&sql)
+            .bind(stream.as_str())
+            .bind(from_version as i64)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2");
+        sqlx::query(&sql)
+            .bind(after as i64)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    pub async fn read_by_ids(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id IN ("));
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(") ORDER BY position");
+            for row in query.build().fetch_all(&self.pool).await? {
+                found.push(decode(&row)?);
+            }
+        }
+        found.sort_by_key(|e| e.position);
+        Ok(found)
+    }
+
+    pub async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+        let version: Option<i64> = sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = ?1")
+            .bind(stream.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(version.unwrap_or(0) as u64)
+    }
+
+    pub async fn head(&self) -> Result<u64, StoreError> {
+        let position: i64 = sqlx::query_scalar("SELECT position FROM head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(position as u64)
+    }
+
+    pub async fn checkpoint(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        let position: Option<i64> = sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = ?1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(position.map(|p| p as u64))
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Saves a consumer's checkpoint inside the consumer's transaction.
+pub(crate) async fn save_checkpoint(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    name: &str,
+    position: u64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO checkpoints (name, position, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(position as i64)
+    .bind(Utc::now().timestamp_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The one writer: commits each batch in one `BEGIN IMMEDIATE` transaction on its own connection.
+pub(crate) struct SqliteAppender {
+    conn: SqliteConnection,
+}
+
+impl BatchAppender for SqliteAppender {
+    async fn append_batch(&mut self, batch: &[Command]) -> Result<Vec<Outcome>, StoreError> {
+        // IMMEDIATE takes the write lock now, so the head read below cannot go stale, even if
+        // another process (a CLI load beside a running server) writes to the same file.
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut self.conn).await?;
+        let result = match append_in_transaction(&mut self.conn, batch).await {
+            Ok(outcomes) => sqlx::query("COMMIT").execute(&mut self.conn).await.map(|_| outcomes),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
+        }
+        Ok(result?)
+    }
+}
+
+async fn append_in_transaction(
+    conn: &mut SqliteConnection,
+    batch: &[Command],
+) -> Result<Vec<Outcome>, sqlx::Error> {
+    let (mut head, last_recorded): (i64, i64) =
+        sqlx::query_as("SELECT position, recorded_at FROM head WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?;
+    let recorded_micros = Utc::now().timestamp_micros().max(last_recorded);
+    let recorded_at = DateTime::<Utc>::from_timestamp_micros(recorded_micros).unwrap_or_else(Utc::now);
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for command in batch {
+        if any_id_stored(conn, command).await? {
+            outcomes.push(Outcome::Duplicate);
+            continue;
+        }
+        let current: i64 = sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = ?1")
+            .bind(command.stream.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or(0);
+        if !command.expected.admits(current as u64) {
+            outcomes.push(Outcome::Conflict { actual: current as u64 });
+            continue;
+        }
+        let first_position = head + 1;
+        for (chunk_index, chunk) in command.events.chunks(INSERT_CHUNK).enumerate() {
+            let offset = (chunk_index * INSERT_CHUNK) as i64;
+            let mut query = QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({EVENT_COLUMNS}) "));
+            query.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
+                let n = offset + i as i64 + 1;
+                row.push_bind(head + n)
+                    .push_bind(e.id)
+                    .push_bind(command.stream.as_str())
+                    .push_bind(current + n)
+                    .push_bind(e.event_type.as_str())
+                    .push_bind(e.schema_version as i64)
+                    .push_bind(e.occurred_on)
+                    .push_bind(recorded_micros)
+                    .push_bind(e.context.actor)
+                    .push_bind(e.context.organisation)
+                    .push_bind(e.context.correlation_id)
+                    .push_bind(e.payload.get());
+            });
+            query.build().execute(&mut *conn).await?;
+        }
+        let count = command.events.len() as i64;
+        sqlx::query(
+            "INSERT INTO streams (stream_id, version) VALUES (?1, ?2)
+             ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
+        )
+        .bind(command.stream.as_str())
+        .bind(current + count)
+        .execute(&mut *conn)
+        .await?;
+        head += count;
+        outcomes.push(Outcome::Appended(AppendResult {
+            stream_version: (current + count) as u64,
+            first_position: first_position as u64,
+            last_position: head as u64,
+            recorded_at,
+        }));
+    }
+    sqlx::query("UPDATE head SET position = ?1, recorded_at = ?2 WHERE id = 1")
+        .bind(head)
+        .bind(recorded_micros)
+        .execute(&mut *conn)
+        .await?;
+    Ok(outcomes)
+}
+
+/// True when any of the command's event ids is already stored (a retry, or a reused id).
+async fn any_id_stored(conn: &mut SqliteConnection, command: &Command) -> Result<bool, sqlx::Error> {
+    for chunk in command.events.chunks(LOOKUP_CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT EXISTS (SELECT 1 FROM events WHERE event_id IN (");
+        let mut list = query.separated(", ");
+        for e in chunk {
+            list.push_bind(e.id);
+        }
+        query.push("))");
+        let found: bool = query.build_query_scalar().fetch_one(&mut *conn).await?;
+        if found {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let payload: String = row.try_get(11)?;
+    let payload = serde_json::value::RawValue::from_string(payload)
+        .map_err(|e| StoreError::Corrupt(format!("payload is not JSON: {e}")))?;
+    let recorded_micros: i64 = row.try_get(7)?;
+    Ok(RecordedEvent {
+        position: row.try_get::<i64, _>(0)? as u64,
+        id: row.try_get(1)?,
+        stream_id: row.try_get(2)?,
+        version: row.try_get::<i64, _>(3)? as u64,
+        event_type: row.try_get(4)?,
+        schema_version: row.try_get::<i64, _>(5)? as u32,
+        occurred_on: row.try_get::<NaiveDate, _>(6)?,
+        recorded_at: DateTime::<Utc>::from_timestamp_micros(recorded_micros)
+            .ok_or_else(|| StoreError::Corrupt(format!("recorded_at {recorded_micros} is out of range")))?,
+        context: EventContext {
+            actor: row.try_get(8)?,
+            organisation: row.try_get(9)?,
+            correlation_id: row.try_get(10)?,
+        },
+        payload,
+    })
+}

@@ -1,0 +1,77 @@
+//! The store's conformance suite: every case runs once on SQLite and once on PostgreSQL
+//! (`sqlite::<case>` and `postgres::<case>` in the test output).
+
+mod cases;
+mod concurrency;
+
+use chrono::NaiveDate;
+use roadback_store::{EventContext, NewEvent};
+use uuid::Uuid;
+
+/// Generates `sqlite::<case>` and `postgres::<case>` for each case, each on a fresh database.
+macro_rules! conformance {
+    ($($module:ident::$case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = roadback_store::testing::TestDatabase::sqlite();
+                    crate::$module::$case(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = roadback_store::testing::TestDatabase::postgres().await;
+                    crate::$module::$case(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    cases::appended_events_read_back_with_every_field,
+    cases::expected_version_is_checked,
+    cases::a_conflict_stores_nothing,
+    cases::a_retried_append_returns_the_first_result,
+    cases::a_reused_event_id_is_rejected,
+    cases::limits_reject_bad_appends_and_store_nothing,
+    cases::read_all_pages_in_position_order,
+    cases::read_stream_from_a_version,
+    cases::checkpoints_commit_with_the_consumers_writes,
+    cases::events_cannot_be_updated_or_deleted,
+    cases::the_log_survives_reopening,
+    concurrency::subscription_catches_up_then_follows_live,
+    concurrency::racing_appends_to_one_stream_admit_one,
+    concurrency::concurrent_writers_and_a_live_subscriber,
+);
+
+/// The context every test event carries.
+pub fn context() -> EventContext {
+    EventContext {
+        actor: Uuid::from_u128(1),
+        organisation: Uuid::from_u128(2),
+        correlation_id: Uuid::from_u128(3),
+    }
+}
+
+/// A test event of type `Noted` with payload `{"n": n}`.
+pub fn noted(n: u64) -> NewEvent {
+    NewEvent::new(
+        Uuid::now_v7(),
+        "Noted",
+        1,
+        NaiveDate::from_ymd_opt(2012, 3, 4).unwrap(),
+        context(),
+        &serde_json::json!({ "n": n }),
+    )
+    .unwrap()
+}
+
+/// `count` test events.
+pub fn noted_many(count: u64) -> Vec<NewEvent> {
+    (0..count).map(noted).collect()
+}
