@@ -18,12 +18,6 @@ CREATE TABLE events (
     UNIQUE (stream_id, version)
 );
 
--- The current version of each stream, so a version check is one index lookup.
-CREATE TABLE streams (
-    stream_id TEXT    PRIMARY KEY,
-    version   INTEGER NOT NULL CHECK (version > 0)
-) WITHOUT ROWID;
-
 -- One row: the last position handed out and its recorded time.
 CREATE TABLE head (
     id          INTEGER PRIMARY KEY CHECK (id = 1),

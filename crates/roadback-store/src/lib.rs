@@ -92,7 +92,7 @@ impl EventStore {
                 let backend = PgBackend::connect(url, config.max_connections).await?;
                 let head = Arc::new(watch::channel(backend.head().await?).0);
                 backend.spawn_listener(head.clone());
-                let writer = Writer::spawn(backend.appender(), head.clone());
+                let writer = Writer::spawn(backend.appender().await?, head.clone());
                 Ok(Self::assemble(Backend::Postgres(backend), writer, config.limits, &head))
             }
             StoreLocation::Sqlite(path) => Self::open_sqlite(path, config).await,

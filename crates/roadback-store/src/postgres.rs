@@ -37,8 +37,13 @@ impl PgBackend {
         Ok(Self { pool })
     }
 
-    pub fn appender(&self) -> PgAppender {
-        PgAppender { pool: self.pool.clone() }
+    /// The writer gets a connection of its own, which always uses the generic plan of
+    /// `append_batch`'s statement: its shape never changes, and re-planning it on every call
+    /// costs more than running it.
+    pub async fn appender(&self) -> Result<PgAppender, StoreError> {
+        let options = self.pool.connect_options().as_ref().clone().options([("plan_cache_mode", "force_generic_plan")]);
+        let pool = PgPoolOptions::new().max_connections(1).connect_with(options).await?;
+        Ok(PgAppender { pool })
     }
 
     /// Wakes subscribers on this instance when any instance appends; ends when nobody listens.
@@ -126,9 +131,9 @@ impl PgBackend {
     }
 
     pub async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = $1")
+        let version: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM events WHERE stream_id = $1")
             .bind(stream.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
         Ok(version.unwrap_or(0) as u64)
     }
@@ -182,6 +187,7 @@ impl BatchAppender for PgAppender {
         let mut streams = Vec::with_capacity(batch.len());
         let mut expected = Vec::with_capacity(batch.len());
         let mut counts = Vec::with_capacity(batch.len());
+        let mut event_cmds = Vec::with_capacity(events);
         let mut ids = Vec::with_capacity(events);
         let mut types = Vec::with_capacity(events);
         let mut schema_versions = Vec::with_capacity(events);
@@ -190,11 +196,12 @@ impl BatchAppender for PgAppender {
         let mut organisations = Vec::with_capacity(events);
         let mut correlations = Vec::with_capacity(events);
         let mut payloads = Vec::with_capacity(events);
-        for command in batch {
+        for (ord, command) in (1i32..).zip(batch) {
             streams.push(command.stream.as_str());
             expected.push(command.expected.as_db());
             counts.push(command.events.len() as i32);
             for e in &command.events {
+                event_cmds.push(ord);
                 ids.push(e.id);
                 types.push(e.event_type.as_str());
                 schema_versions.push(e.schema_version as i32);
@@ -205,10 +212,11 @@ impl BatchAppender for PgAppender {
                 payloads.push(e.payload.get());
             }
         }
-        let rows = sqlx::query("SELECT * FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        let rows = sqlx::query("SELECT * FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
             .bind(&streams)
             .bind(&expected)
             .bind(&counts)
+            .bind(&event_cmds)
             .bind(&ids)
             .bind(&types)
             .bind(&schema_versions)

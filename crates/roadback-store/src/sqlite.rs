@@ -107,9 +107,9 @@ impl SqliteBackend {
     }
 
     pub async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = ?1")
+        let version: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM events WHERE stream_id = ?1")
             .bind(stream.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
         Ok(version.unwrap_or(0) as u64)
     }
@@ -190,9 +190,9 @@ async fn append_in_transaction(
             outcomes.push(Outcome::Duplicate);
             continue;
         }
-        let current: i64 = sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = ?1")
+        let current: i64 = sqlx::query_scalar::<_, Option<i64>>("SELECT max(version) FROM events WHERE stream_id = ?1")
             .bind(command.stream.as_str())
-            .fetch_optional(&mut *conn)
+            .fetch_one(&mut *conn)
             .await?
             .unwrap_or(0);
         if !command.expected.admits(current as u64) {
@@ -221,14 +221,6 @@ async fn append_in_transaction(
             query.build().execute(&mut *conn).await?;
         }
         let count = command.events.len() as i64;
-        sqlx::query(
-            "INSERT INTO streams (stream_id, version) VALUES (?1, ?2)
-             ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
-        )
-        .bind(command.stream.as_str())
-        .bind(current + count)
-        .execute(&mut *conn)
-        .await?;
         head += count;
         outcomes.push(Outcome::Appended(AppendResult {
             stream_version: (current + count) as u64,

@@ -1,0 +1,266 @@
+//! `roadback-bench`: the event store against raw SQL on the same rows, side by side in one run.
+//!
+//! `run` drives every measurement; each one runs in a child process of its own (`case`) so that
+//! its peak memory is its own. `scripts/bench` starts a throwaway PostgreSQL and writes the
+//! report into BENCHMARKS.md.
+
+mod raw;
+mod store_cases;
+mod workload;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use roadback_store::{EventStore, StoreConfig, StoreLocation};
+use serde::{Deserialize, Serialize};
+use sqlx::Connection;
+
+use raw::Raw;
+
+#[derive(Parser)]
+#[command(about = "Benchmarks the Roadback event store against raw SQL")]
+enum Cli {
+    /// Runs every measurement on both backends and prints a markdown report.
+    Run {
+        /// A PostgreSQL server URL where benchmark databases may be created.
+        #[arg(long, env = "ROADBACK_BENCH_PG")]
+        pg: String,
+        /// Events in the bulk append and read measurements.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Commands in the one-event-per-command measurements.
+        #[arg(long, default_value_t = 10_000)]
+        commands: u64,
+        /// Directory for the SQLite files.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+    },
+    /// Runs one measurement in this process and prints its result as JSON.
+    Case {
+        /// The measurement.
+        name: String,
+        /// `postgres://...` or a SQLite file path.
+        location: String,
+        /// How many events.
+        count: u64,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Measured {
+    events: u64,
+    seconds: f64,
+    peak_kib: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse() {
+        Cli::Case { name, location, count } => {
+            let location = parse_location(&location);
+            let measured = run_case(&name, &location, count).await?;
+            println!("{}", serde_json::to_string(&measured)?);
+            Ok(())
+        }
+        Cli::Run { pg, events, commands, dir } => run_all(&pg, events, commands, &dir).await,
+    }
+}
+
+fn parse_location(s: &str) -> StoreLocation {
+    if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        StoreLocation::Postgres(s.to_string())
+    } else {
+        StoreLocation::Sqlite(PathBuf::from(s))
+    }
+}
+
+async fn run_case(name: &str, location: &StoreLocation, count: u64) -> anyhow::Result<Measured> {
+    let (side, what) = name.split_once('-').context("case names are <store|raw>-<measurement>")?;
+    let start;
+    let events = match side {
+        "store" => {
+            let store = EventStore::open(&StoreConfig::new(location.clone())).await?;
+            start = Instant::now();
+            match what {
+                "batch" => store_cases::batch_append(&store, count).await.map(|_| count)?,
+                "single1" => store_cases::append(&store, count, 1, 1).await.map(|_| count)?,
+                "single8" => store_cases::append(&store, count, 1, workload::CLIENTS).await.map(|_| count)?,
+                "onestream" => store_cases::one_stream(&store, count).await.map(|_| count)?,
+                "read" => store_cases::read_all(&store).await?,
+                other => bail!("unknown measurement {other}"),
+            }
+        }
+        "raw" => {
+            let raw = Raw::open(location).await?;
+            start = Instant::now();
+            match what {
+                "batch" => raw.batch_append(count).await.map(|_| count)?,
+                "single1" => raw.append(count, 1, 1).await.map(|_| count)?,
+                "single8" => raw.append(count, 1, workload::CLIENTS).await.map(|_| count)?,
+                "onestream" => raw.one_stream(count).await.map(|_| count)?,
+                "read" => raw.read_all().await?,
+                other => bail!("unknown measurement {other}"),
+            }
+        }
+        other => bail!("unknown side {other}"),
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(Measured {
+        events,
+        seconds,
+        peak_kib: peak_rss_kib(),
+    })
+}
+
+/// The process's peak resident memory (VmHWM), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Runs one case in a child process.
+fn child(name: &str, location: &str, count: u64) -> anyhow::Result<Measured> {
+    eprintln!("  {name} ({count}) ...");
+    let out = Command::new(std::env::current_exe()?)
+        .args(["case", name, location, &count.to_string()])
+        .output()?;
+    if !out.status.success() {
+        bail!("case {name} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let measured: Measured = serde_json::from_slice(&out.stdout)?;
+    eprintln!(
+        "    {:.0} events/s, peak {} MiB",
+        measured.events as f64 / measured.seconds,
+        measured.peak_kib / 1024
+    );
+    Ok(measured)
+}
+
+/// Fresh databases for one backend: a new PostgreSQL database or SQLite file per call.
+struct Places {
+    pg_admin: String,
+    dir: PathBuf,
+    created: Vec<String>,
+    n: usize,
+}
+
+impl Places {
+    async fn fresh(&mut self, backend: &str) -> anyhow::Result<String> {
+        self.n += 1;
+        if backend == "sqlite" {
+            let path = self.dir.join(format!("bench-{}-{}.db", std::process::id(), self.n));
+            Ok(path.display().to_string())
+        } else {
+            let name = format!("roadback_bench_{}_{}", std::process::id(), self.n);
+            let mut admin = sqlx::PgConnection::connect(&self.pg_admin).await?;
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
+            self.created.push(name.clone());
+            Ok(roadback_store::testing::with_database(&self.pg_admin, &name))
+        }
+    }
+
+    async fn clean_up(&self) -> anyhow::Result<()> {
+        let mut admin = sqlx::PgConnection::connect(&self.pg_admin).await?;
+        for name in &self.created {
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await?;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+        Ok(())
+    }
+}
+
+struct Line {
+    what: String,
+    backend: &'static str,
+    store: Measured,
+    raw: Measured,
+}
+
+async fn run_all(pg: &str, events: u64, commands: u64, dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut places = Places {
+        pg_admin: pg.to_string(),
+        dir: dir.to_path_buf(),
+        created: Vec::new(),
+        n: 0,
+    };
+    let mut lines = Vec::new();
+    for backend in ["sqlite", "postgres"] {
+        eprintln!("{backend}:");
+        let store_at = places.fresh(backend).await?;
+        let raw_at = places.fresh(backend).await?;
+        let label = |s: &str| format!("{s} ({})", group(events));
+        lines.push(Line {
+            what: label("append, 100 events per append, 8 clients"),
+            backend: static_name(backend),
+            store: child("store-batch", &store_at, events)?,
+            raw: child("raw-batch", &raw_at, events)?,
+        });
+        lines.push(Line {
+            what: label("read all, in position order"),
+            backend: static_name(backend),
+            store: child("store-read", &store_at, events)?,
+            raw: child("raw-read", &raw_at, events)?,
+        });
+        for (what, case, count) in [
+            ("append, 1 event per command, 1 client, new streams", "single1", commands),
+            ("append, 1 event per command, 8 clients, new streams", "single8", commands),
+            ("1 event per command on one stream, version checked", "onestream", commands / 10),
+        ] {
+            let store_at = places.fresh(backend).await?;
+            let raw_at = places.fresh(backend).await?;
+            lines.push(Line {
+                what: format!("{what} ({})", group(count)),
+                backend: static_name(backend),
+                store: child(&format!("store-{case}"), &store_at, count)?,
+                raw: child(&format!("raw-{case}"), &raw_at, count)?,
+            });
+        }
+    }
+    places.clean_up().await?;
+
+    println!("| measurement | backend | roadback-store events/s | raw SQL events/s | store / raw | store peak RSS | raw peak RSS |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for l in &lines {
+        let rate = |m: &Measured| m.events as f64 / m.seconds;
+        println!(
+            "| {} | {} | {} | {} | {:.2} | {} MiB | {} MiB |",
+            l.what,
+            l.backend,
+            group(rate(&l.store) as u64),
+            group(rate(&l.raw) as u64),
+            rate(&l.store) / rate(&l.raw),
+            l.store.peak_kib / 1024,
+            l.raw.peak_kib / 1024,
+        );
+    }
+    Ok(())
+}
+
+fn static_name(backend: &str) -> &'static str {
+    if backend == "sqlite" { "SQLite" } else { "PostgreSQL" }
+}
+
+/// 1234567 → "1,234,567".
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,62 @@
+//! The cases run through `roadback-store`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use roadback_store::{EventStore, ExpectedVersion, StreamId};
+
+use crate::workload::{BATCH, CLIENTS, new_event};
+
+/// `total` events in appends of `per_append` events to fresh streams, by `clients` concurrent clients.
+pub async fn append(store: &EventStore, total: u64, per_append: usize, clients: usize) -> anyhow::Result<()> {
+    let next = Arc::new(AtomicU64::new(0));
+    let appends = total / per_append as u64;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (store, next) = (store.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= appends {
+                        return anyhow::Ok(());
+                    }
+                    let stream = StreamId::new(format!("beneficiary-{n}"))?;
+                    let first = n * per_append as u64;
+                    let events = (first..first + per_append as u64).map(new_event).collect();
+                    store.append(&stream, ExpectedVersion::NoStream, events).await?;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}
+
+/// Batches of [`BATCH`] events by [`CLIENTS`] clients.
+pub async fn batch_append(store: &EventStore, total: u64) -> anyhow::Result<()> {
+    append(store, total, BATCH, CLIENTS).await
+}
+
+/// `total` single-event commands on one stream, each with its exact expected version.
+pub async fn one_stream(store: &EventStore, total: u64) -> anyhow::Result<()> {
+    let stream = StreamId::new("beneficiary-single")?;
+    for i in 0..total {
+        let expected = if i == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(i) };
+        store.append(&stream, expected, vec![new_event(i)]).await?;
+    }
+    Ok(())
+}
+
+/// Reads the whole log in pages; returns the number of events.
+pub async fn read_all(store: &EventStore) -> anyhow::Result<u64> {
+    let mut after = 0;
+    let mut count = 0;
+    loop {
+        let page = store.read_all(after, roadback_store::DEFAULT_PAGE).await?;
+        let Some(last) = page.last() else { return Ok(count) };
+        after = last.position;
+        count += page.len() as u64;
+    }
+}
