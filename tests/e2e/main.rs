@@ -1,1 +1,3 @@
+//! End-to-end tests: the real `roadback` binary, over HTTP, on both backends.
 
+mod serve;

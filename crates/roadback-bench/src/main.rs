@@ -59,13 +59,22 @@ struct Measured {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse() {
-        Cli::Case { name, location, count } => {
+        Cli::Case {
+            name,
+            location,
+            count,
+        } => {
             let location = parse_location(&location);
             let measured = run_case(&name, &location, count).await?;
             println!("{}", serde_json::to_string(&measured)?);
             Ok(())
         }
-        Cli::Run { pg, events, commands, dir } => run_all(&pg, events, commands, &dir).await,
+        Cli::Run {
+            pg,
+            events,
+            commands,
+            dir,
+        } => run_all(&pg, events, commands, &dir).await,
     }
 }
 
@@ -78,17 +87,27 @@ fn parse_location(s: &str) -> StoreLocation {
 }
 
 async fn run_case(name: &str, location: &StoreLocation, count: u64) -> anyhow::Result<Measured> {
-    let (side, what) = name.split_once('-').context("case names are <store|raw>-<measurement>")?;
+    let (side, what) = name
+        .split_once('-')
+        .context("case names are <store|raw>-<measurement>")?;
     let start;
     let events = match side {
         "store" => {
             let store = EventStore::open(&StoreConfig::new(location.clone())).await?;
             start = Instant::now();
             match what {
-                "batch" => store_cases::batch_append(&store, count).await.map(|_| count)?,
-                "single1" => store_cases::append(&store, count, 1, 1).await.map(|_| count)?,
-                "single8" => store_cases::append(&store, count, 1, workload::CLIENTS).await.map(|_| count)?,
-                "onestream" => store_cases::one_stream(&store, count).await.map(|_| count)?,
+                "batch" => store_cases::batch_append(&store, count)
+                    .await
+                    .map(|_| count)?,
+                "single1" => store_cases::append(&store, count, 1, 1)
+                    .await
+                    .map(|_| count)?,
+                "single8" => store_cases::append(&store, count, 1, workload::CLIENTS)
+                    .await
+                    .map(|_| count)?,
+                "onestream" => store_cases::one_stream(&store, count)
+                    .await
+                    .map(|_| count)?,
                 "read" => store_cases::read_all(&store).await?,
                 other => bail!("unknown measurement {other}"),
             }
@@ -99,7 +118,10 @@ async fn run_case(name: &str, location: &StoreLocation, count: u64) -> anyhow::R
             match what {
                 "batch" => raw.batch_append(count).await.map(|_| count)?,
                 "single1" => raw.append(count, 1, 1).await.map(|_| count)?,
-                "single8" => raw.append(count, 1, workload::CLIENTS).await.map(|_| count)?,
+                "single8" => raw
+                    .append(count, 1, workload::CLIENTS)
+                    .await
+                    .map(|_| count)?,
                 "onestream" => raw.one_stream(count).await.map(|_| count)?,
                 "read" => raw.read_all().await?,
                 other => bail!("unknown measurement {other}"),
@@ -136,7 +158,10 @@ fn child(name: &str, location: &str, count: u64) -> anyhow::Result<Measured> {
         .args(["case", name, location, &count.to_string()])
         .output()?;
     if !out.status.success() {
-        bail!("case {name} failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "case {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let measured: Measured = serde_json::from_slice(&out.stdout)?;
     eprintln!(
@@ -159,21 +184,30 @@ impl Places {
     async fn fresh(&mut self, backend: &str) -> anyhow::Result<String> {
         self.n += 1;
         if backend == "sqlite" {
-            let path = self.dir.join(format!("bench-{}-{}.db", std::process::id(), self.n));
+            let path = self
+                .dir
+                .join(format!("bench-{}-{}.db", std::process::id(), self.n));
             Ok(path.display().to_string())
         } else {
             let name = format!("roadback_bench_{}_{}", std::process::id(), self.n);
             let mut admin = sqlx::PgConnection::connect(&self.pg_admin).await?;
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await?;
             self.created.push(name.clone());
-            Ok(roadback_store::testing::with_database(&self.pg_admin, &name))
+            Ok(roadback_store::testing::with_database(
+                &self.pg_admin,
+                &name,
+            ))
         }
     }
 
     async fn clean_up(&self) -> anyhow::Result<()> {
         let mut admin = sqlx::PgConnection::connect(&self.pg_admin).await?;
         for name in &self.created {
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await?;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
         Ok(())
@@ -187,7 +221,12 @@ struct Line {
     raw: Measured,
 }
 
-async fn run_all(pg: &str, events: u64, commands: u64, dir: &std::path::Path) -> anyhow::Result<()> {
+async fn run_all(
+    pg: &str,
+    events: u64,
+    commands: u64,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut places = Places {
         pg_admin: pg.to_string(),
@@ -214,9 +253,21 @@ async fn run_all(pg: &str, events: u64, commands: u64, dir: &std::path::Path) ->
             raw: child("raw-read", &raw_at, events)?,
         });
         for (what, case, count) in [
-            ("append, 1 event per command, 1 client, new streams", "single1", commands),
-            ("append, 1 event per command, 8 clients, new streams", "single8", commands),
-            ("1 event per command on one stream, version checked", "onestream", commands / 10),
+            (
+                "append, 1 event per command, 1 client, new streams",
+                "single1",
+                commands,
+            ),
+            (
+                "append, 1 event per command, 8 clients, new streams",
+                "single8",
+                commands,
+            ),
+            (
+                "1 event per command on one stream, version checked",
+                "onestream",
+                commands / 10,
+            ),
         ] {
             let store_at = places.fresh(backend).await?;
             let raw_at = places.fresh(backend).await?;
@@ -230,7 +281,9 @@ async fn run_all(pg: &str, events: u64, commands: u64, dir: &std::path::Path) ->
     }
     places.clean_up().await?;
 
-    println!("| measurement | backend | roadback-store events/s | raw SQL events/s | store / raw | store peak RSS | raw peak RSS |");
+    println!(
+        "| measurement | backend | roadback-store events/s | raw SQL events/s | store / raw | store peak RSS | raw peak RSS |"
+    );
     println!("|---|---|---:|---:|---:|---:|---:|");
     for l in &lines {
         let rate = |m: &Measured| m.events as f64 / m.seconds;
@@ -249,7 +302,11 @@ async fn run_all(pg: &str, events: u64, commands: u64, dir: &std::path::Path) ->
 }
 
 fn static_name(backend: &str) -> &'static str {
-    if backend == "sqlite" { "SQLite" } else { "PostgreSQL" }
+    if backend == "sqlite" {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    }
 }
 
 /// 1234567 → "1,234,567".
@@ -257,7 +314,7 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

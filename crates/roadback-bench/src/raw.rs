@@ -46,7 +46,10 @@ impl Raw {
     pub async fn open(location: &StoreLocation) -> anyhow::Result<Self> {
         Ok(match location {
             StoreLocation::Postgres(url) => {
-                let pool = PgPoolOptions::new().max_connections(CLIENTS as u32).connect(url).await?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(CLIENTS as u32)
+                    .connect(url)
+                    .await?;
                 sqlx::query(PG_TABLE).execute(&pool).await?;
                 Self::Pg(pool)
             }
@@ -56,7 +59,10 @@ impl Raw {
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full);
-                let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options)
+                    .await?;
                 sqlx::query(SQLITE_TABLE).execute(&pool).await?;
                 Self::Sqlite(pool)
             }
@@ -64,7 +70,13 @@ impl Raw {
     }
 
     /// Inserts events `first..first + count` of `stream`, versions from `version + 1`, in one statement.
-    async fn insert(&self, stream: &str, version: i64, first: u64, count: usize) -> anyhow::Result<()> {
+    async fn insert(
+        &self,
+        stream: &str,
+        version: i64,
+        first: u64,
+        count: usize,
+    ) -> anyhow::Result<()> {
         let rows: Vec<_> = (first..first + count as u64).map(row).collect();
         match self {
             Self::Pg(pool) => {
@@ -138,7 +150,12 @@ impl Raw {
     }
 
     /// `total` events in inserts of `per_insert` rows to fresh streams, by `clients` concurrent clients.
-    pub async fn append(&self, total: u64, per_insert: usize, clients: usize) -> anyhow::Result<()> {
+    pub async fn append(
+        &self,
+        total: u64,
+        per_insert: usize,
+        clients: usize,
+    ) -> anyhow::Result<()> {
         let next = Arc::new(AtomicU64::new(0));
         let inserts = total / per_insert as u64;
         let tasks: Vec<_> = (0..clients)
@@ -150,7 +167,13 @@ impl Raw {
                         if n >= inserts {
                             return anyhow::Ok(());
                         }
-                        raw.insert(&format!("beneficiary-{n}"), 0, n * per_insert as u64, per_insert).await?;
+                        raw.insert(
+                            &format!("beneficiary-{n}"),
+                            0,
+                            n * per_insert as u64,
+                            per_insert,
+                        )
+                        .await?;
                     }
                 })
             })
@@ -185,11 +208,27 @@ impl Raw {
             Self::Pg(pool) => {
                 let mut rows = sqlx::query(sql_pg).fetch(pool);
                 while let Some(r) = rows.try_next().await? {
-                    let _: (i64, Uuid, String, i64, String, i32, NaiveDate, DateTime<Utc>) = (
-                        r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?,
-                        r.try_get(6)?, r.try_get(7)?,
+                    let _: (
+                        i64,
+                        Uuid,
+                        String,
+                        i64,
+                        String,
+                        i32,
+                        NaiveDate,
+                        DateTime<Utc>,
+                    ) = (
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                        r.try_get(6)?,
+                        r.try_get(7)?,
                     );
-                    let _: (Uuid, Uuid, Uuid, String) = (r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?);
+                    let _: (Uuid, Uuid, Uuid, String) =
+                        (r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?);
                     count += 1;
                 }
             }
@@ -197,10 +236,17 @@ impl Raw {
                 let mut rows = sqlx::query(sql_sqlite).fetch(pool);
                 while let Some(r) = rows.try_next().await? {
                     let _: (i64, Uuid, String, i64, String, i32, NaiveDate, i64) = (
-                        r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?,
-                        r.try_get(6)?, r.try_get(7)?,
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                        r.try_get(6)?,
+                        r.try_get(7)?,
                     );
-                    let _: (Uuid, Uuid, Uuid, String) = (r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?);
+                    let _: (Uuid, Uuid, Uuid, String) =
+                        (r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?);
                     count += 1;
                 }
             }

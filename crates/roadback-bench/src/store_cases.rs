@@ -8,7 +8,12 @@ use roadback_store::{EventStore, ExpectedVersion, StreamId};
 use crate::workload::{BATCH, CLIENTS, new_event};
 
 /// `total` events in appends of `per_append` events to fresh streams, by `clients` concurrent clients.
-pub async fn append(store: &EventStore, total: u64, per_append: usize, clients: usize) -> anyhow::Result<()> {
+pub async fn append(
+    store: &EventStore,
+    total: u64,
+    per_append: usize,
+    clients: usize,
+) -> anyhow::Result<()> {
     let next = Arc::new(AtomicU64::new(0));
     let appends = total / per_append as u64;
     let tasks: Vec<_> = (0..clients)
@@ -23,7 +28,9 @@ pub async fn append(store: &EventStore, total: u64, per_append: usize, clients: 
                     let stream = StreamId::new(format!("beneficiary-{n}"))?;
                     let first = n * per_append as u64;
                     let events = (first..first + per_append as u64).map(new_event).collect();
-                    store.append(&stream, ExpectedVersion::NoStream, events).await?;
+                    store
+                        .append(&stream, ExpectedVersion::NoStream, events)
+                        .await?;
                 }
             })
         })
@@ -43,7 +50,11 @@ pub async fn batch_append(store: &EventStore, total: u64) -> anyhow::Result<()> 
 pub async fn one_stream(store: &EventStore, total: u64) -> anyhow::Result<()> {
     let stream = StreamId::new("beneficiary-single")?;
     for i in 0..total {
-        let expected = if i == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(i) };
+        let expected = if i == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(i)
+        };
         store.append(&stream, expected, vec![new_event(i)]).await?;
     }
     Ok(())
@@ -55,7 +66,9 @@ pub async fn read_all(store: &EventStore) -> anyhow::Result<u64> {
     let mut count = 0;
     loop {
         let page = store.read_all(after, roadback_store::DEFAULT_PAGE).await?;
-        let Some(last) = page.last() else { return Ok(count) };
+        let Some(last) = page.last() else {
+            return Ok(count);
+        };
         after = last.position;
         count += page.len() as u64;
     }

@@ -20,7 +20,14 @@ pub struct Row {
 
 /// The `i`-th event: a delivered service with a realistic payload (about 200 bytes).
 pub fn row(i: u64) -> Row {
-    let services = ["accommodation", "medical", "psychological", "legal", "vocational_training", "case_management"];
+    let services = [
+        "accommodation",
+        "medical",
+        "psychological",
+        "legal",
+        "vocational_training",
+        "case_management",
+    ];
     let payload = serde_json::json!({
         "service": services[(i % services.len() as u64) as usize],
         "provider_id": Uuid::from_u128(u128::from(i % 97)),

@@ -139,8 +139,11 @@ impl NewEvent {
         context: EventContext,
         payload: &T,
     ) -> Result<Self, StoreError> {
-        let payload = serde_json::value::to_raw_value(payload)
-            .map_err(|e| StoreError::InvalidPayload { event_id: id, reason: e.to_string() })?;
+        let payload =
+            serde_json::value::to_raw_value(payload).map_err(|e| StoreError::InvalidPayload {
+                event_id: id,
+                reason: e.to_string(),
+            })?;
         Ok(Self {
             id,
             event_type: event_type.into(),
@@ -222,7 +225,10 @@ mod tests {
     #[test]
     fn stream_ids_are_checked() {
         assert!(StreamId::new("beneficiary-0193a7c2-aaaa").is_ok());
-        assert_eq!(StreamId::new("beneficiary-1").unwrap().category(), "beneficiary");
+        assert_eq!(
+            StreamId::new("beneficiary-1").unwrap().category(),
+            "beneficiary"
+        );
         for bad in ["", "1abc", "-x", "has space", "ümlaut", &"a".repeat(129)] {
             assert!(
                 matches!(StreamId::new(bad), Err(StoreError::InvalidStreamId { .. })),

@@ -49,8 +49,10 @@ pub struct StoreConfig {
     pub location: StoreLocation,
     /// Limits on appends.
     pub limits: Limits,
-    /// Database connections for reads (the writer has its own on SQLite, shares the pool on PostgreSQL).
+    /// Database connections for reads and consumers (the writer has one of its own).
     pub max_connections: u32,
+    /// How long to wait for a database connection before reporting the store unavailable.
+    pub acquire_timeout: std::time::Duration,
 }
 
 impl StoreConfig {
@@ -60,6 +62,7 @@ impl StoreConfig {
             location,
             limits: Limits::default(),
             max_connections: 8,
+            acquire_timeout: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -89,11 +92,16 @@ impl EventStore {
     pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
         match &config.location {
             StoreLocation::Postgres(url) => {
-                let backend = PgBackend::connect(url, config.max_connections).await?;
+                let (backend, appender) = PgBackend::connect(url, config).await?;
                 let head = Arc::new(watch::channel(backend.head().await?).0);
                 backend.spawn_listener(head.clone());
-                let writer = Writer::spawn(backend.appender().await?, head.clone());
-                Ok(Self::assemble(Backend::Postgres(backend), writer, config.limits, &head))
+                let writer = Writer::spawn(appender, head.clone());
+                Ok(Self::assemble(
+                    Backend::Postgres(backend),
+                    writer,
+                    config.limits,
+                    &head,
+                ))
             }
             StoreLocation::Sqlite(path) => Self::open_sqlite(path, config).await,
         }
@@ -107,13 +115,23 @@ impl EventStore {
                 )))
             })?;
         }
-        let backend = SqliteBackend::open(path, config.max_connections).await?;
+        let (backend, appender) = SqliteBackend::open(path, config).await?;
         let head = Arc::new(watch::channel(backend.head().await?).0);
-        let writer = Writer::spawn(backend.appender().await?, head.clone());
-        Ok(Self::assemble(Backend::Sqlite(backend), writer, config.limits, &head))
+        let writer = Writer::spawn(appender, head.clone());
+        Ok(Self::assemble(
+            Backend::Sqlite(backend),
+            writer,
+            config.limits,
+            &head,
+        ))
     }
 
-    fn assemble(backend: Backend, writer: Writer, limits: Limits, head: &watch::Sender<u64>) -> Self {
+    fn assemble(
+        backend: Backend,
+        writer: Writer,
+        limits: Limits,
+        head: &watch::Sender<u64>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 backend,
@@ -176,12 +194,14 @@ impl EventStore {
             })
         });
         match (mismatch, stored.first(), stored.last()) {
-            (None, Some(first), Some(last)) if stored.len() == command.events.len() => Ok(AppendResult {
-                stream_version: last.version,
-                first_position: first.position,
-                last_position: last.position,
-                recorded_at: first.recorded_at,
-            }),
+            (None, Some(first), Some(last)) if stored.len() == command.events.len() => {
+                Ok(AppendResult {
+                    stream_version: last.version,
+                    first_position: first.position,
+                    last_position: last.position,
+                    recorded_at: first.recorded_at,
+                })
+            }
             (Some((i, new)), _, _) => Err(StoreError::IdempotencyMismatch {
                 event_id: stored.get(i).map_or(new.id, |old| old.id),
             }),
@@ -203,7 +223,11 @@ impl EventStore {
     }
 
     /// Reads up to `limit` events of the whole log with a position greater than `after`, in order.
-    pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    pub async fn read_all(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         match &self.inner.backend {
             Backend::Postgres(b) => b.read_all(after, limit).await,
             Backend::Sqlite(b) => b.read_all(after, limit).await,
@@ -252,7 +276,9 @@ impl EventStore {
         Ok(match &self.inner.backend {
             Backend::Postgres(b) => StoreTransaction::Postgres(b.pool.begin().await?),
             // IMMEDIATE: take the write lock up front rather than fail to upgrade a read later.
-            Backend::Sqlite(b) => StoreTransaction::Sqlite(b.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Sqlite(b) => {
+                StoreTransaction::Sqlite(b.pool.begin_with("BEGIN IMMEDIATE").await?)
+            }
         })
     }
 

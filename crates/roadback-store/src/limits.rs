@@ -65,7 +65,9 @@ fn valid_event_type(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_EVENT_TYPE_LEN
         && name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use sqlx::{Postgres, Row};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::StoreConfig;
 use crate::error::StoreError;
 use crate::event::{AppendResult, EventContext, RecordedEvent, StreamId};
 use crate::writer::{BatchAppender, Command, Outcome};
@@ -27,23 +28,32 @@ pub(crate) struct PgBackend {
 }
 
 impl PgBackend {
-    /// Connects and applies the migrations.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .connect(url)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
-    }
-
+    /// Connects, applies the migrations, and connects the writer.
+    ///
     /// The writer gets a connection of its own, which always uses the generic plan of
     /// `append_batch`'s statement: its shape never changes, and re-planning it on every call
     /// costs more than running it.
-    pub async fn appender(&self) -> Result<PgAppender, StoreError> {
-        let options = self.pool.connect_options().as_ref().clone().options([("plan_cache_mode", "force_generic_plan")]);
-        let pool = PgPoolOptions::new().max_connections(1).connect_with(options).await?;
-        Ok(PgAppender { pool })
+    pub async fn connect(
+        url: &str,
+        config: &StoreConfig,
+    ) -> Result<(Self, PgAppender), StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(config.acquire_timeout)
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        let options = pool
+            .connect_options()
+            .as_ref()
+            .clone()
+            .options([("plan_cache_mode", "force_generic_plan")]);
+        let writer_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(options)
+            .await?;
+        Ok((Self { pool }, PgAppender { pool: writer_pool }))
     }
 
     /// Wakes subscribers on this instance when any instance appends; ends when nobody listens.
@@ -107,8 +117,14 @@ impl PgBackend {
             .collect()
     }
 
-    pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
+    pub async fn read_all(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+        );
         sqlx::query(&sql)
             .bind(after as i64)
             .bind(limit as i64)
@@ -120,7 +136,9 @@ impl PgBackend {
     }
 
     pub async fn read_by_ids(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ANY($1) ORDER BY position");
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ANY($1) ORDER BY position"
+        );
         sqlx::query(&sql)
             .bind(ids)
             .fetch_all(&self.pool)
@@ -131,10 +149,11 @@ impl PgBackend {
     }
 
     pub async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM events WHERE stream_id = $1")
-            .bind(stream.as_str())
-            .fetch_one(&self.pool)
-            .await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT max(version) FROM events WHERE stream_id = $1")
+                .bind(stream.as_str())
+                .fetch_one(&self.pool)
+                .await?;
         Ok(version.unwrap_or(0) as u64)
     }
 
@@ -146,10 +165,11 @@ impl PgBackend {
     }
 
     pub async fn checkpoint(&self, name: &str) -> Result<Option<u64>, StoreError> {
-        let position: Option<i64> = sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let position: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(position.map(|p| p as u64))
     }
 
@@ -212,21 +232,23 @@ impl BatchAppender for PgAppender {
                 payloads.push(e.payload.get());
             }
         }
-        let rows = sqlx::query("SELECT * FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-            .bind(&streams)
-            .bind(&expected)
-            .bind(&counts)
-            .bind(&event_cmds)
-            .bind(&ids)
-            .bind(&types)
-            .bind(&schema_versions)
-            .bind(&occurred)
-            .bind(&actors)
-            .bind(&organisations)
-            .bind(&correlations)
-            .bind(&payloads)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&streams)
+        .bind(&expected)
+        .bind(&counts)
+        .bind(&event_cmds)
+        .bind(&ids)
+        .bind(&types)
+        .bind(&schema_versions)
+        .bind(&occurred)
+        .bind(&actors)
+        .bind(&organisations)
+        .bind(&correlations)
+        .bind(&payloads)
+        .fetch_all(&self.pool)
+        .await?;
         if rows.len() != batch.len() {
             return Err(StoreError::Corrupt(format!(
                 "append_batch answered {} rows for {} commands",
@@ -250,7 +272,9 @@ impl BatchAppender for PgAppender {
                             recorded_at,
                         })
                     }
-                    1 => Outcome::Conflict { actual: version as u64 },
+                    1 => Outcome::Conflict {
+                        actual: version as u64,
+                    },
                     _ => Outcome::Duplicate,
                 })
             })

@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
+use crate::StoreConfig;
 use crate::error::StoreError;
 use crate::event::{AppendResult, EventContext, RecordedEvent, StreamId};
 use crate::writer::{BatchAppender, Command, Outcome};
@@ -29,12 +30,15 @@ const LOOKUP_CHUNK: usize = 500;
 #[derive(Clone, Debug)]
 pub(crate) struct SqliteBackend {
     pub pool: SqlitePool,
-    options: SqliteConnectOptions,
 }
 
 impl SqliteBackend {
-    /// Opens (creating if missing) the database file and applies the migrations.
-    pub async fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
+    /// Opens (creating if missing) the database file, applies the migrations, and connects the
+    /// single writer, which owns a connection of its own.
+    pub async fn open(
+        path: &Path,
+        config: &StoreConfig,
+    ) -> Result<(Self, SqliteAppender), StoreError> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -44,17 +48,13 @@ impl SqliteBackend {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
+            .max_connections(config.max_connections)
+            .acquire_timeout(config.acquire_timeout)
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, options })
-    }
-
-    /// The single writer owns its own connection.
-    pub async fn appender(&self) -> Result<SqliteAppender, StoreError> {
-        let conn = SqliteConnection::connect_with(&self.options).await?;
-        Ok(SqliteAppender { conn })
+        let conn = SqliteConnection::connect_with(&options).await?;
+        Ok((Self { pool }, SqliteAppender { conn }))
     }
 
     pub async fn read_stream(
@@ -77,8 +77,14 @@ impl SqliteBackend {
             .collect()
     }
 
-    pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2");
+    pub async fn read_all(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
+        );
         sqlx::query(&sql)
             .bind(after as i64)
             .bind(limit as i64)
@@ -92,7 +98,9 @@ impl SqliteBackend {
     pub async fn read_by_ids(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>, StoreError> {
         let mut found = Vec::new();
         for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id IN ("));
+            let mut query = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE event_id IN ("
+            ));
             let mut list = query.separated(", ");
             for id in chunk {
                 list.push_bind(*id);
@@ -107,10 +115,11 @@ impl SqliteBackend {
     }
 
     pub async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM events WHERE stream_id = ?1")
-            .bind(stream.as_str())
-            .fetch_one(&self.pool)
-            .await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT max(version) FROM events WHERE stream_id = ?1")
+                .bind(stream.as_str())
+                .fetch_one(&self.pool)
+                .await?;
         Ok(version.unwrap_or(0) as u64)
     }
 
@@ -122,10 +131,11 @@ impl SqliteBackend {
     }
 
     pub async fn checkpoint(&self, name: &str) -> Result<Option<u64>, StoreError> {
-        let position: Option<i64> = sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = ?1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let position: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = ?1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(position.map(|p| p as u64))
     }
 
@@ -162,9 +172,14 @@ impl BatchAppender for SqliteAppender {
     async fn append_batch(&mut self, batch: &[Command]) -> Result<Vec<Outcome>, StoreError> {
         // IMMEDIATE takes the write lock now, so the head read below cannot go stale, even if
         // another process (a CLI load beside a running server) writes to the same file.
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut self.conn).await?;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut self.conn)
+            .await?;
         let result = match append_in_transaction(&mut self.conn, batch).await {
-            Ok(outcomes) => sqlx::query("COMMIT").execute(&mut self.conn).await.map(|_| outcomes),
+            Ok(outcomes) => sqlx::query("COMMIT")
+                .execute(&mut self.conn)
+                .await
+                .map(|_| outcomes),
             Err(e) => Err(e),
         };
         if result.is_err() {
@@ -183,26 +198,32 @@ async fn append_in_transaction(
             .fetch_one(&mut *conn)
             .await?;
     let recorded_micros = Utc::now().timestamp_micros().max(last_recorded);
-    let recorded_at = DateTime::<Utc>::from_timestamp_micros(recorded_micros).unwrap_or_else(Utc::now);
+    let recorded_at =
+        DateTime::<Utc>::from_timestamp_micros(recorded_micros).unwrap_or_else(Utc::now);
     let mut outcomes = Vec::with_capacity(batch.len());
     for command in batch {
         if any_id_stored(conn, command).await? {
             outcomes.push(Outcome::Duplicate);
             continue;
         }
-        let current: i64 = sqlx::query_scalar::<_, Option<i64>>("SELECT max(version) FROM events WHERE stream_id = ?1")
-            .bind(command.stream.as_str())
-            .fetch_one(&mut *conn)
-            .await?
-            .unwrap_or(0);
+        let current: i64 = sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT max(version) FROM events WHERE stream_id = ?1",
+        )
+        .bind(command.stream.as_str())
+        .fetch_one(&mut *conn)
+        .await?
+        .unwrap_or(0);
         if !command.expected.admits(current as u64) {
-            outcomes.push(Outcome::Conflict { actual: current as u64 });
+            outcomes.push(Outcome::Conflict {
+                actual: current as u64,
+            });
             continue;
         }
         let first_position = head + 1;
         for (chunk_index, chunk) in command.events.chunks(INSERT_CHUNK).enumerate() {
             let offset = (chunk_index * INSERT_CHUNK) as i64;
-            let mut query = QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({EVENT_COLUMNS}) "));
+            let mut query =
+                QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({EVENT_COLUMNS}) "));
             query.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
                 let n = offset + i as i64 + 1;
                 row.push_bind(head + n)
@@ -238,9 +259,13 @@ async fn append_in_transaction(
 }
 
 /// True when any of the command's event ids is already stored (a retry, or a reused id).
-async fn any_id_stored(conn: &mut SqliteConnection, command: &Command) -> Result<bool, sqlx::Error> {
+async fn any_id_stored(
+    conn: &mut SqliteConnection,
+    command: &Command,
+) -> Result<bool, sqlx::Error> {
     for chunk in command.events.chunks(LOOKUP_CHUNK) {
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT EXISTS (SELECT 1 FROM events WHERE event_id IN (");
+        let mut query =
+            QueryBuilder::<Sqlite>::new("SELECT EXISTS (SELECT 1 FROM events WHERE event_id IN (");
         let mut list = query.separated(", ");
         for e in chunk {
             list.push_bind(e.id);
@@ -267,8 +292,9 @@ fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
         event_type: row.try_get(4)?,
         schema_version: row.try_get::<i64, _>(5)? as u32,
         occurred_on: row.try_get::<NaiveDate, _>(6)?,
-        recorded_at: DateTime::<Utc>::from_timestamp_micros(recorded_micros)
-            .ok_or_else(|| StoreError::Corrupt(format!("recorded_at {recorded_micros} is out of range")))?,
+        recorded_at: DateTime::<Utc>::from_timestamp_micros(recorded_micros).ok_or_else(|| {
+            StoreError::Corrupt(format!("recorded_at {recorded_micros} is out of range"))
+        })?,
         context: EventContext {
             actor: row.try_get(8)?,
             organisation: row.try_get(9)?,

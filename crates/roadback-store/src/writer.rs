@@ -80,7 +80,11 @@ impl Writer {
     }
 }
 
-async fn run(mut appender: impl BatchAppender, mut rx: mpsc::Receiver<Request>, head: Arc<watch::Sender<u64>>) {
+async fn run(
+    mut appender: impl BatchAppender,
+    mut rx: mpsc::Receiver<Request>,
+    head: Arc<watch::Sender<u64>>,
+) {
     let mut waiting: VecDeque<Request> = VecDeque::new();
     loop {
         if waiting.is_empty() {
@@ -146,8 +150,8 @@ fn take_batch(waiting: &mut VecDeque<Request>) -> Vec<Request> {
             waiting.push_front(request);
             break;
         }
-        let clashes = streams.contains(&command.stream)
-            || command.events.iter().any(|e| ids.contains(&e.id));
+        let clashes =
+            streams.contains(&command.stream) || command.events.iter().any(|e| ids.contains(&e.id));
         // What a deferred command touches is reserved too, so later commands keep their order behind it.
         if clashes {
             streams.insert(command.stream.clone());

@@ -46,11 +46,24 @@ pub async fn appended_events_read_back_with_every_field(db: &TestDatabase) {
     assert_eq!(payload["case_code"], "AL-0001");
     assert_eq!((events[1].version, events[1].position), (2, 2));
     assert_eq!(store.stream_version(&s).await.unwrap(), 2);
-    assert_eq!(store.stream_version(&stream("beneficiary-none")).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .stream_version(&stream("beneficiary-none"))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(store.head().await.unwrap(), 2);
 
     // recorded_at never decreases along the global order
-    let later = store.append(&stream("beneficiary-2"), ExpectedVersion::Any, vec![noted(3)]).await.unwrap();
+    let later = store
+        .append(
+            &stream("beneficiary-2"),
+            ExpectedVersion::Any,
+            vec![noted(3)],
+        )
+        .await
+        .unwrap();
     assert!(later.recorded_at >= result.recorded_at);
     assert_eq!(later.first_position, 3);
 }
@@ -58,35 +71,76 @@ pub async fn appended_events_read_back_with_every_field(db: &TestDatabase) {
 pub async fn expected_version_is_checked(db: &TestDatabase) {
     let store = db.open().await;
     let s = stream("case-7");
-    store.append(&s, ExpectedVersion::NoStream, noted_many(3)).await.unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, noted_many(3))
+        .await
+        .unwrap();
 
-    let err = store.append(&s, ExpectedVersion::NoStream, vec![noted(9)]).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { actual: 3, expected: ExpectedVersion::NoStream, .. }), "{err:?}");
+    let err = store
+        .append(&s, ExpectedVersion::NoStream, vec![noted(9)])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                actual: 3,
+                expected: ExpectedVersion::NoStream,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(err.code(), "CONFLICT");
 
-    let err = store.append(&s, ExpectedVersion::Exact(2), vec![noted(9)]).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { actual: 3, .. }), "{err:?}");
+    let err = store
+        .append(&s, ExpectedVersion::Exact(2), vec![noted(9)])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { actual: 3, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("version 3"), "{err}");
 
     let err = store
-        .append(&stream("case-missing"), ExpectedVersion::Exact(1), vec![noted(9)])
+        .append(
+            &stream("case-missing"),
+            ExpectedVersion::Exact(1),
+            vec![noted(9)],
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { actual: 0, .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Conflict { actual: 0, .. }),
+        "{err:?}"
+    );
 
-    let ok = store.append(&s, ExpectedVersion::Exact(3), vec![noted(4)]).await.unwrap();
+    let ok = store
+        .append(&s, ExpectedVersion::Exact(3), vec![noted(4)])
+        .await
+        .unwrap();
     assert_eq!(ok.stream_version, 4);
-    let ok = store.append(&s, ExpectedVersion::Any, vec![noted(5)]).await.unwrap();
+    let ok = store
+        .append(&s, ExpectedVersion::Any, vec![noted(5)])
+        .await
+        .unwrap();
     assert_eq!(ok.stream_version, 5);
 }
 
 pub async fn a_conflict_stores_nothing(db: &TestDatabase) {
     let store = db.open().await;
     let s = stream("case-1");
-    store.append(&s, ExpectedVersion::NoStream, noted_many(2)).await.unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, noted_many(2))
+        .await
+        .unwrap();
     let rejected = noted_many(3);
     let ids: Vec<Uuid> = rejected.iter().map(|e| e.id).collect();
-    store.append(&s, ExpectedVersion::Exact(1), rejected).await.unwrap_err();
+    store
+        .append(&s, ExpectedVersion::Exact(1), rejected)
+        .await
+        .unwrap_err();
     assert_eq!(store.head().await.unwrap(), 2);
     assert_eq!(store.stream_version(&s).await.unwrap(), 2);
     assert!(store.read_by_ids(&ids).await.unwrap().is_empty());
@@ -96,13 +150,25 @@ pub async fn a_retried_append_returns_the_first_result(db: &TestDatabase) {
     let store = db.open().await;
     let s = stream("case-1");
     let events = noted_many(3);
-    let first = store.append(&s, ExpectedVersion::NoStream, events.clone()).await.unwrap();
-    store.append(&s, ExpectedVersion::Exact(3), vec![noted(7)]).await.unwrap();
+    let first = store
+        .append(&s, ExpectedVersion::NoStream, events.clone())
+        .await
+        .unwrap();
+    store
+        .append(&s, ExpectedVersion::Exact(3), vec![noted(7)])
+        .await
+        .unwrap();
 
     // The same command again, with its (now stale) expected version: the first result, nothing stored.
-    let again = store.append(&s, ExpectedVersion::NoStream, events.clone()).await.unwrap();
+    let again = store
+        .append(&s, ExpectedVersion::NoStream, events.clone())
+        .await
+        .unwrap();
     assert_eq!(again, first);
-    let again = store.append(&s, ExpectedVersion::Any, events).await.unwrap();
+    let again = store
+        .append(&s, ExpectedVersion::Any, events)
+        .await
+        .unwrap();
     assert_eq!(again, first);
     assert_eq!(store.head().await.unwrap(), 4);
     assert_eq!(store.read_stream(&s, 1, 100).await.unwrap().len(), 4);
@@ -127,27 +193,46 @@ pub async fn a_reused_event_id_is_rejected(db: &TestDatabase) {
     let store = db.open().await;
     let s = stream("case-1");
     let original = noted(1);
-    store.append(&s, ExpectedVersion::NoStream, vec![original.clone()]).await.unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, vec![original.clone()])
+        .await
+        .unwrap();
 
     let mut other_payload = noted(2);
     other_payload.id = original.id;
-    let err = store.append(&s, ExpectedVersion::Any, vec![other_payload]).await.unwrap_err();
-    assert!(matches!(err, StoreError::IdempotencyMismatch { event_id } if event_id == original.id), "{err:?}");
+    let err = store
+        .append(&s, ExpectedVersion::Any, vec![other_payload])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::IdempotencyMismatch { event_id } if event_id == original.id),
+        "{err:?}"
+    );
     assert_eq!(err.code(), "VALIDATION");
 
     // Same content on another stream is a reuse too.
     let err = store
-        .append(&stream("case-2"), ExpectedVersion::Any, vec![original.clone()])
+        .append(
+            &stream("case-2"),
+            ExpectedVersion::Any,
+            vec![original.clone()],
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::IdempotencyMismatch { .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::IdempotencyMismatch { .. }),
+        "{err:?}"
+    );
 
     // A command that repeats one stored event and adds a new one is not a retry.
     let err = store
         .append(&s, ExpectedVersion::Any, vec![original, noted(3)])
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::IdempotencyMismatch { .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::IdempotencyMismatch { .. }),
+        "{err:?}"
+    );
     assert_eq!(store.head().await.unwrap(), 1);
 }
 
@@ -156,28 +241,54 @@ pub async fn limits_reject_bad_appends_and_store_nothing(db: &TestDatabase) {
     let s = stream("case-1");
     let limits = store.limits();
 
-    let err = store.append(&s, ExpectedVersion::Any, vec![]).await.unwrap_err();
+    let err = store
+        .append(&s, ExpectedVersion::Any, vec![])
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::EmptyAppend), "{err:?}");
 
     let big = "x".repeat(limits.max_payload_bytes);
-    let oversized = NewEvent::new(Uuid::now_v7(), "Noted", 1, NaiveDate::MIN, context(), &big).unwrap();
-    let err = store.append(&s, ExpectedVersion::Any, vec![noted(1), oversized]).await.unwrap_err();
-    assert!(matches!(err, StoreError::PayloadTooLarge { size, .. } if size == limits.max_payload_bytes + 2), "{err:?}");
+    let oversized =
+        NewEvent::new(Uuid::now_v7(), "Noted", 1, NaiveDate::MIN, context(), &big).unwrap();
+    let err = store
+        .append(&s, ExpectedVersion::Any, vec![noted(1), oversized])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::PayloadTooLarge { size, .. } if size == limits.max_payload_bytes + 2),
+        "{err:?}"
+    );
 
     let err = store
-        .append(&s, ExpectedVersion::Any, noted_many(limits.max_events_per_append as u64 + 1))
+        .append(
+            &s,
+            ExpectedVersion::Any,
+            noted_many(limits.max_events_per_append as u64 + 1),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::TooManyEvents { .. }), "{err:?}");
 
     let twice = noted(1);
-    let err = store.append(&s, ExpectedVersion::Any, vec![twice.clone(), twice]).await.unwrap_err();
-    assert!(matches!(err, StoreError::DuplicateEventId { .. }), "{err:?}");
+    let err = store
+        .append(&s, ExpectedVersion::Any, vec![twice.clone(), twice])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::DuplicateEventId { .. }),
+        "{err:?}"
+    );
 
     let mut badly_named = noted(1);
     badly_named.event_type = "no spaces please".into();
-    let err = store.append(&s, ExpectedVersion::Any, vec![badly_named]).await.unwrap_err();
-    assert!(matches!(err, StoreError::InvalidEventType { .. }), "{err:?}");
+    let err = store
+        .append(&s, ExpectedVersion::Any, vec![badly_named])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::InvalidEventType { .. }),
+        "{err:?}"
+    );
 
     for err in [
         StoreError::EmptyAppend,
@@ -194,7 +305,10 @@ pub async fn read_all_pages_in_position_order(db: &TestDatabase) {
     let store = db.open().await;
     for i in 0..25 {
         let s = stream(&format!("case-{}", i % 4));
-        store.append(&s, ExpectedVersion::Any, noted_many(1 + i % 3)).await.unwrap();
+        store
+            .append(&s, ExpectedVersion::Any, noted_many(1 + i % 3))
+            .await
+            .unwrap();
     }
     let head = store.head().await.unwrap();
     let mut seen = Vec::new();
@@ -215,28 +329,56 @@ pub async fn read_all_pages_in_position_order(db: &TestDatabase) {
 pub async fn read_stream_from_a_version(db: &TestDatabase) {
     let store = db.open().await;
     let s = stream("case-1");
-    store.append(&s, ExpectedVersion::NoStream, noted_many(10)).await.unwrap();
-    store.append(&stream("case-2"), ExpectedVersion::NoStream, noted_many(3)).await.unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, noted_many(10))
+        .await
+        .unwrap();
+    store
+        .append(&stream("case-2"), ExpectedVersion::NoStream, noted_many(3))
+        .await
+        .unwrap();
     let tail = store.read_stream(&s, 6, 100).await.unwrap();
-    assert_eq!(tail.iter().map(|e| e.version).collect::<Vec<_>>(), vec![6, 7, 8, 9, 10]);
+    assert_eq!(
+        tail.iter().map(|e| e.version).collect::<Vec<_>>(),
+        vec![6, 7, 8, 9, 10]
+    );
     let page = store.read_stream(&s, 2, 3).await.unwrap();
-    assert_eq!(page.iter().map(|e| e.version).collect::<Vec<_>>(), vec![2, 3, 4]);
+    assert_eq!(
+        page.iter().map(|e| e.version).collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
     assert!(store.read_stream(&s, 11, 100).await.unwrap().is_empty());
-    assert!(store.read_stream(&stream("case-9"), 1, 100).await.unwrap().is_empty());
+    assert!(
+        store
+            .read_stream(&stream("case-9"), 1, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn consumer_rows(tx: &mut StoreTransaction) -> i64 {
     let sql = "SELECT count(*) FROM consumer_rows";
     match tx {
-        StoreTransaction::Postgres(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await.unwrap(),
+        StoreTransaction::Postgres(tx) => {
+            sqlx::query_scalar(sql).fetch_one(&mut **tx).await.unwrap()
+        }
         StoreTransaction::Sqlite(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await.unwrap(),
     }
 }
 
 async fn execute(tx: &mut StoreTransaction, sql: &str) {
     match tx {
-        StoreTransaction::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ()).unwrap(),
-        StoreTransaction::Sqlite(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ()).unwrap(),
+        StoreTransaction::Postgres(tx) => sqlx::query(sql)
+            .execute(&mut **tx)
+            .await
+            .map(|_| ())
+            .unwrap(),
+        StoreTransaction::Sqlite(tx) => sqlx::query(sql)
+            .execute(&mut **tx)
+            .await
+            .map(|_| ())
+            .unwrap(),
     }
 }
 
@@ -244,12 +386,20 @@ pub async fn checkpoints_commit_with_the_consumers_writes(db: &TestDatabase) {
     let store = db.open().await;
     assert_eq!(store.checkpoint("plan").await.unwrap(), None);
     let mut tx = store.begin().await.unwrap();
-    execute(&mut tx, "CREATE TABLE consumer_rows (id INTEGER PRIMARY KEY, note TEXT NOT NULL)").await;
+    execute(
+        &mut tx,
+        "CREATE TABLE consumer_rows (id INTEGER PRIMARY KEY, note TEXT NOT NULL)",
+    )
+    .await;
     tx.commit().await.unwrap();
 
     // Rolled back: neither the consumer's row nor its checkpoint.
     let mut tx = store.begin().await.unwrap();
-    execute(&mut tx, "INSERT INTO consumer_rows (id, note) VALUES (1, 'seen')").await;
+    execute(
+        &mut tx,
+        "INSERT INTO consumer_rows (id, note) VALUES (1, 'seen')",
+    )
+    .await;
     tx.save_checkpoint("plan", 41).await.unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(store.checkpoint("plan").await.unwrap(), None);
@@ -257,14 +407,22 @@ pub async fn checkpoints_commit_with_the_consumers_writes(db: &TestDatabase) {
     // Dropped without commit: the same.
     {
         let mut tx = store.begin().await.unwrap();
-        execute(&mut tx, "INSERT INTO consumer_rows (id, note) VALUES (1, 'seen')").await;
+        execute(
+            &mut tx,
+            "INSERT INTO consumer_rows (id, note) VALUES (1, 'seen')",
+        )
+        .await;
         tx.save_checkpoint("plan", 41).await.unwrap();
     }
     assert_eq!(store.checkpoint("plan").await.unwrap(), None);
 
     // Committed: both.
     let mut tx = store.begin().await.unwrap();
-    execute(&mut tx, "INSERT INTO consumer_rows (id, note) VALUES (1, 'seen')").await;
+    execute(
+        &mut tx,
+        "INSERT INTO consumer_rows (id, note) VALUES (1, 'seen')",
+    )
+    .await;
     tx.save_checkpoint("plan", 42).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.checkpoint("plan").await.unwrap(), Some(42));
@@ -278,8 +436,14 @@ pub async fn checkpoints_commit_with_the_consumers_writes(db: &TestDatabase) {
 
 pub async fn events_cannot_be_updated_or_deleted(db: &TestDatabase) {
     let store = db.open().await;
-    store.append(&stream("case-1"), ExpectedVersion::NoStream, noted_many(2)).await.unwrap();
-    for sql in ["UPDATE events SET event_type = 'Tampered'", "DELETE FROM events"] {
+    store
+        .append(&stream("case-1"), ExpectedVersion::NoStream, noted_many(2))
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE events SET event_type = 'Tampered'",
+        "DELETE FROM events",
+    ] {
         let mut tx = store.begin().await.unwrap();
         let result = match &mut tx {
             StoreTransaction::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ()),
@@ -297,10 +461,16 @@ pub async fn the_log_survives_reopening(db: &TestDatabase) {
     let s = stream("case-1");
     {
         let store = db.open().await;
-        store.append(&s, ExpectedVersion::NoStream, noted_many(3)).await.unwrap();
+        store
+            .append(&s, ExpectedVersion::NoStream, noted_many(3))
+            .await
+            .unwrap();
     }
     let store = db.open().await;
     assert_eq!(store.head().await.unwrap(), 3);
-    let next = store.append(&s, ExpectedVersion::Exact(3), vec![noted(4)]).await.unwrap();
+    let next = store
+        .append(&s, ExpectedVersion::Exact(3), vec![noted(4)])
+        .await
+        .unwrap();
     assert_eq!((next.stream_version, next.first_position), (4, 4));
 }

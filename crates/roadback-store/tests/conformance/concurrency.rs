@@ -14,16 +14,27 @@ const PATIENCE: Duration = Duration::from_secs(60);
 pub async fn subscription_catches_up_then_follows_live(db: &TestDatabase) {
     let store = db.open().await;
     let s = StreamId::new("case-1").unwrap();
-    store.append(&s, ExpectedVersion::NoStream, noted_many(5)).await.unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, noted_many(5))
+        .await
+        .unwrap();
 
     let mut from_start = store.subscribe(0);
     let mut from_three = store.subscribe(3);
     for expected in 1..=5 {
-        let e = tokio::time::timeout(PATIENCE, from_start.next()).await.unwrap().unwrap().unwrap();
+        let e = tokio::time::timeout(PATIENCE, from_start.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         assert_eq!(e.position, expected);
     }
     for expected in 4..=5 {
-        let e = tokio::time::timeout(PATIENCE, from_three.next()).await.unwrap().unwrap().unwrap();
+        let e = tokio::time::timeout(PATIENCE, from_three.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         assert_eq!(e.position, expected);
     }
 
@@ -32,7 +43,10 @@ pub async fn subscription_catches_up_then_follows_live(db: &TestDatabase) {
         let (store, s) = (store.clone(), s.clone());
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            store.append(&s, ExpectedVersion::Exact(5), vec![noted(6)]).await.unwrap()
+            store
+                .append(&s, ExpectedVersion::Exact(5), vec![noted(6)])
+                .await
+                .unwrap()
         })
     };
     let e = tokio::time::timeout(Duration::from_secs(5), from_start.next())
@@ -47,19 +61,33 @@ pub async fn subscription_catches_up_then_follows_live(db: &TestDatabase) {
 pub async fn racing_appends_to_one_stream_admit_one(db: &TestDatabase) {
     let store = db.open().await;
     let s = StreamId::new("case-1").unwrap();
-    store.append(&s, ExpectedVersion::NoStream, vec![noted(0)]).await.unwrap();
+    store
+        .append(&s, ExpectedVersion::NoStream, vec![noted(0)])
+        .await
+        .unwrap();
     let racers = (0..10).map(|i| {
         let (store, s) = (store.clone(), s.clone());
-        tokio::spawn(async move { store.append(&s, ExpectedVersion::Exact(1), vec![noted(i)]).await })
+        tokio::spawn(async move {
+            store
+                .append(&s, ExpectedVersion::Exact(1), vec![noted(i)])
+                .await
+        })
     });
     let results: Vec<_> = futures_util::future::join_all(racers)
         .await
         .into_iter()
         .map(|r| r.unwrap())
         .collect();
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
     for r in results.iter().filter(|r| r.is_err()) {
-        assert!(matches!(r, Err(StoreError::Conflict { actual: 2, .. })), "{r:?}");
+        assert!(
+            matches!(r, Err(StoreError::Conflict { actual: 2, .. })),
+            "{r:?}"
+        );
     }
     assert_eq!(store.stream_version(&s).await.unwrap(), 2);
 }
@@ -106,7 +134,11 @@ pub async fn concurrent_writers_and_a_live_subscriber(db: &TestDatabase) {
             .expect("the subscriber stalled")
             .expect("the subscription ended")
             .expect("the subscription failed");
-        assert!(event.position > last, "position {} after {last}", event.position);
+        assert!(
+            event.position > last,
+            "position {} after {last}",
+            event.position
+        );
         last = event.position;
         assert!(seen.insert(event.id), "event {} delivered twice", event.id);
     }

@@ -1,0 +1,119 @@
+//! The whole configuration: flags, each with an environment variable, validated at start-up.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use roadback_store::{Limits, StoreConfig, StoreLocation};
+
+/// Roadback: the reintegration timeline platform.
+#[derive(Debug, Parser)]
+#[command(name = "roadback", version, about)]
+pub struct Cli {
+    /// Where Roadback keeps and finds its data.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// How Roadback logs.
+    #[arg(long, env = "ROADBACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the server: health checks now; the GraphQL API and web client as they land.
+    Serve(ServeArgs),
+    /// Brings the database schema up to date, then exits (the server also does this on start).
+    Migrate,
+}
+
+/// Store selection, shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// PostgreSQL connection URL; when unset, Roadback uses SQLite in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory for the embedded SQLite database and other local files.
+    #[arg(long, env = "ROADBACK_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database connections in the pool.
+    #[arg(long, env = "ROADBACK_DB_CONNECTIONS", default_value_t = 8, global = true,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_connections: u32,
+    /// Seconds to wait for a database connection before reporting the store unavailable.
+    #[arg(long, env = "ROADBACK_DB_TIMEOUT", default_value_t = 5, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub db_timeout: u64,
+    /// Largest event payload accepted, in bytes.
+    #[arg(long, env = "ROADBACK_MAX_PAYLOAD_BYTES", default_value_t = Limits::default().max_payload_bytes as u64, global = true,
+          value_parser = clap::value_parser!(u64).range(256..=16 * 1024 * 1024))]
+    pub max_payload_bytes: u64,
+}
+
+impl StoreArgs {
+    /// The store configuration these arguments describe.
+    pub fn store_config(&self) -> StoreConfig {
+        let location = match &self.database_url {
+            Some(url) => StoreLocation::Postgres(url.clone()),
+            None => StoreLocation::Sqlite(self.data_dir.join("roadback.db")),
+        };
+        let mut config = StoreConfig::new(location);
+        config.max_connections = self.db_connections;
+        config.acquire_timeout = std::time::Duration::from_secs(self.db_timeout);
+        config.limits.max_payload_bytes = self.max_payload_bytes as usize;
+        config
+    }
+}
+
+/// Options of `roadback serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "ROADBACK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sqlite_in_the_data_directory_by_default() {
+        let cli = Cli::try_parse_from(["roadback", "--data-dir", "/tmp/x", "serve"]).unwrap();
+        match cli.store.store_config().location {
+            StoreLocation::Sqlite(path) => assert_eq!(path, PathBuf::from("/tmp/x/roadback.db")),
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from(["roadback", "serve", "--database-url", "postgres://h/db"])
+            .unwrap();
+        assert!(matches!(
+            cli.store.store_config().location,
+            StoreLocation::Postgres(_)
+        ));
+    }
+
+    #[test]
+    fn bad_values_are_refused_at_start_up() {
+        assert!(Cli::try_parse_from(["roadback", "serve", "--listen", "nowhere"]).is_err());
+        assert!(Cli::try_parse_from(["roadback", "--db-connections", "0", "serve"]).is_err());
+        assert!(Cli::try_parse_from(["roadback", "--max-payload-bytes", "10", "serve"]).is_err());
+    }
+}

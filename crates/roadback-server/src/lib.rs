@@ -1,0 +1,76 @@
+//! The Roadback server: configuration, the HTTP application and the command line.
+//!
+//! `main.rs` only parses the command line; everything is wired here so tests can start the same app.
+
+pub mod config;
+pub mod http;
+mod telemetry;
+
+use anyhow::Context;
+use roadback_store::{EventStore, StoreLocation};
+
+use config::{Cli, Command, ServeArgs};
+
+/// Runs one command of the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    telemetry::init(cli.log_format);
+    let config = cli.store.store_config();
+    match cli.command {
+        Command::Migrate => {
+            open_store(&config).await?;
+            tracing::info!("the database schema is up to date");
+            Ok(())
+        }
+        Command::Serve(args) => serve(open_store(&config).await?, &args).await,
+    }
+}
+
+/// Opens the store (applying migrations), saying where.
+async fn open_store(config: &roadback_store::StoreConfig) -> anyhow::Result<EventStore> {
+    let place = match &config.location {
+        StoreLocation::Postgres(_) => "PostgreSQL (DATABASE_URL)".to_string(),
+        StoreLocation::Sqlite(path) => format!("SQLite at {}", path.display()),
+    };
+    let store = EventStore::open(config)
+        .await
+        .with_context(|| format!("cannot open the event store on {place}"))?;
+    tracing::info!(store = %place, "event store open");
+    Ok(store)
+}
+
+/// Serves HTTP until SIGTERM or Ctrl-C, then finishes the requests in flight.
+pub async fn serve(store: EventStore, args: &ServeArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    let app = http::app(http::AppState { store });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,133 @@
+//! `roadback serve` and `roadback migrate` on a fresh machine: SQLite by default, PostgreSQL with DATABASE_URL.
+
+use roadback_e2e::{Server, roadback};
+use roadback_store::testing::TestDatabase;
+use sqlx::Connection;
+
+async fn pg_tables(url: &str) -> Vec<String> {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn serve_on_a_clean_directory_starts_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]).await;
+
+    let (status, body) = server.get_json("/healthz").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let (status, body) = server.get_json("/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["store"], "sqlite");
+    assert!(
+        dir.path().join("data/roadback.db").exists(),
+        "the database was created in ./data"
+    );
+
+    let response = server
+        .http
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers().contains_key("x-request-id"),
+        "every response carries a request id"
+    );
+
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "graceful shutdown on SIGTERM exits cleanly: {status}"
+    );
+}
+
+#[tokio::test]
+async fn serve_with_database_url_uses_postgresql() {
+    let db = TestDatabase::postgres().await;
+    let url = db.postgres_url().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[("DATABASE_URL", &url)]).await;
+
+    let (status, body) = server.get_json("/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["store"], "postgres");
+    assert!(pg_tables(&url).await.contains(&"events".to_string()));
+    assert!(
+        !dir.path().join("data").exists(),
+        "no SQLite file when PostgreSQL is configured"
+    );
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn readiness_fails_clearly_when_postgresql_goes_away() {
+    let db = TestDatabase::postgres().await;
+    let url = db.postgres_url().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[("DATABASE_URL", &url)]).await;
+    assert_eq!(server.get_json("/readyz").await.0, 200);
+
+    drop(db); // drops the database, closing the server's connections
+    let (status, body) = server.get_json("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "unavailable");
+    assert!(
+        body["message"].as_str().unwrap().contains("not available"),
+        "{body}"
+    );
+    // Liveness is unaffected: the process itself is fine.
+    assert_eq!(server.get_json("/healthz").await.0, 200);
+}
+
+#[tokio::test]
+async fn migrate_prepares_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = roadback(dir.path())
+        .args(["migrate", "--data-dir", "store"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(dir.path().join("store/roadback.db").exists());
+
+    let db = TestDatabase::postgres().await;
+    let url = db.postgres_url().unwrap();
+    let status = roadback(dir.path())
+        .arg("migrate")
+        .env("DATABASE_URL", url)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tables = pg_tables(url).await;
+    for table in ["checkpoints", "events", "head"] {
+        assert!(tables.contains(&table.to_string()), "{table} in {tables:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_configuration_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = roadback(dir.path())
+        .args(["serve", "--listen", "not-an-address"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--listen"));
+
+    let output = roadback(dir.path())
+        .args(["migrate", "--db-timeout", "1"])
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot open the event store on PostgreSQL"),
+        "{stderr}"
+    );
+}
