@@ -151,3 +151,61 @@ pub async fn concurrent_writers_and_a_live_subscriber(db: &TestDatabase) {
     let extra = tokio::time::timeout(Duration::from_millis(700), subscription.next()).await;
     assert!(extra.is_err(), "an extra event arrived: {extra:?}");
 }
+
+/// Two store instances on one database (two server instances, or a CLI load beside a server):
+/// a subscriber on one sees what the other appends, and the global order stays gap-free.
+pub async fn two_instances_share_one_order(db: &TestDatabase) {
+    let a = db.open().await;
+    let b = db.open().await;
+    let mut follower = b.subscribe(0);
+
+    let writers: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(n, store)| {
+            tokio::spawn(async move {
+                for i in 0..50 {
+                    let s = StreamId::new(format!("instance{n}-{}", i % 3)).unwrap();
+                    store
+                        .append(&s, ExpectedVersion::Any, noted_many(1 + i % 2))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let head = a.head().await.unwrap();
+    assert_eq!(head, b.head().await.unwrap());
+    assert_eq!(head, 2 * (25 + 25 * 2));
+
+    let mut positions = Vec::new();
+    while (positions.len() as u64) < head {
+        let event = tokio::time::timeout(PATIENCE, follower.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        positions.push(event.position);
+    }
+    assert_eq!(positions, (1..=head).collect::<Vec<_>>());
+    for n in 0..2 {
+        for slot in 0..3 {
+            let s = StreamId::new(format!("instance{n}-{slot}")).unwrap();
+            let versions: Vec<u64> = a
+                .read_stream(&s, 1, 1000)
+                .await
+                .unwrap()
+                .iter()
+                .map(|e| e.version)
+                .collect();
+            assert_eq!(
+                versions,
+                (1..=versions.len() as u64).collect::<Vec<_>>(),
+                "{s}"
+            );
+        }
+    }
+}

@@ -47,6 +47,7 @@ conformance!(
     concurrency::subscription_catches_up_then_follows_live,
     concurrency::racing_appends_to_one_stream_admit_one,
     concurrency::concurrent_writers_and_a_live_subscriber,
+    concurrency::two_instances_share_one_order,
 );
 
 /// The context every test event carries.
