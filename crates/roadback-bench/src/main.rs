@@ -281,6 +281,12 @@ async fn run_all(
     }
     places.clean_up().await?;
 
+    let mut sqlite = sqlx::SqliteConnection::connect("sqlite::memory:").await?;
+    let sqlite_version: String = sqlx::query_scalar("SELECT sqlite_version()").fetch_one(&mut sqlite).await?;
+    let mut postgres = sqlx::PgConnection::connect(pg).await?;
+    let pg_version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut postgres).await?;
+    println!("Servers: PostgreSQL {pg_version}, SQLite {sqlite_version} (bundled by sqlx).");
+    println!();
     println!(
         "| measurement | backend | roadback-store events/s | raw SQL events/s | store / raw | store peak RSS | raw peak RSS |"
     );

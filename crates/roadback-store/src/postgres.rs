@@ -48,8 +48,11 @@ impl PgBackend {
             .as_ref()
             .clone()
             .options([("plan_cache_mode", "force_generic_plan")]);
+        // A failed batch surfaces a broken connection, which the pool then replaces; pinging
+        // before every batch would add a round trip to every append.
         let writer_pool = PgPoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(config.acquire_timeout)
             .connect_with(options)
             .await?;
