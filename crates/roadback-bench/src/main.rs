@@ -282,9 +282,13 @@ async fn run_all(
     places.clean_up().await?;
 
     let mut sqlite = sqlx::SqliteConnection::connect("sqlite::memory:").await?;
-    let sqlite_version: String = sqlx::query_scalar("SELECT sqlite_version()").fetch_one(&mut sqlite).await?;
+    let sqlite_version: String = sqlx::query_scalar("SELECT sqlite_version()")
+        .fetch_one(&mut sqlite)
+        .await?;
     let mut postgres = sqlx::PgConnection::connect(pg).await?;
-    let pg_version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut postgres).await?;
+    let pg_version: String = sqlx::query_scalar("SHOW server_version")
+        .fetch_one(&mut postgres)
+        .await?;
     println!("Servers: PostgreSQL {pg_version}, SQLite {sqlite_version} (bundled by sqlx).");
     println!();
     println!(
