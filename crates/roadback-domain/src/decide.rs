@@ -29,6 +29,8 @@ pub struct Request {
 pub trait Directory {
     /// True when `beneficiary` is registered as a primary beneficiary.
     fn is_primary_beneficiary(&self, beneficiary: Uuid) -> bool;
+    /// The indicator framework of this version, if the program has it.
+    fn framework(&self, version: u32) -> Option<&crate::indicators::Framework>;
 }
 
 /// The stable codes of rejections.
@@ -230,11 +232,29 @@ pub fn decide(
             Some("to"),
             "a service cannot end before it starts",
         )),
-        Event::AssessmentRecorded(a) if a.scores.is_empty() => Err(reject(
-            InvalidValue,
-            Some("scores"),
-            "an assessment needs at least one domain score",
-        )),
+        Event::AssessmentRecorded(a) => {
+            if a.scores.is_empty() {
+                return Err(reject(
+                    InvalidValue,
+                    Some("scores"),
+                    "an assessment needs at least one domain score",
+                ));
+            }
+            let Some(framework) = directory.framework(a.framework_version) else {
+                return Err(reject(
+                    InvalidValue,
+                    Some("frameworkVersion"),
+                    format!(
+                        "there is no indicator framework version {}",
+                        a.framework_version
+                    ),
+                ));
+            };
+            framework
+                .check(&a.scores)
+                .map_err(|reason| reject(InvalidValue, Some("scores"), reason))?;
+            Ok(vec![request.fact.clone()])
+        }
         Event::StatusChanged(s) => {
             if !status.can_become(s.to) {
                 return Err(reject(

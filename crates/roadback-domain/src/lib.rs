@@ -5,6 +5,7 @@
 pub mod case;
 pub mod decide;
 pub mod events;
+pub mod indicators;
 pub mod status;
 pub mod upcast;
 pub mod vocabulary;

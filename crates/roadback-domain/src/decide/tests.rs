@@ -18,11 +18,18 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 const TODAY: fn() -> NaiveDate = || day(2014, 6, 30);
 
-struct Known;
+struct Known(crate::indicators::Framework);
 impl Directory for Known {
     fn is_primary_beneficiary(&self, beneficiary: Uuid) -> bool {
         beneficiary == PRIMARY
     }
+    fn framework(&self, version: u32) -> Option<&crate::indicators::Framework> {
+        (version == self.0.version).then_some(&self.0)
+    }
+}
+
+fn known() -> Known {
+    Known(crate::indicators::default_framework())
 }
 
 fn registration(birth: Option<YearMonth>, role: BeneficiaryRole) -> Event {
@@ -71,7 +78,7 @@ fn when(case: &Case, fact: Event, on: NaiveDate) -> Result<Vec<Event>, Rejection
             fact,
         },
         TODAY(),
-        &Known,
+        &known(),
     )
 }
 
@@ -155,7 +162,7 @@ fn nothing_before_identification_unless_pre_program() {
         pre_program: true,
         fact,
     };
-    assert!(decide(&case, &flagged, TODAY(), &Known).is_ok());
+    assert!(decide(&case, &flagged, TODAY(), &known()).is_ok());
 }
 
 #[test]
@@ -577,4 +584,48 @@ fn every_event_round_trips_through_its_stored_form() {
         let read = Event::decode(event.type_name(), event.schema_version(), &stored).unwrap();
         assert_eq!(read, event);
     }
+}
+
+#[test]
+fn assessments_are_scored_on_the_framework() {
+    let case = given(&[adult()]);
+    let assess = |framework_version, scores: Vec<DomainScore>| {
+        Event::AssessmentRecorded(AssessmentRecorded {
+            assessment_id: Uuid::from_u128(3),
+            framework_version,
+            scores,
+        })
+    };
+    let score = |domain, score| DomainScore { domain, score };
+    assert!(
+        when(
+            &case,
+            assess(1, vec![score(ReintegrationDomain::Safety, 3)]),
+            day(2011, 1, 1)
+        )
+        .is_ok()
+    );
+    rejected(
+        when(&case, assess(1, vec![]), day(2011, 1, 1)),
+        RejectionCode::InvalidValue,
+        "at least one",
+    );
+    rejected(
+        when(
+            &case,
+            assess(7, vec![score(ReintegrationDomain::Safety, 3)]),
+            day(2011, 1, 1),
+        ),
+        RejectionCode::InvalidValue,
+        "version 7",
+    );
+    rejected(
+        when(
+            &case,
+            assess(1, vec![score(ReintegrationDomain::Safety, 9)]),
+            day(2011, 1, 1),
+        ),
+        RejectionCode::InvalidValue,
+        "between 1 and 4",
+    );
 }
