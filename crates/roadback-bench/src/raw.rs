@@ -2,9 +2,6 @@
 //!
 //! No group commit, no global-order guarantee, no idempotency: what one statement per write costs.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use roadback_store::StoreLocation;
@@ -13,7 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, QueryBuilder, Row, SqlitePool};
 use uuid::Uuid;
 
-use crate::workload::{BATCH, CLIENTS, row};
+use crate::workload::{BATCH, CLIENTS, row, spread};
 
 const PG_TABLE: &str = "CREATE TABLE IF NOT EXISTS raw_events (
     position bigserial PRIMARY KEY, event_id uuid NOT NULL UNIQUE, stream_id text NOT NULL,
@@ -156,32 +153,20 @@ impl Raw {
         per_insert: usize,
         clients: usize,
     ) -> anyhow::Result<()> {
-        let next = Arc::new(AtomicU64::new(0));
-        let inserts = total / per_insert as u64;
-        let tasks: Vec<_> = (0..clients)
-            .map(|_| {
-                let (raw, next) = (self.clone(), next.clone());
-                tokio::spawn(async move {
-                    loop {
-                        let n = next.fetch_add(1, Ordering::Relaxed);
-                        if n >= inserts {
-                            return anyhow::Ok(());
-                        }
-                        raw.insert(
-                            &format!("beneficiary-{n}"),
-                            0,
-                            n * per_insert as u64,
-                            per_insert,
-                        )
-                        .await?;
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await??;
-        }
-        Ok(())
+        let raw = self.clone();
+        spread(total / per_insert as u64, clients, move |n| {
+            let raw = raw.clone();
+            async move {
+                raw.insert(
+                    &format!("beneficiary-{n}"),
+                    0,
+                    n * per_insert as u64,
+                    per_insert,
+                )
+                .await
+            }
+        })
+        .await
     }
 
     /// Batches of [`BATCH`] rows by [`CLIENTS`] clients.

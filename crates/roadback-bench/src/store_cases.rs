@@ -1,11 +1,8 @@
 //! The cases run through `roadback-store`.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use roadback_store::{EventStore, ExpectedVersion, StreamId};
 
-use crate::workload::{BATCH, CLIENTS, new_event};
+use crate::workload::{BATCH, CLIENTS, new_event, spread};
 
 /// `total` events in appends of `per_append` events to fresh streams, by `clients` concurrent clients.
 pub async fn append(
@@ -14,31 +11,20 @@ pub async fn append(
     per_append: usize,
     clients: usize,
 ) -> anyhow::Result<()> {
-    let next = Arc::new(AtomicU64::new(0));
-    let appends = total / per_append as u64;
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let (store, next) = (store.clone(), next.clone());
-            tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= appends {
-                        return anyhow::Ok(());
-                    }
-                    let stream = StreamId::new(format!("beneficiary-{n}"))?;
-                    let first = n * per_append as u64;
-                    let events = (first..first + per_append as u64).map(new_event).collect();
-                    store
-                        .append(&stream, ExpectedVersion::NoStream, events)
-                        .await?;
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await??;
-    }
-    Ok(())
+    let store = store.clone();
+    spread(total / per_append as u64, clients, move |n| {
+        let store = store.clone();
+        async move {
+            let stream = StreamId::new(format!("beneficiary-{n}"))?;
+            let first = n * per_append as u64;
+            let events = (first..first + per_append as u64).map(new_event).collect();
+            store
+                .append(&stream, ExpectedVersion::NoStream, events)
+                .await?;
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// Batches of [`BATCH`] events by [`CLIENTS`] clients.

@@ -1,5 +1,9 @@
 //! The events every case writes: the same rows for the store and for raw SQL.
 
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::NaiveDate;
 use roadback_store::{EventContext, NewEvent};
 use uuid::Uuid;
@@ -60,4 +64,31 @@ pub fn new_event(i: u64) -> NewEvent {
         context: r.context,
         payload: serde_json::value::RawValue::from_string(r.payload).expect("valid JSON"),
     }
+}
+
+/// Runs operations `0..ops` with `clients` concurrent clients, each taking the next number.
+pub async fn spread<F, Fut>(ops: u64, clients: usize, op: F) -> anyhow::Result<()>
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
+    let next = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (next, op) = (next.clone(), op.clone());
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= ops {
+                        return anyhow::Ok(());
+                    }
+                    op(n).await?;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
 }
