@@ -20,7 +20,8 @@ ensure_postgres_installed() {
 }
 
 # initdb refuses to run as root, so as root the cluster belongs to the postgres user.
-as_cluster_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# From / so the postgres user never needs access to the caller's working directory.
+as_cluster_owner() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 start_throwaway_postgres() {
   local mode=${1:-socket}; shift || true
