@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::StoreConfig;
 use crate::error::StoreError;
 use crate::event::{AppendResult, EventContext, RecordedEvent, StreamId};
-use crate::writer::{BatchAppender, Command, Outcome};
+use crate::writer::{BatchAppender, Command, Outcome, advance_head};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -80,11 +80,7 @@ impl PgBackend {
                     received = listener.try_recv() => match received {
                         Ok(Some(note)) => {
                             if let Ok(position) = note.payload().parse::<u64>() {
-                                head.send_if_modified(|h| {
-                                    let newer = position > *h;
-                                    if newer { *h = position; }
-                                    newer
-                                });
+                                advance_head(&head, position);
                             }
                         }
                         // The connection dropped and sqlx reconnects on the next call; notifications

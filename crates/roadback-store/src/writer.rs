@@ -112,13 +112,7 @@ async fn run(
                     })
                     .max();
                 if let Some(last) = last {
-                    head.send_if_modified(|h| {
-                        let newer = last > *h;
-                        if newer {
-                            *h = last;
-                        }
-                        newer
-                    });
+                    advance_head(&head, last);
                 }
                 for ((reply, outcome), command) in replies.into_iter().zip(outcomes).zip(commands) {
                     let _ = reply.send(Ok((outcome, command)));
@@ -168,4 +162,15 @@ fn take_batch(waiting: &mut VecDeque<Request>) -> Vec<Request> {
         waiting.push_front(request);
     }
     batch
+}
+
+/// Moves the head watch forward to `position`; an older position (a late notification) is ignored.
+pub(crate) fn advance_head(head: &watch::Sender<u64>, position: u64) {
+    head.send_if_modified(|h| {
+        let newer = position > *h;
+        if newer {
+            *h = position;
+        }
+        newer
+    });
 }
