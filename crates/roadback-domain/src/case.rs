@@ -1,17 +1,19 @@
-//! The state a decision is taken against: one beneficiary's case, folded from its events with
-//! corrections and voids applied.
+//! One beneficiary's case, folded from its events with corrections and voids applied: the state
+//! decisions are taken against, and the source of the current plan and the caseload entry.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::events::{BeneficiaryRegistered, Event};
+use crate::events::{BeneficiaryRegistered, Event, ServiceType};
 use crate::status::Status;
-use crate::vocabulary::ConsentScope;
+use crate::vocabulary::{ConsentGiver, ConsentScope, ReintegrationDomain};
 
 /// Where a plan goal stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum GoalState {
     /// Agreed and being worked on.
     Open,
@@ -19,6 +21,83 @@ pub enum GoalState {
     Achieved,
     /// Given up.
     Abandoned,
+}
+
+/// A goal of the individual reintegration plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Goal {
+    /// The reintegration domain it serves.
+    pub domain: ReintegrationDomain,
+    /// When it should be reached, if agreed.
+    pub target_on: Option<NaiveDate>,
+    /// Where it stands.
+    pub state: GoalState,
+    /// The day it was agreed.
+    pub set_on: NaiveDate,
+    /// The day it was achieved or abandoned.
+    pub closed_on: Option<NaiveDate>,
+}
+
+/// Where a service stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceState {
+    /// Planned, nothing delivered yet.
+    Planned,
+    /// Delivered at least once and not stopped.
+    Delivered,
+    /// Stopped.
+    Discontinued,
+}
+
+/// A service of the case, planned or delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    /// What kind of service.
+    pub service: ServiceType,
+    /// The providing organisation (None: an external provider).
+    pub provider: Option<Uuid>,
+    /// The goal it serves, if any.
+    pub goal_id: Option<Uuid>,
+    /// Where it stands.
+    pub state: ServiceState,
+    /// The day it was planned, if it was.
+    pub planned_on: Option<NaiveDate>,
+    /// First day delivered.
+    pub first_delivered_on: Option<NaiveDate>,
+    /// Last day delivered.
+    pub last_delivered_on: Option<NaiveDate>,
+    /// How many deliveries were recorded.
+    pub deliveries: u32,
+}
+
+impl Service {
+    /// True while planned or running.
+    pub fn is_active(&self) -> bool {
+        self.state != ServiceState::Discontinued
+    }
+}
+
+/// A consent in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentInForce {
+    /// What it covers.
+    pub scope: ConsentScope,
+    /// The day it was given.
+    pub since: NaiveDate,
+    /// Who gave it.
+    pub given_by: ConsentGiver,
+}
+
+/// A referral to another organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Referral {
+    /// The receiving organisation.
+    pub to_organisation: Uuid,
+    /// The day it was made.
+    pub referred_on: NaiveDate,
+    /// True once accepted.
+    pub accepted: bool,
 }
 
 /// One recorded fact as it counts now (after corrections; voided facts are dropped).
@@ -32,25 +111,31 @@ pub struct Fact {
     pub event: Event,
 }
 
-/// A beneficiary's case as the rules see it.
+/// A beneficiary's case.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Case {
     /// The registration, once registered.
     pub registration: Option<BeneficiaryRegistered>,
     /// The current reintegration status.
     pub status: Option<Status>,
+    /// The day the current status began.
+    pub status_since: Option<NaiveDate>,
     /// True while the case is closed.
     pub closed: bool,
-    /// Consents in force.
-    pub consents: BTreeSet<ConsentScope>,
+    /// Consents in force, by scope.
+    pub consents: BTreeMap<ConsentScope, ConsentInForce>,
     /// Plan goals by id.
-    pub goals: BTreeMap<Uuid, GoalState>,
-    /// Services by id: true while planned or running, false once discontinued.
-    pub services: BTreeMap<Uuid, bool>,
-    /// Referrals by id: the receiving organisation and whether it accepted.
-    pub referrals: BTreeMap<Uuid, (Uuid, bool)>,
+    pub goals: BTreeMap<Uuid, Goal>,
+    /// Services by id.
+    pub services: BTreeMap<Uuid, Service>,
+    /// Referrals by id.
+    pub referrals: BTreeMap<Uuid, Referral>,
     /// The caseworker responsible.
     pub caseworker: Option<Uuid>,
+    /// The next plan review, if one is scheduled.
+    pub next_review_on: Option<NaiveDate>,
+    /// The latest day anything happened (valid time).
+    pub last_activity_on: Option<NaiveDate>,
     /// Every event id of the stream and its type name (corrections and voids included).
     pub recorded: BTreeMap<Uuid, &'static str>,
     /// The facts that count, in stream order.
@@ -82,14 +167,25 @@ impl Case {
                 self.refold();
             }
             other => {
-                self.facts.push(Fact {
+                let fact = Fact {
                     id,
                     occurred_on,
                     event: other.clone(),
-                });
-                self.evolve(other);
+                };
+                self.evolve(&fact);
+                self.facts.push(fact);
             }
         }
+    }
+
+    /// The beneficiary's id, once registered.
+    pub fn beneficiary_id(&self) -> Option<Uuid> {
+        self.registration.as_ref().map(|r| r.beneficiary_id)
+    }
+
+    /// True when consent for `scope` is in force.
+    pub fn has_consent(&self, scope: ConsentScope) -> bool {
+        self.consents.contains_key(&scope)
     }
 
     /// Recomputes the derived state from the facts, after a correction or a void changed one.
@@ -98,61 +194,132 @@ impl Case {
         let recorded = std::mem::take(&mut self.recorded);
         *self = Self::default();
         for fact in &facts {
-            self.evolve(&fact.event);
+            self.evolve(fact);
         }
         self.facts = facts;
         self.recorded = recorded;
     }
 
-    fn evolve(&mut self, event: &Event) {
-        match event {
+    fn evolve(&mut self, fact: &Fact) {
+        let on = fact.occurred_on;
+        self.last_activity_on = self.last_activity_on.max(Some(on));
+        match &fact.event {
             Event::BeneficiaryRegistered(r) => {
                 self.registration = Some(r.clone());
                 self.status = Some(Status::Identified);
+                self.status_since = Some(r.identified_on);
                 self.caseworker = Some(r.caseworker);
             }
             Event::ConsentGiven(c) => {
-                self.consents.insert(c.scope);
+                self.consents.insert(
+                    c.scope,
+                    ConsentInForce {
+                        scope: c.scope,
+                        since: on,
+                        given_by: c.given_by,
+                    },
+                );
             }
             Event::ConsentWithdrawn(c) => {
                 self.consents.remove(&c.scope);
             }
             Event::PlanGoalSet(g) => {
-                self.goals.insert(g.goal_id, GoalState::Open);
+                self.goals.insert(
+                    g.goal_id,
+                    Goal {
+                        domain: g.domain,
+                        target_on: g.target_on,
+                        state: GoalState::Open,
+                        set_on: on,
+                        closed_on: None,
+                    },
+                );
             }
-            Event::PlanGoalRevised(_) | Event::ReviewScheduled(_) | Event::PlanReviewed(_) => {}
-            Event::PlanGoalAchieved(g) => {
-                self.goals.insert(g.goal_id, GoalState::Achieved);
+            Event::PlanGoalRevised(g) => {
+                if let Some(goal) = self.goals.get_mut(&g.goal_id) {
+                    goal.domain = g.domain;
+                    goal.target_on = g.target_on;
+                }
             }
-            Event::PlanGoalAbandoned(g) => {
-                self.goals.insert(g.goal_id, GoalState::Abandoned);
-            }
+            Event::PlanGoalAchieved(g) => self.close_goal(g.goal_id, GoalState::Achieved, on),
+            Event::PlanGoalAbandoned(g) => self.close_goal(g.goal_id, GoalState::Abandoned, on),
+            Event::ReviewScheduled(r) => self.next_review_on = Some(r.due_on),
+            Event::PlanReviewed(r) => self.next_review_on = r.next_review_on,
             Event::ServicePlanned(s) => {
-                self.services.insert(s.service_id, true);
+                self.services.insert(
+                    s.service_id,
+                    Service {
+                        service: s.service,
+                        provider: s.provider,
+                        goal_id: s.goal_id,
+                        state: ServiceState::Planned,
+                        planned_on: Some(on),
+                        first_delivered_on: None,
+                        last_delivered_on: None,
+                        deliveries: 0,
+                    },
+                );
             }
             Event::ServiceDelivered(s) => {
-                self.services.entry(s.service_id).or_insert(true);
+                let service = self.services.entry(s.service_id).or_insert(Service {
+                    service: s.service,
+                    provider: s.provider,
+                    goal_id: None,
+                    state: ServiceState::Delivered,
+                    planned_on: None,
+                    first_delivered_on: None,
+                    last_delivered_on: None,
+                    deliveries: 0,
+                });
+                if service.state == ServiceState::Planned {
+                    service.state = ServiceState::Delivered;
+                }
+                let last = s.to.unwrap_or(s.from);
+                service.first_delivered_on = Some(
+                    service
+                        .first_delivered_on
+                        .map_or(s.from, |first| first.min(s.from)),
+                );
+                service.last_delivered_on = service.last_delivered_on.max(Some(last));
+                service.deliveries += 1;
             }
             Event::ServiceDiscontinued(s) => {
-                self.services.insert(s.service_id, false);
+                if let Some(service) = self.services.get_mut(&s.service_id) {
+                    service.state = ServiceState::Discontinued;
+                }
             }
-            Event::AssessmentRecorded(_) => {}
-            Event::StatusChanged(s) => self.status = Some(s.to),
+            Event::AssessmentRecorded(_) | Event::FollowUpContactMade(_) => {}
+            Event::StatusChanged(s) => {
+                self.status = Some(s.to);
+                self.status_since = Some(on);
+            }
             Event::ReferredToOrganisation(r) => {
-                self.referrals
-                    .insert(r.referral_id, (r.to_organisation, false));
+                self.referrals.insert(
+                    r.referral_id,
+                    Referral {
+                        to_organisation: r.to_organisation,
+                        referred_on: on,
+                        accepted: false,
+                    },
+                );
             }
             Event::ReferralAccepted(r) => {
                 if let Some(referral) = self.referrals.get_mut(&r.referral_id) {
-                    referral.1 = true;
+                    referral.accepted = true;
                 }
             }
             Event::CaseTransferred(t) => self.caseworker = Some(t.to_caseworker),
             Event::CaseClosed(_) => self.closed = true,
             Event::CaseReopened(_) => self.closed = false,
-            Event::FollowUpContactMade(_) => {}
             // Corrections and voids never reach here: `apply` turns them into changed facts.
             Event::EventCorrected(_) | Event::EventVoided(_) => {}
+        }
+    }
+
+    fn close_goal(&mut self, goal: Uuid, state: GoalState, on: NaiveDate) {
+        if let Some(goal) = self.goals.get_mut(&goal) {
+            goal.state = state;
+            goal.closed_on = Some(on);
         }
     }
 }

@@ -176,7 +176,11 @@ pub fn decide(
             "the case is closed: record a follow-up contact, reopen the case, or correct an earlier entry",
         ));
     }
-    let goal_open = |goal: Uuid| case.goals.get(&goal) == Some(&GoalState::Open);
+    let goal_open = |goal: Uuid| {
+        case.goals
+            .get(&goal)
+            .is_some_and(|g| g.state == GoalState::Open)
+    };
     let status = case.status.unwrap_or(crate::Status::Identified);
     match &request.fact {
         Event::BeneficiaryRegistered(_) => Err(reject(
@@ -198,7 +202,7 @@ pub fn decide(
             Ok(vec![request.fact.clone()])
         }
         Event::ConsentWithdrawn(c) => {
-            if !case.consents.contains(&c.scope) {
+            if !case.has_consent(c.scope) {
                 return Err(reject(
                     ConsentNotInForce,
                     Some("scope"),
@@ -220,7 +224,12 @@ pub fn decide(
         Event::PlanGoalRevised(g) if !goal_open(g.goal_id) => Err(unknown_goal()),
         Event::PlanGoalAchieved(g) if !goal_open(g.goal_id) => Err(unknown_goal()),
         Event::PlanGoalAbandoned(g) if !goal_open(g.goal_id) => Err(unknown_goal()),
-        Event::ServiceDiscontinued(s) if case.services.get(&s.service_id) != Some(&true) => {
+        Event::ServiceDiscontinued(s)
+            if !case
+                .services
+                .get(&s.service_id)
+                .is_some_and(|s| s.is_active()) =>
+        {
             Err(reject(
                 UnknownReference,
                 Some("serviceId"),
@@ -272,7 +281,7 @@ pub fn decide(
             let consent = ConsentScope::DataSharing {
                 organisation: r.to_organisation,
             };
-            if !case.consents.contains(&consent) {
+            if !case.has_consent(consent) {
                 return Err(reject(
                     ConsentRequired,
                     Some("toOrganisation"),
@@ -282,7 +291,7 @@ pub fn decide(
             Ok(vec![request.fact.clone()])
         }
         Event::ReferralAccepted(r) => match case.referrals.get(&r.referral_id) {
-            Some((_, false)) => Ok(vec![request.fact.clone()]),
+            Some(referral) if !referral.accepted => Ok(vec![request.fact.clone()]),
             _ => Err(reject(
                 UnknownReference,
                 Some("referralId"),

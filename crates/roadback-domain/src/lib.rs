@@ -6,11 +6,15 @@ pub mod case;
 pub mod decide;
 pub mod events;
 pub mod indicators;
+pub mod projection;
 pub mod status;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod upcast;
 pub mod vocabulary;
 
 pub use case::Case;
 pub use decide::{Directory, Rejection, RejectionCode, Request, decide};
 pub use events::{DecodeError, Event};
+pub use projection::{AsOf, Envelope, History, Plan, Projections, Timeline};
 pub use status::Status;
