@@ -7,6 +7,8 @@ mod error;
 mod event;
 mod limits;
 mod postgres;
+pub mod projector;
+mod read_models;
 mod sqlite;
 mod subscription;
 #[cfg(feature = "testing")]
@@ -234,6 +236,22 @@ impl EventStore {
         }
     }
 
+    /// Reads up to `limit` events of the streams whose id starts with `prefix`, ordered by
+    /// stream and version, after `after` (a stream id and version; `("", 0)` to start) and up to
+    /// position `upto`. Replays that fold one stream at a time read the log this way.
+    pub async fn read_streams(
+        &self,
+        prefix: &str,
+        after: (&str, u64),
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.read_streams(prefix, after, upto, limit).await,
+            Backend::Sqlite(b) => b.read_streams(prefix, after, upto, limit).await,
+        }
+    }
+
     /// Reads the stored events with these ids, in position order (unknown ids are skipped).
     pub async fn read_by_ids(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>, StoreError> {
         match &self.inner.backend {
@@ -279,6 +297,18 @@ impl EventStore {
             Backend::Sqlite(b) => {
                 StoreTransaction::Sqlite(b.pool.begin_with("BEGIN IMMEDIATE").await?)
             }
+        })
+    }
+
+    /// Starts a read-only transaction: one consistent view for reads that span statements.
+    pub(crate) async fn begin_read(&self) -> Result<StoreTransaction, StoreError> {
+        Ok(match &self.inner.backend {
+            Backend::Postgres(b) => StoreTransaction::Postgres(
+                b.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+            Backend::Sqlite(b) => StoreTransaction::Sqlite(b.pool.begin().await?),
         })
     }
 

@@ -95,6 +95,30 @@ impl SqliteBackend {
             .collect()
     }
 
+    pub async fn read_streams(
+        &self,
+        prefix: &str,
+        after: (&str, u64),
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE (stream_id, version) > (?2, ?3) \
+             AND substr(stream_id, 1, length(?1)) = ?1 AND position <= ?4 ORDER BY stream_id, version LIMIT ?5"
+        );
+        sqlx::query(&sql)
+            .bind(prefix)
+            .bind(after.0)
+            .bind(after.1 as i64)
+            .bind(upto as i64)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
     pub async fn read_by_ids(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>, StoreError> {
         let mut found = Vec::new();
         for chunk in ids.chunks(LOOKUP_CHUNK) {

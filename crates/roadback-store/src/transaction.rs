@@ -21,6 +21,26 @@ impl StoreTransaction {
         }
     }
 
+    /// Reads consumer `name`'s checkpoint inside the transaction, locking it until commit so that
+    /// two consumers of the same name cannot both move it (on SQLite the write lock already does).
+    pub async fn checkpoint(&mut self, name: &str) -> Result<Option<u64>, StoreError> {
+        let position: Option<i64> = match self {
+            Self::Postgres(tx) => {
+                sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = $1 FOR UPDATE")
+                    .bind(name)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            Self::Sqlite(tx) => {
+                sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = ?1")
+                    .bind(name)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        };
+        Ok(position.map(|p| p as u64))
+    }
+
     /// Commits the consumer's writes and checkpoint together.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {

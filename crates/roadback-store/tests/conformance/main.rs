@@ -3,6 +3,7 @@
 
 mod cases;
 mod concurrency;
+mod projector;
 
 use chrono::NaiveDate;
 use roadback_store::{EventContext, NewEvent};
@@ -48,6 +49,11 @@ conformance!(
     concurrency::racing_appends_to_one_stream_admit_one,
     concurrency::concurrent_writers_and_a_live_subscriber,
     concurrency::two_instances_share_one_order,
+    projector::the_projector_and_a_rebuild_give_the_pure_read_models,
+    projector::a_crash_before_commit_neither_loses_nor_repeats_an_update,
+    projector::two_projectors_never_apply_a_batch_twice,
+    projector::the_projector_follows_the_log_live,
+    projector::an_old_event_shape_is_read_in_the_current_shape,
 );
 
 /// The context every test event carries.

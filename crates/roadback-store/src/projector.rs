@@ -1,0 +1,367 @@
+//! The projector: keeps the persisted read models (plans and caseload) up to date from the log.
+//!
+//! Each batch of events is folded with the domain's pure projections and written together with
+//! the checkpoint in one transaction, so a crash between events neither loses nor repeats an
+//! update: after a restart the projector goes on from the last committed checkpoint. The
+//! checkpoint is read and locked inside the transaction; if another projector (another server
+//! instance, or a rebuild) moved it, the batch is dropped and reading resumes from there.
+//!
+//! [`rebuild`] recomputes both read models from the log in one transaction, one stream at a
+//! time (each stream is read, decoded and folded once; memory holds one stream and a batch of
+//! plans), and leaves the old read models in place until it commits.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use roadback_domain::projection::STREAM_PREFIX;
+use roadback_domain::projection::{Caseload, CaseloadEntry, Envelope, beneficiary_of};
+use roadback_domain::{Case, Event, Plan};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::event::{RecordedEvent, StreamId};
+use crate::{EventStore, read_models};
+
+/// The checkpoint name of the read models.
+pub const CHECKPOINT: &str = "read-models";
+
+/// Folded cases kept between batches; beyond this the cache starts afresh.
+const CACHE_LIMIT: usize = 50_000;
+/// Events per page when rebuilding.
+const REBUILD_PAGE: usize = 10_000;
+/// Plans per write when rebuilding.
+const REBUILD_BATCH: usize = 2_000;
+
+/// Turns a stored event of a beneficiary's stream into the domain's envelope (upcasting older
+/// shapes); `None` for events of other streams.
+pub fn envelope(event: &RecordedEvent) -> Result<Option<Envelope>, StoreError> {
+    let Some(beneficiary) = beneficiary_of(&event.stream_id) else {
+        return Ok(None);
+    };
+    let decoded = Event::decode(&event.event_type, event.schema_version, event.payload.get())
+        .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", event.id)))?;
+    Ok(Some(Envelope {
+        id: event.id,
+        beneficiary,
+        version: event.version,
+        position: event.position,
+        occurred_on: event.occurred_on,
+        recorded_at: event.recorded_at,
+        actor: event.context.actor,
+        event: decoded,
+    }))
+}
+
+/// Reads one beneficiary's stream up to `version` and folds it.
+pub async fn load_case(
+    store: &EventStore,
+    beneficiary: Uuid,
+    version: u64,
+) -> Result<Case, StoreError> {
+    let stream = StreamId::new(roadback_domain::projection::stream_of(beneficiary))?;
+    let mut case = Case::default();
+    let mut next = 1;
+    while next <= version {
+        let page = store
+            .read_stream(&stream, next, (version + 1 - next).min(10_000) as usize)
+            .await?;
+        let Some(last) = page.last() else { break };
+        next = last.version + 1;
+        for event in &page {
+            if let Some(e) = envelope(event)? {
+                case.apply(e.id, e.occurred_on, &e.event);
+            }
+        }
+    }
+    Ok(case)
+}
+
+/// What a batch did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// Read models and checkpoint were written up to this position.
+    Committed(u64),
+    /// Another projector had moved the checkpoint; reading goes on from there.
+    Moved(u64),
+}
+
+type FailPoint = Box<dyn FnMut(u64) -> bool + Send>;
+
+/// Keeps the read models up to date: [`catch_up`](Self::catch_up) once, or [`run`](Self::run)
+/// live until shut down.
+pub struct Projector {
+    store: EventStore,
+    position: Option<u64>,
+    batch: usize,
+    cache: HashMap<Uuid, (u64, Case)>,
+    fail_before_commit: Option<FailPoint>,
+}
+
+impl Projector {
+    /// A projector on a store, committing at most `batch` events per transaction.
+    pub fn new(store: EventStore, batch: usize) -> Self {
+        Self {
+            store,
+            position: None,
+            batch: batch.max(1),
+            cache: HashMap::new(),
+            fail_before_commit: None,
+        }
+    }
+
+    /// For tests: `fail(position)` is asked after each batch's read models and checkpoint are
+    /// written and before the commit; `true` makes the batch fail there, as a crash would.
+    pub fn fail_before_commit(mut self, fail: impl FnMut(u64) -> bool + Send + 'static) -> Self {
+        self.fail_before_commit = Some(Box::new(fail));
+        self
+    }
+
+    /// The committed position the projector goes on from.
+    pub async fn position(&mut self) -> Result<u64, StoreError> {
+        match self.position {
+            Some(p) => Ok(p),
+            None => {
+                let p = self.store.checkpoint(CHECKPOINT).await?.unwrap_or(0);
+                self.position = Some(p);
+                Ok(p)
+            }
+        }
+    }
+
+    /// Processes everything up to the head of the log; returns the position reached.
+    pub async fn catch_up(&mut self) -> Result<u64, StoreError> {
+        loop {
+            let after = self.position().await?;
+            let events = self.store.read_all(after, self.batch).await?;
+            if events.is_empty() {
+                return Ok(after);
+            }
+            self.apply(&events).await?;
+        }
+    }
+
+    /// Follows the log live until `shutdown` completes. Failures are logged and retried from
+    /// the last committed checkpoint.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let after = match self.position().await {
+                Ok(p) => p,
+                Err(error) => {
+                    tracing::warn!(%error, "projector cannot read its checkpoint; retrying");
+                    tokio::select! {
+                        _ = &mut shutdown => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    }
+                }
+            };
+            let mut batches = self.store.subscribe(after).ready_chunks(self.batch);
+            loop {
+                let chunk = tokio::select! {
+                    _ = &mut shutdown => return,
+                    chunk = batches.next() => chunk,
+                };
+                let Some(chunk) = chunk else { return };
+                let result = match chunk.into_iter().collect::<Result<Vec<_>, _>>() {
+                    Ok(events) => self.apply(&events).await,
+                    Err(error) => Err(error),
+                };
+                match result {
+                    Ok(BatchOutcome::Committed(_)) => {}
+                    Ok(BatchOutcome::Moved(_)) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "projector batch failed; going on from the last checkpoint");
+                        self.position = None;
+                        self.cache.clear();
+                        tokio::select! {
+                            _ = &mut shutdown => return,
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Folds a batch of consecutive events (the first right after the checkpoint) and writes the
+    /// read models and the checkpoint in one transaction.
+    pub async fn apply(&mut self, events: &[RecordedEvent]) -> Result<BatchOutcome, StoreError> {
+        let Some(last) = events.last().map(|e| e.position) else {
+            return Ok(BatchOutcome::Committed(self.position().await?));
+        };
+        let expected = self.position().await?;
+        let mut touched: Vec<(Uuid, u64, Case)> = Vec::new();
+        let mut index: HashMap<Uuid, usize> = HashMap::new();
+        for event in events {
+            let Some(e) = envelope(event)? else { continue };
+            let i = match index.get(&e.beneficiary) {
+                Some(i) => *i,
+                None => {
+                    let before = e.version - 1;
+                    let case = match self.cache.remove(&e.beneficiary) {
+                        Some((version, case)) if version == before => case,
+                        _ => load_case(&self.store, e.beneficiary, before).await?,
+                    };
+                    touched.push((e.beneficiary, before, case));
+                    index.insert(e.beneficiary, touched.len() - 1);
+                    touched.len() - 1
+                }
+            };
+            let (_, version, case) = &mut touched[i];
+            case.apply(e.id, e.occurred_on, &e.event);
+            *version = e.version;
+        }
+
+        let mut tx = self.store.begin().await?;
+        let current = tx.checkpoint(CHECKPOINT).await?.unwrap_or(0);
+        if current != expected {
+            tx.rollback().await?;
+            self.cache.clear();
+            self.position = Some(current);
+            return Ok(BatchOutcome::Moved(current));
+        }
+        let ids: Vec<Uuid> = touched.iter().map(|(id, _, _)| *id).collect();
+        let before = read_models::entries(&mut tx, &ids).await?;
+        let after: Vec<Option<CaseloadEntry>> = touched
+            .iter()
+            .map(|(_, _, case)| CaseloadEntry::of(case))
+            .collect();
+        let keys: BTreeSet<(Uuid, Uuid)> = before
+            .values()
+            .chain(after.iter().flatten())
+            .map(|e| (e.organisation, e.caseworker))
+            .collect();
+        let mut caseload = read_models::counts(&mut tx, &keys).await?;
+        for ((id, _, _), new) in touched.iter().zip(&after) {
+            caseload.replace(before.get(id), new.as_ref());
+        }
+        read_models::write_counts(&mut tx, &keys, &caseload).await?;
+        let plans: Vec<Plan> = touched
+            .iter()
+            .filter_map(|(_, version, case)| Plan::of(case, *version))
+            .collect();
+        read_models::write_plans(&mut tx, &plans).await?;
+        tx.save_checkpoint(CHECKPOINT, last).await?;
+        if let Some(fail) = &mut self.fail_before_commit
+            && fail(last)
+        {
+            tx.rollback().await?;
+            return Err(StoreError::Corrupt(format!(
+                "injected failure before committing up to position {last}"
+            )));
+        }
+        tx.commit().await?;
+
+        self.position = Some(last);
+        if self.cache.len() + touched.len() > CACHE_LIMIT {
+            self.cache.clear();
+        }
+        for (id, version, case) in touched {
+            self.cache.insert(id, (version, case));
+        }
+        Ok(BatchOutcome::Committed(last))
+    }
+}
+
+/// What a rebuild did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RebuildReport {
+    /// Events read and folded.
+    pub events: u64,
+    /// Beneficiaries whose plans were written.
+    pub beneficiaries: u64,
+    /// The log position the read models now reflect.
+    pub position: u64,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// Rebuilds the read models from the log in one transaction; `progress(events_done, total)` is
+/// called after each page. Until it commits, readers see the old read models; on SQLite, appends
+/// wait for it.
+pub async fn rebuild(
+    store: &EventStore,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<RebuildReport, StoreError> {
+    let started = Instant::now();
+    let mut tx = store.begin().await?;
+    tx.checkpoint(CHECKPOINT).await?;
+    let head = store.head().await?;
+    read_models::clear(&mut tx).await?;
+
+    let mut events = 0u64;
+    let mut beneficiaries = 0u64;
+    let mut caseload = Caseload::default();
+    let mut plans: Vec<Plan> = Vec::with_capacity(REBUILD_BATCH);
+    let mut current: Option<(Uuid, u64, Case)> = None;
+    let mut after = (String::new(), 0u64);
+    loop {
+        let page = store
+            .read_streams(STREAM_PREFIX, (&after.0, after.1), head, REBUILD_PAGE)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = (last.stream_id.clone(), last.version);
+        for event in &page {
+            let Some(e) = envelope(event)? else { continue };
+            if current
+                .as_ref()
+                .is_some_and(|(id, _, _)| *id != e.beneficiary)
+            {
+                let (_, version, case) = current.take().expect("checked above");
+                finish(
+                    &case,
+                    version,
+                    &mut caseload,
+                    &mut plans,
+                    &mut beneficiaries,
+                );
+            }
+            let (_, version, case) =
+                current.get_or_insert_with(|| (e.beneficiary, 0, Case::default()));
+            case.apply(e.id, e.occurred_on, &e.event);
+            *version = e.version;
+            events += 1;
+        }
+        if plans.len() >= REBUILD_BATCH {
+            read_models::write_plans(&mut tx, &plans).await?;
+            plans.clear();
+        }
+        progress(events, head);
+    }
+    if let Some((_, version, case)) = current.take() {
+        finish(
+            &case,
+            version,
+            &mut caseload,
+            &mut plans,
+            &mut beneficiaries,
+        );
+    }
+    read_models::write_plans(&mut tx, &plans).await?;
+    let keys = caseload.counts.keys().copied().collect();
+    read_models::write_counts(&mut tx, &keys, &caseload).await?;
+    tx.save_checkpoint(CHECKPOINT, head).await?;
+    tx.commit().await?;
+    Ok(RebuildReport {
+        events,
+        beneficiaries,
+        position: head,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn finish(
+    case: &Case,
+    version: u64,
+    caseload: &mut Caseload,
+    plans: &mut Vec<Plan>,
+    beneficiaries: &mut u64,
+) {
+    caseload.replace(None, CaseloadEntry::of(case).as_ref());
+    if let Some(plan) = Plan::of(case, version) {
+        plans.push(plan);
+        *beneficiaries += 1;
+    }
+}

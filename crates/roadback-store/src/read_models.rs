@@ -1,0 +1,276 @@
+//! The persisted read models (plans and caseload counts): written by the projector inside its
+//! transaction, read by the API. The same SQL serves both backends (written once, compiled for
+//! each through [`on_backend!`]).
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use roadback_domain::Plan;
+use roadback_domain::projection::{Caseload, CaseloadCounts, CaseloadEntry};
+use roadback_domain::status::Status;
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::transaction::StoreTransaction;
+use crate::{Backend, EventStore};
+
+/// Rows per multi-row statement (at most 10 parameters each: well under both backends' limits).
+const CHUNK: usize = 500;
+
+/// Runs the same block on either backend's connection, with `$db` naming the database type.
+macro_rules! on_backend {
+    ($tx:expr, $db:ident, $conn:ident => $body:block) => {
+        match $tx {
+            StoreTransaction::Postgres(tx) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                let $conn = &mut **tx;
+                $body
+            }
+            StoreTransaction::Sqlite(tx) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+/// The stored code of a status (its serde name, e.g. `in_crisis_care`).
+pub(crate) fn status_code(status: Status) -> String {
+    match serde_json::to_value(status) {
+        Ok(serde_json::Value::String(code)) => code,
+        _ => format!("{status:?}"),
+    }
+}
+
+fn parse_status(code: String) -> Result<Status, StoreError> {
+    serde_json::from_value(serde_json::Value::String(code))
+        .map_err(|e| StoreError::Corrupt(format!("unknown status in a read model: {e}")))
+}
+
+/// The caseload entries stored for these beneficiaries.
+pub(crate) async fn entries(
+    tx: &mut StoreTransaction,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, CaseloadEntry>, StoreError> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let rows = on_backend!(tx, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new(
+                "SELECT beneficiary_id, organisation_id, caseworker_id, case_code, status, closed, \
+                 next_review_on, last_activity_on FROM plans WHERE beneficiary_id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.build()
+                .fetch_all(conn)
+                .await?
+                .into_iter()
+                .map(|row| {
+                    Ok::<_, StoreError>(CaseloadEntry {
+                        beneficiary_id: row.try_get(0)?,
+                        organisation: row.try_get(1)?,
+                        caseworker: row.try_get(2)?,
+                        case_code: row.try_get(3)?,
+                        status: parse_status(row.try_get(4)?)?,
+                        closed: row.try_get(5)?,
+                        next_review_on: row.try_get::<Option<NaiveDate>, _>(6)?,
+                        last_activity_on: row.try_get(7)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        });
+        found.extend(rows.into_iter().map(|e| (e.beneficiary_id, e)));
+    }
+    Ok(found)
+}
+
+/// The caseload counts stored for these (organisation, caseworker) keys.
+pub(crate) async fn counts(
+    tx: &mut StoreTransaction,
+    keys: &BTreeSet<(Uuid, Uuid)>,
+) -> Result<Caseload, StoreError> {
+    let keys: Vec<_> = keys.iter().copied().collect();
+    let mut caseload = Caseload::default();
+    for chunk in keys.chunks(CHUNK) {
+        let rows = on_backend!(tx, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new(
+                "SELECT organisation_id, caseworker_id, open_cases, closed_cases, by_status \
+                 FROM caseload WHERE (organisation_id, caseworker_id) IN (",
+            );
+            let mut list = q.separated(", ");
+            for (organisation, caseworker) in chunk {
+                list.push("(");
+                list.push_bind_unseparated(*organisation);
+                list.push_unseparated(", ");
+                list.push_bind_unseparated(*caseworker);
+                list.push_unseparated(")");
+            }
+            q.push(")");
+            q.build()
+                .fetch_all(conn)
+                .await?
+                .into_iter()
+                .map(|row| {
+                    let by_status: Json<_> = row.try_get(4)?;
+                    Ok::<_, StoreError>((
+                        (row.try_get(0)?, row.try_get(1)?),
+                        CaseloadCounts {
+                            open: row.try_get::<i32, _>(2)? as u32,
+                            closed: row.try_get::<i32, _>(3)? as u32,
+                            by_status: by_status.0,
+                        },
+                    ))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        });
+        caseload.counts.extend(rows);
+    }
+    Ok(caseload)
+}
+
+/// Writes the counts of these keys: present ones upserted, absent ones deleted.
+pub(crate) async fn write_counts(
+    tx: &mut StoreTransaction,
+    keys: &BTreeSet<(Uuid, Uuid)>,
+    caseload: &Caseload,
+) -> Result<(), StoreError> {
+    let (present, gone): (Vec<_>, Vec<_>) = keys
+        .iter()
+        .partition(|key| caseload.counts.contains_key(key));
+    for chunk in gone.chunks(CHUNK) {
+        on_backend!(tx, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new(
+                "DELETE FROM caseload WHERE (organisation_id, caseworker_id) IN (",
+            );
+            let mut list = q.separated(", ");
+            for (organisation, caseworker) in chunk {
+                list.push("(");
+                list.push_bind_unseparated(*organisation);
+                list.push_unseparated(", ");
+                list.push_bind_unseparated(*caseworker);
+                list.push_unseparated(")");
+            }
+            q.push(")");
+            q.build().execute(conn).await?;
+        });
+    }
+    for chunk in present.chunks(CHUNK) {
+        on_backend!(tx, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new(
+                "INSERT INTO caseload (organisation_id, caseworker_id, open_cases, closed_cases, by_status) ",
+            );
+            q.push_values(chunk, |mut row, key| {
+                let counts = &caseload.counts[key];
+                row.push_bind(key.0)
+                    .push_bind(key.1)
+                    .push_bind(counts.open as i32)
+                    .push_bind(counts.closed as i32)
+                    .push_bind(Json(counts.by_status.clone()));
+            });
+            q.push(
+                " ON CONFLICT (organisation_id, caseworker_id) DO UPDATE SET \
+                 open_cases = excluded.open_cases, closed_cases = excluded.closed_cases, \
+                 by_status = excluded.by_status",
+            );
+            q.build().execute(conn).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Inserts or replaces these plans.
+pub(crate) async fn write_plans(
+    tx: &mut StoreTransaction,
+    plans: &[Plan],
+) -> Result<(), StoreError> {
+    for chunk in plans.chunks(CHUNK) {
+        on_backend!(tx, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new(
+                "INSERT INTO plans (beneficiary_id, organisation_id, caseworker_id, case_code, status, \
+                 closed, next_review_on, last_activity_on, version, plan) ",
+            );
+            q.push_values(chunk, |mut row, plan| {
+                row.push_bind(plan.beneficiary_id)
+                    .push_bind(plan.organisation)
+                    .push_bind(plan.caseworker)
+                    .push_bind(plan.case_code.clone())
+                    .push_bind(status_code(plan.status))
+                    .push_bind(plan.closed)
+                    .push_bind(plan.next_review_on)
+                    .push_bind(plan.last_activity_on)
+                    .push_bind(plan.version as i64)
+                    .push_bind(Json(plan.clone()));
+            });
+            q.push(
+                " ON CONFLICT (beneficiary_id) DO UPDATE SET organisation_id = excluded.organisation_id, \
+                 caseworker_id = excluded.caseworker_id, case_code = excluded.case_code, \
+                 status = excluded.status, closed = excluded.closed, \
+                 next_review_on = excluded.next_review_on, last_activity_on = excluded.last_activity_on, \
+                 version = excluded.version, plan = excluded.plan",
+            );
+            q.build().execute(conn).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Empties both read models (before a rebuild, inside its transaction).
+pub(crate) async fn clear(tx: &mut StoreTransaction) -> Result<(), StoreError> {
+    on_backend!(tx, Db, conn => {
+        sqlx::query("DELETE FROM plans").execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM caseload").execute(&mut *conn).await?;
+    });
+    Ok(())
+}
+
+impl EventStore {
+    /// The stored plan of a beneficiary, as far as the projector has come.
+    pub async fn plan(&self, beneficiary: Uuid) -> Result<Option<Plan>, StoreError> {
+        let plan: Option<Json<Plan>> = match &self.inner.backend {
+            Backend::Postgres(b) => {
+                sqlx::query_scalar("SELECT plan FROM plans WHERE beneficiary_id = $1")
+                    .bind(beneficiary)
+                    .fetch_optional(&b.pool)
+                    .await?
+            }
+            Backend::Sqlite(b) => {
+                sqlx::query_scalar("SELECT plan FROM plans WHERE beneficiary_id = ?1")
+                    .bind(beneficiary)
+                    .fetch_optional(&b.pool)
+                    .await?
+            }
+        };
+        Ok(plan.map(|p| p.0))
+    }
+
+    /// Every stored plan (for tests and exports; the API pages through them instead).
+    pub async fn all_plans(&self) -> Result<Vec<Plan>, StoreError> {
+        let sql = "SELECT plan FROM plans ORDER BY beneficiary_id";
+        let plans: Vec<Json<Plan>> = match &self.inner.backend {
+            Backend::Postgres(b) => sqlx::query_scalar(sql).fetch_all(&b.pool).await?,
+            Backend::Sqlite(b) => sqlx::query_scalar(sql).fetch_all(&b.pool).await?,
+        };
+        Ok(plans.into_iter().map(|p| p.0).collect())
+    }
+
+    /// The caseload counts of every organisation and caseworker.
+    pub async fn caseload(&self) -> Result<Caseload, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let keys: Vec<(Uuid, Uuid)> = on_backend!(&mut tx, Db, conn => {
+            sqlx::query_as("SELECT organisation_id, caseworker_id FROM caseload")
+                .fetch_all(conn)
+                .await?
+        });
+        let caseload = counts(&mut tx, &keys.into_iter().collect()).await;
+        tx.rollback().await?;
+        caseload
+    }
+}
