@@ -1,3 +1,4 @@
 //! End-to-end tests: the real `roadback` binary, over HTTP, on both backends.
 
+mod read_models;
 mod serve;

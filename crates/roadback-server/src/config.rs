@@ -28,6 +28,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Brings the database schema up to date, then exits (the server also does this on start).
     Migrate,
+    /// Rebuilds the read models (plans and caseload) from the event log, with a progress bar.
+    /// The server need not stop: readers see the old read models until the rebuild commits
+    /// (on SQLite, appends wait for it).
+    Rebuild,
 }
 
 /// Store selection, shared by every subcommand.

@@ -7,9 +7,13 @@ pub mod http;
 mod telemetry;
 
 use anyhow::Context;
+use roadback_store::projector::{self, Projector};
 use roadback_store::{EventStore, StoreLocation};
 
 use config::{Cli, Command, ServeArgs};
+
+/// Events per projector transaction.
+const PROJECTOR_BATCH: usize = 500;
 
 /// Runs one command of the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -22,7 +26,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(open_store(&config).await?, &args).await,
+        Command::Rebuild => rebuild(&open_store(&config).await?).await,
     }
+}
+
+/// Rebuilds the read models with a progress bar on the terminal (hidden when not a terminal).
+async fn rebuild(store: &EventStore) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} rebuilding read models [{bar:40}] {human_pos}/{human_len} positions, {per_sec}, {eta} left",
+        )?
+        .progress_chars("=> "),
+    );
+    let report = projector::rebuild(store, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await
+    .context("the rebuild failed; the read models are unchanged")?;
+    bar.finish_and_clear();
+    let seconds = report.elapsed.as_secs_f64();
+    println!(
+        "rebuilt the read models from {} events ({} beneficiaries) up to position {} in {:.2} s ({:.0} events/s)",
+        report.events,
+        report.beneficiaries,
+        report.position,
+        seconds,
+        report.events as f64 / seconds.max(1e-9),
+    );
+    Ok(())
 }
 
 /// Opens the store (applying migrations), saying where.
@@ -44,11 +76,18 @@ pub async fn serve(store: EventStore, args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
+    let (stop_projector, stopped) = tokio::sync::oneshot::channel::<()>();
+    let projector = tokio::spawn(Projector::new(store.clone(), PROJECTOR_BATCH).run(async {
+        let _ = stopped.await;
+    }));
     let app = http::app(http::AppState { store });
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("the HTTP server failed")?;
+        .context("the HTTP server failed");
+    let _ = stop_projector.send(());
+    let _ = projector.await;
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

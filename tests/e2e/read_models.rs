@@ -1,0 +1,146 @@
+//! The read models through the binary: `roadback rebuild` on both backends, and the projector
+//! that `roadback serve` runs.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use roadback_domain::projection::{Envelope, Projections, stream_of};
+use roadback_domain::testing::{Step, play};
+use roadback_e2e::{Server, roadback};
+use roadback_store::testing::TestDatabase;
+use roadback_store::{
+    EventContext, EventStore, ExpectedVersion, NewEvent, StoreConfig, StoreLocation, StreamId,
+};
+use uuid::Uuid;
+
+fn history() -> Vec<Envelope> {
+    let steps: Vec<Step> = (0..400u32)
+        .map(|i| Step {
+            stream: (i % 5) as u8,
+            kind: (i.wrapping_mul(7919) % 251) as u8,
+            pick: (i.wrapping_mul(104_729) % 256) as u8,
+            days: (i % 13) as u8,
+            backdate: (i % 17) as u16,
+            minutes: (i % 97) as u16,
+        })
+        .collect();
+    play(&steps, 5)
+}
+
+async fn append(store: &EventStore, entries: &[Envelope]) {
+    for e in entries {
+        let event = NewEvent::new(
+            e.id,
+            e.event.type_name(),
+            e.event.schema_version(),
+            e.occurred_on,
+            EventContext {
+                actor: e.actor,
+                organisation: Uuid::from_u128(0x0A),
+                correlation_id: e.id,
+            },
+            &e.event.payload(),
+        )
+        .unwrap();
+        store
+            .append(
+                &StreamId::new(stream_of(e.beneficiary)).unwrap(),
+                ExpectedVersion::Exact(e.version - 1),
+                vec![event],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+async fn assert_plans(store: &EventStore, entries: &[Envelope]) {
+    let mut expected = Projections::default();
+    for e in entries {
+        expected.apply(e);
+    }
+    let plans: HashMap<_, _> = store
+        .all_plans()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.beneficiary_id, p))
+        .collect();
+    assert_eq!(plans, expected.plans());
+    assert_eq!(store.caseload().await.unwrap(), expected.caseload);
+}
+
+fn sqlite_store(dir: &Path) -> StoreConfig {
+    StoreConfig::new(StoreLocation::Sqlite(dir.join("data/roadback.db")))
+}
+
+fn rebuild(dir: &Path, env: &[(&str, &str)]) -> String {
+    let output = roadback(dir)
+        .arg("rebuild")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[tokio::test]
+async fn rebuild_recomputes_the_read_models_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let entries = history();
+    let store = EventStore::open(&sqlite_store(dir.path())).await.unwrap();
+    append(&store, &entries).await;
+    let stdout = rebuild(dir.path(), &[]);
+    assert!(
+        stdout.contains(&format!("from {} events", entries.len())),
+        "{stdout}"
+    );
+    assert_plans(&store, &entries).await;
+}
+
+#[tokio::test]
+async fn rebuild_recomputes_the_read_models_on_postgresql() {
+    let db = TestDatabase::postgres().await;
+    let url = db.postgres_url().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let entries = history();
+    let store = db.open().await;
+    append(&store, &entries).await;
+    let stdout = rebuild(dir.path(), &[("DATABASE_URL", &url)]);
+    assert!(
+        stdout.contains(&format!("from {} events", entries.len())),
+        "{stdout}"
+    );
+    assert_plans(&store, &entries).await;
+}
+
+#[tokio::test]
+async fn serve_keeps_the_read_models_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]).await;
+    let store = EventStore::open(&sqlite_store(dir.path())).await.unwrap();
+    let entries = history();
+    append(&store, &entries).await;
+    let head = store.head().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while store
+        .checkpoint(roadback_store::projector::CHECKPOINT)
+        .await
+        .unwrap()
+        != Some(head)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server's projector did not catch up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_plans(&store, &entries).await;
+    assert!(server.terminate().success());
+}
