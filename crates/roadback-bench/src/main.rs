@@ -5,6 +5,7 @@
 //! report into BENCHMARKS.md.
 
 mod raw;
+mod replay;
 mod store_cases;
 mod workload;
 
@@ -54,6 +55,12 @@ struct Measured {
     events: u64,
     seconds: f64,
     peak_kib: u64,
+    /// Median time of one operation, for latency measurements.
+    #[serde(default)]
+    p50_ms: Option<f64>,
+    /// 99th percentile time of one operation.
+    #[serde(default)]
+    p99_ms: Option<f64>,
 }
 
 #[tokio::main]
@@ -109,6 +116,19 @@ async fn run_case(name: &str, location: &StoreLocation, count: u64) -> anyhow::R
                     .await
                     .map(|_| count)?,
                 "read" => store_cases::read_all(&store).await?,
+                "load" => replay::load(&store, count).await?,
+                "rebuild" => replay::rebuild(&store).await?,
+                "asof" => {
+                    let times = replay::as_of(&store, count as usize, 300).await?;
+                    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+                    return Ok(Measured {
+                        events: count * times.len() as u64,
+                        seconds: times.iter().sum::<f64>() / 1000.0,
+                        peak_kib: peak_rss_kib(),
+                        p50_ms: Some(at(0.5)),
+                        p99_ms: Some(at(0.99)),
+                    });
+                }
                 other => bail!("unknown measurement {other}"),
             }
         }
@@ -123,7 +143,9 @@ async fn run_case(name: &str, location: &StoreLocation, count: u64) -> anyhow::R
                     .await
                     .map(|_| count)?,
                 "onestream" => raw.one_stream(count).await.map(|_| count)?,
-                "read" => raw.read_all().await?,
+                "read" => raw.read_all("raw_events").await?,
+                // The store's own events table: the same rows a replay reads.
+                "readevents" => raw.read_all("events").await?,
                 other => bail!("unknown measurement {other}"),
             }
         }
@@ -134,6 +156,8 @@ async fn run_case(name: &str, location: &StoreLocation, count: u64) -> anyhow::R
         events,
         seconds,
         peak_kib: peak_rss_kib(),
+        p50_ms: None,
+        p99_ms: None,
     })
 }
 
@@ -235,6 +259,16 @@ async fn run_all(
         n: 0,
     };
     let mut lines = Vec::new();
+    let mut replays = Vec::new();
+    for backend in ["sqlite", "postgres"] {
+        eprintln!("{backend} replay:");
+        let at = places.fresh(backend).await?;
+        let loaded = child("store-load", &at, events)?;
+        let rebuilt = child("store-rebuild", &at, 0)?;
+        let raw = child("raw-readevents", &at, 0)?;
+        let as_of = child("store-asof", &places.fresh(backend).await?, 1000)?;
+        replays.push((static_name(backend), loaded, rebuilt, raw, as_of));
+    }
     for backend in ["sqlite", "postgres"] {
         eprintln!("{backend}:");
         let store_at = places.fresh(backend).await?;
@@ -306,6 +340,32 @@ async fn run_all(
             rate(&l.store) / rate(&l.raw),
             l.store.peak_kib / 1024,
             l.raw.peak_kib / 1024,
+        );
+    }
+    println!();
+    println!(
+        "Replay: the read models (plans and caseload) rebuilt by `roadback rebuild` from a log of \
+         realistic beneficiary histories (random valid histories, about 60 events each), beside a \
+         raw ordered read of the same rows; and the as-of views (plan in valid time, timeline in \
+         recorded time, outcome) of one 1,000-event stream, read from the store each time."
+    );
+    println!();
+    println!(
+        "| backend | events | load, whole histories per append, 8 clients | rebuild events/s | raw ordered read events/s | rebuild / raw | rebuild peak RSS | as-of 1,000-event stream p50 / p99 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (backend, loaded, rebuilt, raw, as_of) in &replays {
+        let rate = |m: &Measured| m.events as f64 / m.seconds;
+        println!(
+            "| {backend} | {} | {} ev/s | {} | {} | {:.2} | {} MiB | {:.2} / {:.2} ms |",
+            group(rebuilt.events),
+            group(rate(loaded) as u64),
+            group(rate(rebuilt) as u64),
+            group(rate(raw) as u64),
+            rate(rebuilt) / rate(raw),
+            rebuilt.peak_kib / 1024,
+            as_of.p50_ms.unwrap_or_default(),
+            as_of.p99_ms.unwrap_or_default(),
         );
     }
     Ok(())

@@ -183,15 +183,19 @@ impl Raw {
     }
 
     /// Reads every row in position order, decoding the same columns as the store; returns the count.
-    pub async fn read_all(&self) -> anyhow::Result<u64> {
-        let sql_pg = "SELECT position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
-            recorded_at, actor_id, organisation_id, correlation_id, payload::text FROM raw_events ORDER BY position";
-        let sql_sqlite = "SELECT position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
-            recorded_at, actor_id, organisation_id, correlation_id, payload FROM raw_events ORDER BY position";
+    pub async fn read_all(&self, table: &str) -> anyhow::Result<u64> {
+        let sql_pg = format!(
+            "SELECT position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
+            recorded_at, actor_id, organisation_id, correlation_id, payload::text FROM {table} ORDER BY position"
+        );
+        let sql_sqlite = format!(
+            "SELECT position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
+            recorded_at, actor_id, organisation_id, correlation_id, payload FROM {table} ORDER BY position"
+        );
         let mut count = 0u64;
         match self {
             Self::Pg(pool) => {
-                let mut rows = sqlx::query(sql_pg).fetch(pool);
+                let mut rows = sqlx::query(&sql_pg).fetch(pool);
                 while let Some(r) = rows.try_next().await? {
                     let _: (
                         i64,
@@ -218,7 +222,7 @@ impl Raw {
                 }
             }
             Self::Sqlite(pool) => {
-                let mut rows = sqlx::query(sql_sqlite).fetch(pool);
+                let mut rows = sqlx::query(&sql_sqlite).fetch(pool);
                 while let Some(r) = rows.try_next().await? {
                     let _: (i64, Uuid, String, i64, String, i32, NaiveDate, i64) = (
                         r.try_get(0)?,

@@ -1,7 +1,7 @@
 //! One beneficiary's case, folded from its events with corrections and voids applied: the state
 //! decisions are taken against, and the source of the current plan and the caseload entry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -144,11 +144,42 @@ pub struct Case {
 
 impl Case {
     /// Folds a stream's events (id, valid date, event) in stream order.
+    ///
+    /// Gives the same case as [`apply`](Self::apply) on each event, in linear time: corrections
+    /// and voids are applied to the list of facts first, then the facts are folded once.
     pub fn from_events<'a>(events: impl IntoIterator<Item = (Uuid, NaiveDate, &'a Event)>) -> Self {
-        let mut case = Self::default();
+        let mut facts: Vec<Option<Fact>> = Vec::new();
+        let mut index: HashMap<Uuid, usize> = HashMap::new();
+        let mut recorded = BTreeMap::new();
         for (id, occurred_on, event) in events {
-            case.apply(id, occurred_on, event);
+            recorded.insert(id, event.type_name());
+            match event {
+                Event::EventCorrected(c) => {
+                    if let Some(Some(fact)) = index.get(&c.corrects).map(|&i| &mut facts[i]) {
+                        fact.event = (*c.replacement).clone();
+                    }
+                }
+                Event::EventVoided(v) => {
+                    if let Some(&i) = index.get(&v.voids) {
+                        facts[i] = None;
+                    }
+                }
+                other => {
+                    index.insert(id, facts.len());
+                    facts.push(Some(Fact {
+                        id,
+                        occurred_on,
+                        event: other.clone(),
+                    }));
+                }
+            }
         }
+        let mut case = Self::default();
+        for fact in facts.into_iter().flatten() {
+            case.evolve(&fact);
+            case.facts.push(fact);
+        }
+        case.recorded = recorded;
         case
     }
 

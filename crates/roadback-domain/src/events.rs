@@ -371,6 +371,15 @@ macro_rules! catalogue {
                 match self { $( Event::$name(p) => serde_json::to_value(p).unwrap_or(serde_json::Value::Null), )* }
             }
 
+            /// Parses a payload already in the current shape.
+            fn from_current_str(type_name: &str, payload: &str) -> Result<Self, DecodeError> {
+                match type_name {
+                    $( stringify!($name) => serde_json::from_str(payload).map(Event::$name)
+                        .map_err(|e| DecodeError::Payload { event_type: type_name.to_string(), reason: e.to_string() }), )*
+                    _ => Err(DecodeError::UnknownType(type_name.to_string())),
+                }
+            }
+
             /// Reads a payload already in the current shape.
             fn from_current(type_name: &str, payload: serde_json::Value) -> Result<Self, DecodeError> {
                 match type_name {
@@ -481,6 +490,10 @@ impl Event {
         schema_version: u32,
         payload: &str,
     ) -> Result<Self, DecodeError> {
+        if Self::CATALOGUE.contains(&(type_name, schema_version)) {
+            // Already in the current shape: straight into the type, without an intermediate tree.
+            return Self::from_current_str(type_name, payload);
+        }
         let value: serde_json::Value =
             serde_json::from_str(payload).map_err(|e| DecodeError::Payload {
                 event_type: type_name.to_string(),

@@ -295,33 +295,48 @@ pub async fn rebuild(
     let mut beneficiaries = 0u64;
     let mut caseload = Caseload::default();
     let mut plans: Vec<Plan> = Vec::with_capacity(REBUILD_BATCH);
-    let mut current: Option<(Uuid, u64, Case)> = None;
-    let mut after = (String::new(), 0u64);
-    loop {
-        let page = store
-            .read_streams(STREAM_PREFIX, (&after.0, after.1), head, REBUILD_PAGE)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = (last.stream_id.clone(), last.version);
+    // The events of the stream being read: folded at once when the next stream starts.
+    let mut stream: Vec<Envelope> = Vec::new();
+    // A reader task fetches the next page while this one is folded and written.
+    let (pages, mut next_page) = tokio::sync::mpsc::channel(2);
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut after = (String::new(), 0u64);
+            loop {
+                let page = store
+                    .read_streams(STREAM_PREFIX, (&after.0, after.1), head, REBUILD_PAGE)
+                    .await;
+                let last = match &page {
+                    Ok(page) => page.last().map(|e| (e.stream_id.clone(), e.version)),
+                    Err(_) => None,
+                };
+                let failed = page.is_err();
+                if pages.send(page).await.is_err() || failed {
+                    return;
+                }
+                match last {
+                    Some(last) => after = last,
+                    None => return,
+                }
+            }
+        })
+    };
+    while let Some(page) = next_page.recv().await {
+        let page = page?;
+        if page.is_empty() {
+            break;
+        }
         for event in &page {
             let Some(e) = envelope(event)? else { continue };
-            if current
-                .as_ref()
-                .is_some_and(|(id, _, _)| *id != e.beneficiary)
+            if stream
+                .first()
+                .is_some_and(|s| s.beneficiary != e.beneficiary)
             {
-                let (_, version, case) = current.take().expect("checked above");
-                finish(
-                    &case,
-                    version,
-                    &mut caseload,
-                    &mut plans,
-                    &mut beneficiaries,
-                );
+                finish(&stream, &mut caseload, &mut plans, &mut beneficiaries);
+                stream.clear();
             }
-            let (_, version, case) =
-                current.get_or_insert_with(|| (e.beneficiary, 0, Case::default()));
-            case.apply(e.id, e.occurred_on, &e.event);
-            *version = e.version;
+            stream.push(e);
             events += 1;
         }
         if plans.len() >= REBUILD_BATCH {
@@ -330,15 +345,8 @@ pub async fn rebuild(
         }
         progress(events, head);
     }
-    if let Some((_, version, case)) = current.take() {
-        finish(
-            &case,
-            version,
-            &mut caseload,
-            &mut plans,
-            &mut beneficiaries,
-        );
-    }
+    reader.abort();
+    finish(&stream, &mut caseload, &mut plans, &mut beneficiaries);
     read_models::write_plans(&mut tx, &plans).await?;
     let keys = caseload.counts.keys().copied().collect();
     read_models::write_counts(&mut tx, &keys, &caseload).await?;
@@ -353,14 +361,15 @@ pub async fn rebuild(
 }
 
 fn finish(
-    case: &Case,
-    version: u64,
+    stream: &[Envelope],
     caseload: &mut Caseload,
     plans: &mut Vec<Plan>,
     beneficiaries: &mut u64,
 ) {
-    caseload.replace(None, CaseloadEntry::of(case).as_ref());
-    if let Some(plan) = Plan::of(case, version) {
+    let Some(last) = stream.last() else { return };
+    let case = Case::from_events(stream.iter().map(|e| (e.id, e.occurred_on, &e.event)));
+    caseload.replace(None, CaseloadEntry::of(&case).as_ref());
+    if let Some(plan) = Plan::of(&case, last.version) {
         plans.push(plan);
         *beneficiaries += 1;
     }

@@ -1,0 +1,150 @@
+//! Replay: the read models rebuilt from a log of realistic beneficiary histories, and the as-of
+//! views of one long stream.
+//!
+//! Histories come from the domain's random valid histories (every event passed the decisions),
+//! 64 templates copied onto as many beneficiaries as the event count needs, with fresh ids.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Duration;
+use roadback_domain::Event;
+use roadback_domain::projection::{AsOf, Envelope, History, stream_of};
+use roadback_domain::testing::{Step, play};
+use roadback_store::projector::{self, envelope};
+use roadback_store::{EventContext, EventStore, ExpectedVersion, NewEvent, StreamId};
+use uuid::Uuid;
+
+use crate::workload::{CLIENTS, spread};
+
+/// Steps from a seed (splitmix64), for `play`; facts `max_days` apart at most.
+fn steps(seed: u64, len: usize, max_days: u8) -> Vec<Step> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            let r = (z ^ (z >> 31)).to_le_bytes();
+            Step {
+                stream: 0,
+                kind: r[1],
+                pick: r[2],
+                days: r[3] % max_days,
+                backdate: u16::from_le_bytes([r[4], r[5]]),
+                minutes: u16::from_le_bytes([r[6], r[7]]),
+            }
+        })
+        .collect()
+}
+
+/// One beneficiary's history as events to append, re-identified as beneficiary `n`.
+fn events_of(template: &[Envelope], n: u64) -> anyhow::Result<(StreamId, Vec<NewEvent>)> {
+    let beneficiary = Uuid::from_u128(0xBE00_0000_0000_0000_0000_0000_0000_0000 | u128::from(n));
+    let organisation = Uuid::from_u128(0x0A + u128::from(n % 15));
+    let events = template
+        .iter()
+        .enumerate()
+        .map(|(k, e)| {
+            let mut event = e.event.clone();
+            let mut id = Uuid::from_u128((u128::from(n) << 32) | k as u128).into_bytes();
+            id[6] = (id[6] & 0x0F) | 0x40; // a valid version-4 layout
+            let id = Uuid::from_bytes(id);
+            if let Event::BeneficiaryRegistered(r) = &mut event {
+                r.beneficiary_id = beneficiary;
+                r.organisation = organisation;
+            }
+            NewEvent::new(
+                id,
+                event.type_name(),
+                event.schema_version(),
+                e.occurred_on,
+                EventContext {
+                    actor: e.actor,
+                    organisation,
+                    correlation_id: id,
+                },
+                &event.payload(),
+            )
+            .map_err(anyhow::Error::from)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((StreamId::new(stream_of(beneficiary))?, events))
+}
+
+/// Loads at least `target` events: whole histories, one append each, by [`CLIENTS`] clients.
+pub async fn load(store: &EventStore, target: u64) -> anyhow::Result<u64> {
+    let templates: Arc<Vec<Vec<Envelope>>> = Arc::new(
+        (0..64)
+            .map(|seed| play(&steps(seed, 150, 20), 1))
+            .filter(|h| !h.is_empty())
+            .collect(),
+    );
+    let average = templates.iter().map(Vec::len).sum::<usize>() / templates.len();
+    let beneficiaries = target.div_ceil(average as u64);
+    let store = store.clone();
+    let t = templates.clone();
+    spread(beneficiaries, CLIENTS, move |n| {
+        let store = store.clone();
+        let templates = t.clone();
+        async move {
+            let (stream, events) = events_of(&templates[n as usize % templates.len()], n)?;
+            store
+                .append(&stream, ExpectedVersion::NoStream, events)
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    Ok((0..beneficiaries)
+        .map(|n| templates[n as usize % templates.len()].len() as u64)
+        .sum())
+}
+
+/// Rebuilds the read models; returns the events folded.
+pub async fn rebuild(store: &EventStore) -> anyhow::Result<u64> {
+    Ok(projector::rebuild(store, |_, _| {}).await?.events)
+}
+
+/// Appends one stream of `len` events, then computes its plan, timeline and outcome as of
+/// moments in valid and recorded time `iterations` times, each from the store (read, decode,
+/// fold). Returns the milliseconds of each iteration, sorted.
+pub async fn as_of(store: &EventStore, len: usize, iterations: usize) -> anyhow::Result<Vec<f64>> {
+    let mut history = play(&steps(1, len * 4, 3), 1);
+    anyhow::ensure!(history.len() >= len, "the template history is too short");
+    history.truncate(len);
+    let (stream, events) = events_of(&history, 1)?;
+    let mut version = 0;
+    for chunk in events.chunks(100) {
+        let expected = if version == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(version)
+        };
+        version = store
+            .append(&stream, expected, chunk.to_vec())
+            .await?
+            .stream_version;
+    }
+    let middle = history[len / 2].occurred_on;
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let start = Instant::now();
+        let stored = store.read_stream(&stream, 1, len + 1).await?;
+        let entries = stored
+            .iter()
+            .filter_map(|e| envelope(e).transpose())
+            .collect::<Result<Vec<_>, _>>()?;
+        anyhow::ensure!(entries.len() == len, "read {} events", entries.len());
+        let recorded_middle = entries[len / 2].recorded_at;
+        let history = History::new(entries);
+        let plan = history.plan(AsOf::ValidTime(middle));
+        let timeline = history.timeline(AsOf::RecordedTime(recorded_middle));
+        let outcome = history.outcome(AsOf::ValidTime(middle + Duration::days(30)), middle);
+        std::hint::black_box((plan, timeline, outcome));
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times)
+}
