@@ -5,53 +5,21 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use roadback_domain::projection::{Envelope, Projections, stream_of};
-use roadback_domain::testing::{Step, play};
+use roadback_domain::projection::{Envelope, Projections};
+use roadback_domain::testing::{play, seeded_steps};
 use roadback_e2e::{Server, roadback};
-use roadback_store::testing::TestDatabase;
-use roadback_store::{
-    EventContext, EventStore, ExpectedVersion, NewEvent, StoreConfig, StoreLocation, StreamId,
-};
+use roadback_store::testing::{TestDatabase, append_history};
+use roadback_store::{EventStore, StoreConfig, StoreLocation};
 use uuid::Uuid;
 
 fn history() -> Vec<Envelope> {
-    let steps: Vec<Step> = (0..400u32)
-        .map(|i| Step {
-            stream: (i % 5) as u8,
-            kind: (i.wrapping_mul(7919) % 251) as u8,
-            pick: (i.wrapping_mul(104_729) % 256) as u8,
-            days: (i % 13) as u8,
-            backdate: (i % 17) as u16,
-            minutes: (i % 97) as u16,
-        })
-        .collect();
-    play(&steps, 5)
+    play(&seeded_steps(3, 400, 5, 20), 5)
 }
 
 async fn append(store: &EventStore, entries: &[Envelope]) {
-    for e in entries {
-        let event = NewEvent::new(
-            e.id,
-            e.event.type_name(),
-            e.event.schema_version(),
-            e.occurred_on,
-            EventContext {
-                actor: e.actor,
-                organisation: Uuid::from_u128(0x0A),
-                correlation_id: e.id,
-            },
-            &e.event.payload(),
-        )
+    append_history(store, entries, Uuid::from_u128(0x0A))
+        .await
         .unwrap();
-        store
-            .append(
-                &StreamId::new(stream_of(e.beneficiary)).unwrap(),
-                ExpectedVersion::Exact(e.version - 1),
-                vec![event],
-            )
-            .await
-            .unwrap();
-    }
 }
 
 async fn assert_plans(store: &EventStore, entries: &[Envelope]) {

@@ -10,34 +10,13 @@ use std::time::Instant;
 use chrono::Duration;
 use roadback_domain::Event;
 use roadback_domain::projection::{AsOf, Envelope, History, stream_of};
-use roadback_domain::testing::{Step, play};
-use roadback_store::projector::{self, envelope};
+use roadback_domain::testing::{play, seeded_steps};
+use roadback_store::projector;
+use roadback_store::records::{envelope, new_event};
 use roadback_store::{EventContext, EventStore, ExpectedVersion, NewEvent, StreamId};
 use uuid::Uuid;
 
 use crate::workload::{CLIENTS, spread};
-
-/// Steps from a seed (splitmix64), for `play`; facts `max_days` apart at most.
-fn steps(seed: u64, len: usize, max_days: u8) -> Vec<Step> {
-    let mut state = seed;
-    (0..len)
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            let r = (z ^ (z >> 31)).to_le_bytes();
-            Step {
-                stream: 0,
-                kind: r[1],
-                pick: r[2],
-                days: r[3] % max_days,
-                backdate: u16::from_le_bytes([r[4], r[5]]),
-                minutes: u16::from_le_bytes([r[6], r[7]]),
-            }
-        })
-        .collect()
-}
 
 /// One beneficiary's history as events to append, re-identified as beneficiary `n`.
 fn events_of(template: &[Envelope], n: u64) -> anyhow::Result<(StreamId, Vec<NewEvent>)> {
@@ -55,19 +34,12 @@ fn events_of(template: &[Envelope], n: u64) -> anyhow::Result<(StreamId, Vec<New
                 r.beneficiary_id = beneficiary;
                 r.organisation = organisation;
             }
-            NewEvent::new(
-                id,
-                event.type_name(),
-                event.schema_version(),
-                e.occurred_on,
-                EventContext {
-                    actor: e.actor,
-                    organisation,
-                    correlation_id: id,
-                },
-                &event.payload(),
-            )
-            .map_err(anyhow::Error::from)
+            let context = EventContext {
+                actor: e.actor,
+                organisation,
+                correlation_id: id,
+            };
+            new_event(id, &event, e.occurred_on, context).map_err(anyhow::Error::from)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok((StreamId::new(stream_of(beneficiary))?, events))
@@ -77,7 +49,7 @@ fn events_of(template: &[Envelope], n: u64) -> anyhow::Result<(StreamId, Vec<New
 pub async fn load(store: &EventStore, target: u64) -> anyhow::Result<u64> {
     let templates: Arc<Vec<Vec<Envelope>>> = Arc::new(
         (0..64)
-            .map(|seed| play(&steps(seed, 150, 20), 1))
+            .map(|seed| play(&seeded_steps(seed, 150, 1, 20), 1))
             .filter(|h| !h.is_empty())
             .collect(),
     );
@@ -111,7 +83,7 @@ pub async fn rebuild(store: &EventStore) -> anyhow::Result<u64> {
 /// moments in valid and recorded time `iterations` times, each from the store (read, decode,
 /// fold). Returns the milliseconds of each iteration, sorted.
 pub async fn as_of(store: &EventStore, len: usize, iterations: usize) -> anyhow::Result<Vec<f64>> {
-    let mut history = play(&steps(1, len * 4, 3), 1);
+    let mut history = play(&seeded_steps(1, len * 4, 1, 3), 1);
     anyhow::ensure!(history.len() >= len, "the template history is too short");
     history.truncate(len);
     let (stream, events) = events_of(&history, 1)?;

@@ -35,6 +35,29 @@ pub struct Step {
     pub minutes: u16,
 }
 
+/// `len` steps from a seed (splitmix64), over `streams` beneficiaries, facts at most `max_days`
+/// apart: reproducible histories for tests outside proptest and for benchmarks.
+pub fn seeded_steps(seed: u64, len: usize, streams: u8, max_days: u8) -> Vec<Step> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            let r = (z ^ (z >> 31)).to_le_bytes();
+            Step {
+                stream: r[0] % streams.max(1),
+                kind: r[1],
+                pick: r[2],
+                days: r[3] % max_days.max(1),
+                backdate: u16::from_le_bytes([r[4], r[5]]),
+                minutes: u16::from_le_bytes([r[6], r[7]]),
+            }
+        })
+        .collect()
+}
+
 /// The day random histories are decided against.
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2030, 1, 1).expect("valid date")

@@ -9,6 +9,7 @@ mod limits;
 mod postgres;
 pub mod projector;
 mod read_models;
+pub mod records;
 mod sqlite;
 mod subscription;
 #[cfg(feature = "testing")]

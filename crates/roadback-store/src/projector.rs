@@ -14,13 +14,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use roadback_domain::projection::STREAM_PREFIX;
-use roadback_domain::projection::{Caseload, CaseloadEntry, Envelope, beneficiary_of};
-use roadback_domain::{Case, Event, Plan};
+use roadback_domain::projection::{Caseload, CaseloadEntry, Envelope, STREAM_PREFIX};
+use roadback_domain::{Case, Plan};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::event::{RecordedEvent, StreamId};
+use crate::event::RecordedEvent;
+use crate::records::{envelope, load_case};
 use crate::{EventStore, read_models};
 
 /// The checkpoint name of the read models.
@@ -32,50 +32,6 @@ const CACHE_LIMIT: usize = 50_000;
 const REBUILD_PAGE: usize = 10_000;
 /// Plans per write when rebuilding.
 const REBUILD_BATCH: usize = 2_000;
-
-/// Turns a stored event of a beneficiary's stream into the domain's envelope (upcasting older
-/// shapes); `None` for events of other streams.
-pub fn envelope(event: &RecordedEvent) -> Result<Option<Envelope>, StoreError> {
-    let Some(beneficiary) = beneficiary_of(&event.stream_id) else {
-        return Ok(None);
-    };
-    let decoded = Event::decode(&event.event_type, event.schema_version, event.payload.get())
-        .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", event.id)))?;
-    Ok(Some(Envelope {
-        id: event.id,
-        beneficiary,
-        version: event.version,
-        position: event.position,
-        occurred_on: event.occurred_on,
-        recorded_at: event.recorded_at,
-        actor: event.context.actor,
-        event: decoded,
-    }))
-}
-
-/// Reads one beneficiary's stream up to `version` and folds it.
-pub async fn load_case(
-    store: &EventStore,
-    beneficiary: Uuid,
-    version: u64,
-) -> Result<Case, StoreError> {
-    let stream = StreamId::new(roadback_domain::projection::stream_of(beneficiary))?;
-    let mut case = Case::default();
-    let mut next = 1;
-    while next <= version {
-        let page = store
-            .read_stream(&stream, next, (version + 1 - next).min(10_000) as usize)
-            .await?;
-        let Some(last) = page.last() else { break };
-        next = last.version + 1;
-        for event in &page {
-            if let Some(e) = envelope(event)? {
-                case.apply(e.id, e.occurred_on, &e.event);
-            }
-        }
-    }
-    Ok(case)
-}
 
 /// What a batch did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

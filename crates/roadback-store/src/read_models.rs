@@ -52,6 +52,22 @@ fn parse_status(code: String) -> Result<Status, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("unknown status in a read model: {e}")))
 }
 
+/// Pushes `(a, b), (c, d)...)` : the rest of a `(organisation_id, caseworker_id) IN (` list.
+fn push_keys<'a, Db: sqlx::Database>(q: &mut QueryBuilder<'a, Db>, keys: &'a [(Uuid, Uuid)])
+where
+    Uuid: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+{
+    let mut list = q.separated(", ");
+    for (organisation, caseworker) in keys {
+        list.push("(");
+        list.push_bind_unseparated(*organisation);
+        list.push_unseparated(", ");
+        list.push_bind_unseparated(*caseworker);
+        list.push_unseparated(")");
+    }
+    q.push(")");
+}
+
 /// The caseload entries stored for these beneficiaries.
 pub(crate) async fn entries(
     tx: &mut StoreTransaction,
@@ -105,15 +121,7 @@ pub(crate) async fn counts(
                 "SELECT organisation_id, caseworker_id, open_cases, closed_cases, by_status \
                  FROM caseload WHERE (organisation_id, caseworker_id) IN (",
             );
-            let mut list = q.separated(", ");
-            for (organisation, caseworker) in chunk {
-                list.push("(");
-                list.push_bind_unseparated(*organisation);
-                list.push_unseparated(", ");
-                list.push_bind_unseparated(*caseworker);
-                list.push_unseparated(")");
-            }
-            q.push(")");
+            push_keys(&mut q, chunk);
             q.build()
                 .fetch_all(conn)
                 .await?
@@ -150,15 +158,7 @@ pub(crate) async fn write_counts(
             let mut q = QueryBuilder::<Db>::new(
                 "DELETE FROM caseload WHERE (organisation_id, caseworker_id) IN (",
             );
-            let mut list = q.separated(", ");
-            for (organisation, caseworker) in chunk {
-                list.push("(");
-                list.push_bind_unseparated(*organisation);
-                list.push_unseparated(", ");
-                list.push_bind_unseparated(*caseworker);
-                list.push_unseparated(")");
-            }
-            q.push(")");
+            push_keys(&mut q, chunk);
             q.build().execute(conn).await?;
         });
     }

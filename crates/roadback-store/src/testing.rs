@@ -112,6 +112,31 @@ pub fn with_database(url: &str, database: &str) -> String {
     }
 }
 
+/// Appends a history (from `roadback_domain::testing::play`) event by event, each with its
+/// expected version, as the API would; the context's organisation is `organisation`.
+pub async fn append_history(
+    store: &EventStore,
+    entries: &[roadback_domain::projection::Envelope],
+    organisation: Uuid,
+) -> Result<(), crate::StoreError> {
+    for e in entries {
+        let context = crate::EventContext {
+            actor: e.actor,
+            organisation,
+            correlation_id: e.id,
+        };
+        let event = crate::records::new_event(e.id, &e.event, e.occurred_on, context)?;
+        store
+            .append(
+                &crate::records::beneficiary_stream(e.beneficiary)?,
+                crate::ExpectedVersion::Exact(e.version - 1),
+                vec![event],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

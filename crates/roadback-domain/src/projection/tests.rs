@@ -502,16 +502,7 @@ proptest! {
 fn random_histories_are_rich_enough_to_test_with() {
     // The generator must reach corrections, voids, backdating and closures, or the properties
     // above test little.
-    let steps: Vec<Step> = (0..3000u32)
-        .map(|i| Step {
-            stream: (i % 7) as u8,
-            kind: (i.wrapping_mul(7919) % 251) as u8,
-            pick: (i.wrapping_mul(104_729) % 256) as u8,
-            days: (i % 13) as u8,
-            backdate: (i % 17) as u16,
-            minutes: (i % 97) as u16,
-        })
-        .collect();
+    let steps = crate::testing::seeded_steps(42, 3000, 7, 13);
     let entries = play(&steps, 7);
     let count = |name: &str| {
         entries

@@ -8,61 +8,22 @@ use std::time::Duration;
 use roadback_domain::Event;
 use roadback_domain::events::BeneficiaryRole;
 use roadback_domain::projection::{Envelope, Projections, stream_of};
-use roadback_domain::testing::{Step, play};
+use roadback_domain::testing::{play, seeded_steps};
 use roadback_store::projector::{self, BatchOutcome, CHECKPOINT, Projector};
-use roadback_store::testing::TestDatabase;
+use roadback_store::testing::{TestDatabase, append_history};
 use roadback_store::{EventContext, EventStore, ExpectedVersion, NewEvent, StreamId};
 use uuid::Uuid;
 
 /// A deterministic random history of `len` steps over `streams` beneficiaries.
 fn history(seed: u64, len: usize, streams: u8) -> Vec<Envelope> {
-    let mut state = seed;
-    let mut next = move || {
-        // splitmix64
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let steps: Vec<Step> = (0..len)
-        .map(|_| {
-            let r = next().to_le_bytes();
-            Step {
-                stream: r[0],
-                kind: r[1],
-                pick: r[2],
-                days: r[3],
-                backdate: u16::from_le_bytes([r[4], r[5]]),
-                minutes: u16::from_le_bytes([r[6], r[7]]),
-            }
-        })
-        .collect();
-    play(&steps, streams)
+    play(&seeded_steps(seed, len, streams, 20), streams)
 }
 
 /// Appends each event as its own command, checking the stream version like the API does.
 async fn append_all(store: &EventStore, entries: &[Envelope]) {
-    for e in entries {
-        let stream = StreamId::new(stream_of(e.beneficiary)).unwrap();
-        let event = NewEvent::new(
-            e.id,
-            e.event.type_name(),
-            e.event.schema_version(),
-            e.occurred_on,
-            EventContext {
-                actor: e.actor,
-                organisation: Uuid::from_u128(0x0A),
-                correlation_id: e.id,
-            },
-            &e.event.payload(),
-        )
+    append_history(store, entries, Uuid::from_u128(0x0A))
+        .await
         .unwrap();
-        store
-            .append(&stream, ExpectedVersion::Exact(e.version - 1), vec![event])
-            .await
-            .unwrap();
-    }
 }
 
 /// The read models a pure fold of `entries` gives.
@@ -245,7 +206,9 @@ pub async fn an_old_event_shape_is_read_in_the_current_shape(db: &TestDatabase) 
         stored[0].schema_version, 1,
         "the stored event is never rewritten"
     );
-    let read = projector::envelope(&stored[0]).unwrap().unwrap();
+    let read = roadback_store::records::envelope(&stored[0])
+        .unwrap()
+        .unwrap();
     let Event::BeneficiaryRegistered(r) = &read.event else {
         panic!("{:?}", read.event)
     };

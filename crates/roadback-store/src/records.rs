@@ -1,0 +1,78 @@
+//! Domain events in and out of the store: a decided [`Event`] becomes a [`NewEvent`] to append;
+//! a [`RecordedEvent`] of a beneficiary's stream becomes the domain's [`Envelope`], older shapes
+//! upcast on the way.
+
+use chrono::NaiveDate;
+use roadback_domain::projection::{Envelope, beneficiary_of, stream_of};
+use roadback_domain::{Case, Event};
+use uuid::Uuid;
+
+use crate::EventStore;
+use crate::error::StoreError;
+use crate::event::{EventContext, NewEvent, RecordedEvent, StreamId};
+
+/// The stream of a beneficiary.
+pub fn beneficiary_stream(beneficiary: Uuid) -> Result<StreamId, StoreError> {
+    StreamId::new(stream_of(beneficiary))
+}
+
+/// A decided event, ready to append with its id, day and context.
+pub fn new_event(
+    id: Uuid,
+    event: &Event,
+    occurred_on: NaiveDate,
+    context: EventContext,
+) -> Result<NewEvent, StoreError> {
+    NewEvent::new(
+        id,
+        event.type_name(),
+        event.schema_version(),
+        occurred_on,
+        context,
+        &event.payload(),
+    )
+}
+
+/// Turns a stored event of a beneficiary's stream into the domain's envelope (upcasting older
+/// shapes); `None` for events of other streams.
+pub fn envelope(event: &RecordedEvent) -> Result<Option<Envelope>, StoreError> {
+    let Some(beneficiary) = beneficiary_of(&event.stream_id) else {
+        return Ok(None);
+    };
+    let decoded = Event::decode(&event.event_type, event.schema_version, event.payload.get())
+        .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", event.id)))?;
+    Ok(Some(Envelope {
+        id: event.id,
+        beneficiary,
+        version: event.version,
+        position: event.position,
+        occurred_on: event.occurred_on,
+        recorded_at: event.recorded_at,
+        actor: event.context.actor,
+        event: decoded,
+    }))
+}
+
+/// Reads one beneficiary's stream up to `version` and folds it.
+pub async fn load_case(
+    store: &EventStore,
+    beneficiary: Uuid,
+    version: u64,
+) -> Result<Case, StoreError> {
+    let stream = beneficiary_stream(beneficiary)?;
+    let mut case = Case::default();
+    let mut next = 1;
+    while next <= version {
+        let page = store
+            .read_stream(&stream, next, (version + 1 - next).min(10_000) as usize)
+            .await?;
+        let Some(last) = page.last() else { break };
+        next = last.version + 1;
+        for event in &page {
+            if let Some(e) = envelope(event)? {
+                case.apply(e.id, e.occurred_on, &e.event);
+            }
+        }
+    }
+    Ok(case)
+}
