@@ -2,6 +2,7 @@
 //! and the projections read from the events. Pure Rust: no I/O, no async, no clock (the caller
 //! passes "today").
 
+pub mod access;
 pub mod case;
 pub mod decide;
 pub mod events;

@@ -80,6 +80,12 @@ pub enum StoreError {
         /// The reused id.
         event_id: Uuid,
     },
+    /// A name or address that must be unique is taken.
+    #[error("{what} already exists")]
+    AlreadyExists {
+        /// What, in words ("a user with the e-mail address ...").
+        what: String,
+    },
     /// The database could not be reached or failed.
     #[error("the event store is not available right now; please try again")]
     Unavailable(#[source] Arc<sqlx::Error>),
@@ -106,7 +112,8 @@ impl StoreError {
             | Self::InvalidPayload { .. }
             | Self::PayloadTooLarge { .. }
             | Self::DuplicateEventId { .. }
-            | Self::IdempotencyMismatch { .. } => "VALIDATION",
+            | Self::IdempotencyMismatch { .. }
+            | Self::AlreadyExists { .. } => "VALIDATION",
             Self::Unavailable(_) | Self::Closed => "UNAVAILABLE",
             Self::Migration(_) | Self::Corrupt(_) => "INTERNAL",
         }

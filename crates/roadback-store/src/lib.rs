@@ -3,6 +3,7 @@
 //!
 //! One [`EventStore`] type serves both backends; the conformance suite runs every test against each.
 
+pub mod directory;
 mod error;
 mod event;
 mod limits;
@@ -10,6 +11,7 @@ mod postgres;
 pub mod projector;
 mod read_models;
 pub mod records;
+mod sql;
 mod sqlite;
 mod subscription;
 #[cfg(feature = "testing")]

@@ -1,6 +1,6 @@
 //! The persisted read models (plans and caseload counts): written by the projector inside its
 //! transaction, read by the API. The same SQL serves both backends (written once, compiled for
-//! each through [`on_backend!`]).
+//! each through the macros of `sql.rs`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -14,30 +14,62 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::transaction::StoreTransaction;
-use crate::{Backend, EventStore};
+use crate::EventStore;
+use crate::sql::{on_pool, on_transaction};
+
+/// Which plans a list shows: one organisation's, narrowed by the other fields when set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlanFilter {
+    /// The assisting organisation.
+    pub organisation: Uuid,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this caseworker's cases.
+    pub caseworker: Option<Uuid>,
+    /// Only open or only closed cases.
+    pub closed: Option<bool>,
+    /// Only open cases whose review was due before this day.
+    pub review_overdue_on: Option<NaiveDate>,
+    /// Only case codes containing this text (any case).
+    pub case_code_contains: Option<String>,
+}
+
+impl PlanFilter {
+    fn push_where<'a, Db: sqlx::Database>(&'a self, q: &mut QueryBuilder<'a, Db>)
+    where
+        Uuid: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+        String: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+        bool: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+        NaiveDate: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+    {
+        q.push(" WHERE organisation_id = ").push_bind(self.organisation);
+        if let Some(status) = self.status {
+            q.push(" AND status = ").push_bind(status_code(status));
+        }
+        if let Some(caseworker) = self.caseworker {
+            q.push(" AND caseworker_id = ").push_bind(caseworker);
+        }
+        if let Some(closed) = self.closed {
+            q.push(" AND closed = ").push_bind(closed);
+        }
+        if let Some(day) = self.review_overdue_on {
+            q.push(" AND NOT closed AND next_review_on < ").push_bind(day);
+        }
+        if let Some(text) = &self.case_code_contains {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            q.push(" AND lower(case_code) LIKE ")
+                .push_bind(format!("%{escaped}%"))
+                .push(" ESCAPE '\\'");
+        }
+    }
+}
 
 /// Rows per multi-row statement (at most 10 parameters each: well under both backends' limits).
 const CHUNK: usize = 500;
-
-/// Runs the same block on either backend's connection, with `$db` naming the database type.
-macro_rules! on_backend {
-    ($tx:expr, $db:ident, $conn:ident => $body:block) => {
-        match $tx {
-            StoreTransaction::Postgres(tx) => {
-                #[allow(dead_code)]
-                type $db = sqlx::Postgres;
-                let $conn = &mut **tx;
-                $body
-            }
-            StoreTransaction::Sqlite(tx) => {
-                #[allow(dead_code)]
-                type $db = sqlx::Sqlite;
-                let $conn = &mut **tx;
-                $body
-            }
-        }
-    };
-}
 
 /// The stored code of a status (its serde name, e.g. `in_crisis_care`).
 pub(crate) fn status_code(status: Status) -> String {
@@ -75,7 +107,7 @@ pub(crate) async fn entries(
 ) -> Result<HashMap<Uuid, CaseloadEntry>, StoreError> {
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
-        let rows = on_backend!(tx, Db, conn => {
+        let rows = on_transaction!(tx, Db, conn => {
             let mut q = QueryBuilder::<Db>::new(
                 "SELECT beneficiary_id, organisation_id, caseworker_id, case_code, status, closed, \
                  next_review_on, last_activity_on FROM plans WHERE beneficiary_id IN (",
@@ -116,7 +148,7 @@ pub(crate) async fn counts(
     let keys: Vec<_> = keys.iter().copied().collect();
     let mut caseload = Caseload::default();
     for chunk in keys.chunks(CHUNK) {
-        let rows = on_backend!(tx, Db, conn => {
+        let rows = on_transaction!(tx, Db, conn => {
             let mut q = QueryBuilder::<Db>::new(
                 "SELECT organisation_id, caseworker_id, open_cases, closed_cases, by_status \
                  FROM caseload WHERE (organisation_id, caseworker_id) IN (",
@@ -154,7 +186,7 @@ pub(crate) async fn write_counts(
         .iter()
         .partition(|key| caseload.counts.contains_key(key));
     for chunk in gone.chunks(CHUNK) {
-        on_backend!(tx, Db, conn => {
+        on_transaction!(tx, Db, conn => {
             let mut q = QueryBuilder::<Db>::new(
                 "DELETE FROM caseload WHERE (organisation_id, caseworker_id) IN (",
             );
@@ -163,7 +195,7 @@ pub(crate) async fn write_counts(
         });
     }
     for chunk in present.chunks(CHUNK) {
-        on_backend!(tx, Db, conn => {
+        on_transaction!(tx, Db, conn => {
             let mut q = QueryBuilder::<Db>::new(
                 "INSERT INTO caseload (organisation_id, caseworker_id, open_cases, closed_cases, by_status) ",
             );
@@ -192,7 +224,7 @@ pub(crate) async fn write_plans(
     plans: &[Plan],
 ) -> Result<(), StoreError> {
     for chunk in plans.chunks(CHUNK) {
-        on_backend!(tx, Db, conn => {
+        on_transaction!(tx, Db, conn => {
             let mut q = QueryBuilder::<Db>::new(
                 "INSERT INTO plans (beneficiary_id, organisation_id, caseworker_id, case_code, status, \
                  closed, next_review_on, last_activity_on, version, plan) ",
@@ -224,7 +256,7 @@ pub(crate) async fn write_plans(
 
 /// Empties both read models (before a rebuild, inside its transaction).
 pub(crate) async fn clear(tx: &mut StoreTransaction) -> Result<(), StoreError> {
-    on_backend!(tx, Db, conn => {
+    on_transaction!(tx, Db, conn => {
         sqlx::query("DELETE FROM plans").execute(&mut *conn).await?;
         sqlx::query("DELETE FROM caseload").execute(&mut *conn).await?;
     });
@@ -234,37 +266,74 @@ pub(crate) async fn clear(tx: &mut StoreTransaction) -> Result<(), StoreError> {
 impl EventStore {
     /// The stored plan of a beneficiary, as far as the projector has come.
     pub async fn plan(&self, beneficiary: Uuid) -> Result<Option<Plan>, StoreError> {
-        let plan: Option<Json<Plan>> = match &self.inner.backend {
-            Backend::Postgres(b) => {
-                sqlx::query_scalar("SELECT plan FROM plans WHERE beneficiary_id = $1")
-                    .bind(beneficiary)
-                    .fetch_optional(&b.pool)
-                    .await?
+        Ok(self.plans(&[beneficiary]).await?.pop())
+    }
+
+    /// The stored plans of these beneficiaries (unknown ones are skipped), in no set order.
+    pub async fn plans(&self, ids: &[Uuid]) -> Result<Vec<Plan>, StoreError> {
+        let mut plans = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let found: Vec<Json<Plan>> = on_pool!(self, Db, conn => {
+                let mut q = QueryBuilder::<Db>::new("SELECT plan FROM plans WHERE beneficiary_id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                q.build_query_scalar().fetch_all(conn).await?
+            });
+            plans.extend(found.into_iter().map(|p| p.0));
+        }
+        Ok(plans)
+    }
+
+    /// A page of plans matching the filter, ordered by case code then id, after a cursor.
+    pub async fn plans_page(
+        &self,
+        filter: &PlanFilter,
+        after: Option<(String, Uuid)>,
+        limit: usize,
+    ) -> Result<Vec<Plan>, StoreError> {
+        let plans: Vec<Json<Plan>> = on_pool!(self, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new("SELECT plan FROM plans");
+            filter.push_where(&mut q);
+            if let Some((code, id)) = &after {
+                q.push(" AND (case_code, beneficiary_id) > (")
+                    .push_bind(code.clone())
+                    .push(", ")
+                    .push_bind(*id)
+                    .push(")");
             }
-            Backend::Sqlite(b) => {
-                sqlx::query_scalar("SELECT plan FROM plans WHERE beneficiary_id = ?1")
-                    .bind(beneficiary)
-                    .fetch_optional(&b.pool)
-                    .await?
-            }
-        };
-        Ok(plan.map(|p| p.0))
+            q.push(" ORDER BY case_code, beneficiary_id LIMIT ").push_bind(limit as i64);
+            q.build_query_scalar().fetch_all(conn).await?
+        });
+        Ok(plans.into_iter().map(|p| p.0).collect())
+    }
+
+    /// How many plans match the filter.
+    pub async fn count_plans(&self, filter: &PlanFilter) -> Result<u64, StoreError> {
+        let count: i64 = on_pool!(self, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM plans");
+            filter.push_where(&mut q);
+            q.build_query_scalar().fetch_one(conn).await?
+        });
+        Ok(count as u64)
     }
 
     /// Every stored plan (for tests and exports; the API pages through them instead).
     pub async fn all_plans(&self) -> Result<Vec<Plan>, StoreError> {
-        let sql = "SELECT plan FROM plans ORDER BY beneficiary_id";
-        let plans: Vec<Json<Plan>> = match &self.inner.backend {
-            Backend::Postgres(b) => sqlx::query_scalar(sql).fetch_all(&b.pool).await?,
-            Backend::Sqlite(b) => sqlx::query_scalar(sql).fetch_all(&b.pool).await?,
-        };
+        let plans: Vec<Json<Plan>> = on_pool!(self, Db, conn => {
+            sqlx::query_scalar("SELECT plan FROM plans ORDER BY beneficiary_id")
+                .fetch_all(conn)
+                .await?
+        });
         Ok(plans.into_iter().map(|p| p.0).collect())
     }
 
     /// The caseload counts of every organisation and caseworker.
     pub async fn caseload(&self) -> Result<Caseload, StoreError> {
         let mut tx = self.begin_read().await?;
-        let keys: Vec<(Uuid, Uuid)> = on_backend!(&mut tx, Db, conn => {
+        let keys: Vec<(Uuid, Uuid)> = on_transaction!(&mut tx, Db, conn => {
             sqlx::query_as("SELECT organisation_id, caseworker_id FROM caseload")
                 .fetch_all(conn)
                 .await?

@@ -1,0 +1,302 @@
+//! Who may do what: roles, token scopes and the one policy every API resolver asks.
+//!
+//! The policy is pure: it sees the signed-in principal, the action and, for a beneficiary's
+//! record, the record's organisation and the organisations it is shared with (a referral with
+//! consent to share data in force). A record the principal may not know about is `NotFound`,
+//! not `Forbidden`, so another organisation's beneficiaries cannot be discovered by probing.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::projection::Plan;
+use crate::vocabulary::ConsentScope;
+
+/// A user's role in their organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Manages the organisation's users, tokens and settings; reads the access log. Does not
+    /// read case records.
+    Administrator,
+    /// Oversees the organisation's caseload: reads and records, reassigns and closes cases.
+    Supervisor,
+    /// Records and reads the organisation's cases.
+    Caseworker,
+    /// Works with de-identified evaluation data only.
+    Evaluator,
+    /// A system acting through an API token, limited by the token's scopes.
+    Integrator,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Administrator,
+        Role::Supervisor,
+        Role::Caseworker,
+        Role::Evaluator,
+        Role::Integrator,
+    ];
+
+    /// The stored code, e.g. `caseworker`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::Supervisor => "supervisor",
+            Role::Caseworker => "caseworker",
+            Role::Evaluator => "evaluator",
+            Role::Integrator => "integrator",
+        }
+    }
+
+    /// The role of a stored code.
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+/// What an API token may do (sessions are limited by the role alone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Scope {
+    /// Read beneficiaries' records and the caseload.
+    Read,
+    /// Record events on beneficiaries' records.
+    Write,
+}
+
+impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 2] = [Scope::Read, Scope::Write];
+
+    /// The code used in tokens and the API, e.g. `read`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+
+    /// The scope of a code.
+    pub fn from_code(code: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// The signed-in user (or token) a request acts for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user: Uuid,
+    /// Their organisation.
+    pub organisation: Uuid,
+    /// Their role.
+    pub role: Role,
+    /// For an API token, its scopes; `None` for a signed-in session.
+    pub scopes: Option<Vec<Scope>>,
+}
+
+impl Principal {
+    fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes.as_ref().is_none_or(|s| s.contains(&scope))
+    }
+}
+
+/// What a request wants to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// See organisations, the service catalogue, the indicator framework, oneself.
+    ReadDirectory,
+    /// List the organisation's users.
+    ReadUsers,
+    /// Create users and API tokens, revoke tokens.
+    ManageUsers,
+    /// Read the access log.
+    ReadAccessLog,
+    /// See the caseload and the list of beneficiaries.
+    ReadCaseload,
+    /// Read one beneficiary's record.
+    ReadRecord,
+    /// Record an event on a beneficiary's record (or register one).
+    WriteRecord,
+    /// Reassign, close or reopen a case.
+    SuperviseRecord,
+}
+
+/// Whose record an action concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordOwner {
+    /// The organisation assisting the beneficiary.
+    pub organisation: Uuid,
+    /// Other organisations the record is shared with.
+    pub shared_with: Vec<Uuid>,
+}
+
+impl RecordOwner {
+    /// The owner of a plan: its organisation, and each organisation it was referred to while
+    /// consent to share data with that organisation is in force.
+    pub fn of(plan: &Plan) -> Self {
+        let shared_with = plan
+            .referrals
+            .iter()
+            .map(|r| r.referral.to_organisation)
+            .filter(|org| {
+                plan.consents.iter().any(|c| {
+                    c.scope == ConsentScope::DataSharing {
+                        organisation: *org,
+                    }
+                })
+            })
+            .collect();
+        Self {
+            organisation: plan.organisation,
+            shared_with,
+        }
+    }
+}
+
+/// The policy's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Go ahead.
+    Allowed,
+    /// The principal knows the thing exists but may not do this.
+    Forbidden,
+    /// As far as the principal is concerned, there is no such record.
+    NotFound,
+}
+
+/// Decides whether `principal` may do `action` (on `record`, for record actions).
+pub fn authorize(principal: &Principal, action: Action, record: Option<&RecordOwner>) -> Access {
+    use Role::*;
+    let role = principal.role;
+    let allowed = |yes: bool| if yes { Access::Allowed } else { Access::Forbidden };
+    match action {
+        Action::ReadDirectory => Access::Allowed,
+        Action::ReadUsers => allowed(matches!(role, Administrator | Supervisor)),
+        Action::ManageUsers | Action::ReadAccessLog => allowed(role == Administrator),
+        Action::ReadCaseload => allowed(
+            matches!(role, Supervisor | Caseworker)
+                || (role == Integrator && principal.has_scope(Scope::Read)),
+        ),
+        Action::ReadRecord | Action::WriteRecord | Action::SuperviseRecord => {
+            let Some(record) = record else {
+                return Access::NotFound;
+            };
+            let own = record.organisation == principal.organisation;
+            let shared = record.shared_with.contains(&principal.organisation);
+            if !own && !shared {
+                return Access::NotFound;
+            }
+            let may = match action {
+                Action::ReadRecord => {
+                    matches!(role, Supervisor | Caseworker)
+                        || (role == Integrator && principal.has_scope(Scope::Read))
+                }
+                Action::WriteRecord => {
+                    matches!(role, Supervisor | Caseworker)
+                        || (role == Integrator && principal.has_scope(Scope::Write))
+                }
+                _ => own && role == Supervisor,
+            };
+            if may {
+                Access::Allowed
+            } else if own {
+                Access::Forbidden
+            } else {
+                Access::NotFound
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: Uuid = Uuid::from_u128(1);
+    const OTHER: Uuid = Uuid::from_u128(2);
+
+    fn principal(role: Role, scopes: Option<Vec<Scope>>) -> Principal {
+        Principal {
+            user: Uuid::from_u128(9),
+            organisation: ORG,
+            role,
+            scopes,
+        }
+    }
+
+    fn record(organisation: Uuid, shared_with: Vec<Uuid>) -> RecordOwner {
+        RecordOwner {
+            organisation,
+            shared_with,
+        }
+    }
+
+    #[test]
+    fn another_organisations_record_does_not_exist_unless_shared() {
+        let caseworker = principal(Role::Caseworker, None);
+        let theirs = record(OTHER, vec![]);
+        for action in [
+            Action::ReadRecord,
+            Action::WriteRecord,
+            Action::SuperviseRecord,
+        ] {
+            assert_eq!(
+                authorize(&caseworker, action, Some(&theirs)),
+                Access::NotFound
+            );
+        }
+        let shared = record(OTHER, vec![ORG]);
+        assert_eq!(
+            authorize(&caseworker, Action::ReadRecord, Some(&shared)),
+            Access::Allowed
+        );
+        let supervisor = principal(Role::Supervisor, None);
+        assert_eq!(
+            authorize(&supervisor, Action::SuperviseRecord, Some(&shared)),
+            Access::NotFound,
+            "only the assisting organisation reassigns or closes"
+        );
+    }
+
+    #[test]
+    fn roles_and_scopes_limit_own_records() {
+        let ours = record(ORG, vec![]);
+        let cases = [
+            (Role::Administrator, None, [false, false, false]),
+            (Role::Evaluator, None, [false, false, false]),
+            (Role::Caseworker, None, [true, true, false]),
+            (Role::Supervisor, None, [true, true, true]),
+            (Role::Integrator, Some(vec![Scope::Read]), [true, false, false]),
+            (Role::Integrator, Some(vec![Scope::Write]), [false, true, false]),
+        ];
+        for (role, scopes, expected) in cases {
+            let p = principal(role, scopes);
+            for (action, yes) in [
+                Action::ReadRecord,
+                Action::WriteRecord,
+                Action::SuperviseRecord,
+            ]
+            .into_iter()
+            .zip(expected)
+            {
+                let want = if yes {
+                    Access::Allowed
+                } else {
+                    Access::Forbidden
+                };
+                assert_eq!(authorize(&p, action, Some(&ours)), want, "{role:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_code(role.code()), Some(role));
+        }
+        for scope in Scope::ALL {
+            assert_eq!(Scope::from_code(scope.code()), Some(scope));
+        }
+    }
+}
