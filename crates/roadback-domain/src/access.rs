@@ -140,11 +140,9 @@ impl RecordOwner {
             .iter()
             .map(|r| r.referral.to_organisation)
             .filter(|org| {
-                plan.consents.iter().any(|c| {
-                    c.scope == ConsentScope::DataSharing {
-                        organisation: *org,
-                    }
-                })
+                plan.consents
+                    .iter()
+                    .any(|c| c.scope == ConsentScope::DataSharing { organisation: *org })
             })
             .collect();
         Self {
@@ -169,7 +167,13 @@ pub enum Access {
 pub fn authorize(principal: &Principal, action: Action, record: Option<&RecordOwner>) -> Access {
     use Role::*;
     let role = principal.role;
-    let allowed = |yes: bool| if yes { Access::Allowed } else { Access::Forbidden };
+    let allowed = |yes: bool| {
+        if yes {
+            Access::Allowed
+        } else {
+            Access::Forbidden
+        }
+    };
     match action {
         Action::ReadDirectory => Access::Allowed,
         Action::ReadUsers => allowed(matches!(role, Administrator | Supervisor)),
@@ -267,8 +271,16 @@ mod tests {
             (Role::Evaluator, None, [false, false, false]),
             (Role::Caseworker, None, [true, true, false]),
             (Role::Supervisor, None, [true, true, true]),
-            (Role::Integrator, Some(vec![Scope::Read]), [true, false, false]),
-            (Role::Integrator, Some(vec![Scope::Write]), [false, true, false]),
+            (
+                Role::Integrator,
+                Some(vec![Scope::Read]),
+                [true, false, false],
+            ),
+            (
+                Role::Integrator,
+                Some(vec![Scope::Write]),
+                [false, true, false],
+            ),
         ];
         for (role, scopes, expected) in cases {
             let p = principal(role, scopes);
@@ -285,7 +297,11 @@ mod tests {
                 } else {
                     Access::Forbidden
                 };
-                assert_eq!(authorize(&p, action, Some(&ours)), want, "{role:?} {action:?}");
+                assert_eq!(
+                    authorize(&p, action, Some(&ours)),
+                    want,
+                    "{role:?} {action:?}"
+                );
             }
         }
     }

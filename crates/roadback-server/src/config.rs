@@ -32,6 +32,76 @@ pub enum Command {
     /// The server need not stop: readers see the old read models until the rebuild commits
     /// (on SQLite, appends wait for it).
     Rebuild,
+    /// Prints the GraphQL schema (SDL), as `schema.graphql` holds it.
+    Schema,
+    /// Manages organisations.
+    #[command(subcommand)]
+    Organisation(OrganisationCommand),
+    /// Manages users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manages API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `roadback organisation ...`
+#[derive(Debug, Subcommand)]
+pub enum OrganisationCommand {
+    /// Adds an organisation and prints its id.
+    Create {
+        /// Its name (unique).
+        #[arg(long)]
+        name: String,
+        /// Its country, ISO 3166-1 alpha-2 (e.g. AL, XK).
+        #[arg(long)]
+        country: String,
+    },
+    /// Lists the organisations.
+    List,
+}
+
+/// `roadback user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds a user to an organisation and prints their id.
+    Create {
+        /// The organisation's name or id.
+        #[arg(long)]
+        organisation: String,
+        /// Their e-mail address (their sign-in name).
+        #[arg(long)]
+        email: String,
+        /// The name shown to colleagues.
+        #[arg(long)]
+        name: String,
+        /// Their role.
+        #[arg(long, value_parser = ["administrator", "supervisor", "caseworker", "evaluator", "integrator"])]
+        role: String,
+        /// Their password (at least 12 characters); leave unset for a token-only account.
+        #[arg(long, env = "ROADBACK_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+/// `roadback token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issues an API token for a user and prints its secret (shown only this once).
+    Issue {
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// A name for people.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: read, write.
+        #[arg(long, value_delimiter = ',', value_parser = ["read", "write"], default_value = "read")]
+        scopes: Vec<String>,
+        /// Days until it stops working (unset: until revoked).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
 }
 
 /// Store selection, shared by every subcommand.
@@ -78,6 +148,16 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "ROADBACK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Development mode: GraphiQL at /graphiql.
+    #[arg(long, env = "ROADBACK_DEV")]
+    pub dev: bool,
+    /// Hours a sign-in lasts.
+    #[arg(long, env = "ROADBACK_SESSION_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(i64).range(1..=720))]
+    pub session_hours: i64,
+    /// Mark the session cookie Secure (set this when served over HTTPS).
+    #[arg(long, env = "ROADBACK_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 /// Log output format.

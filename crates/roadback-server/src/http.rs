@@ -2,30 +2,62 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{HeaderName, Request, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use roadback_graphql::ApiSchema;
 use roadback_store::EventStore;
 use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::graphql;
+use crate::metrics::Metrics;
+
 /// What every handler can reach.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     /// The event store.
     pub store: EventStore,
+    /// The GraphQL schema.
+    pub schema: ApiSchema,
+    /// The counters behind `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Development mode: GraphiQL at `/graphiql`.
+    pub dev: bool,
+}
+
+impl AppState {
+    /// The state of a server on this store.
+    pub fn new(store: EventStore, api: roadback_graphql::ApiState, dev: bool) -> Self {
+        Self {
+            schema: roadback_graphql::schema(api),
+            store,
+            metrics: Arc::default(),
+            dev,
+        }
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole HTTP application. GraphQL and the web client will be merged in here.
+/// The whole HTTP application. The web client will be merged in here.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .merge(health_routes())
+        .route("/graphql", get(graphql::websocket).post(graphql::post))
+        .route("/metrics", get(metrics));
+    if state.dev {
+        router = router.route("/graphiql", get(graphql::graphiql));
+    }
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), count_responses))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -40,6 +72,28 @@ pub fn app(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+}
+
+async fn count_responses(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    state.metrics.count_response(response.status().as_u16());
+    response
+}
+
+/// `/metrics`: Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 fn health_routes() -> Router<AppState> {

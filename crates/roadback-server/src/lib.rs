@@ -3,14 +3,18 @@
 //! `main.rs` only parses the command line; everything is wired here so tests can start the same app.
 
 pub mod config;
+pub mod graphql;
 pub mod http;
+pub mod metrics;
 mod telemetry;
 
 use anyhow::Context;
 use roadback_store::projector::{self, Projector};
 use roadback_store::{EventStore, StoreLocation};
 
-use config::{Cli, Command, ServeArgs};
+use config::{Cli, Command, OrganisationCommand, ServeArgs, TokenCommand, UserCommand};
+use roadback_domain::access::{Role, Scope};
+use roadback_graphql::error::ApiError;
 
 /// Events per projector transaction.
 const PROJECTOR_BATCH: usize = 500;
@@ -27,7 +31,94 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => serve(open_store(&config).await?, &args).await,
         Command::Rebuild => rebuild(&open_store(&config).await?).await,
+        Command::Schema => {
+            print!("{}", roadback_graphql::sdl());
+            Ok(())
+        }
+        Command::Organisation(command) => organisation(&open_store(&config).await?, command).await,
+        Command::User(command) => user(&open_store(&config).await?, command).await,
+        Command::Token(command) => token(&open_store(&config).await?, command).await,
     }
+}
+
+/// An API error as a command-line error.
+fn cli_error(e: ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.message())
+}
+
+async fn organisation(store: &EventStore, command: OrganisationCommand) -> anyhow::Result<()> {
+    match command {
+        OrganisationCommand::Create { name, country } => {
+            if roadback_domain::vocabulary::CountryCode::new(&country).is_none() {
+                anyhow::bail!("--country takes a two-letter ISO 3166 code, e.g. AL or XK");
+            }
+            if name.trim().is_empty() {
+                anyhow::bail!("--name must not be empty");
+            }
+            let o = store
+                .create_organisation(&name, &country)
+                .await
+                .map_err(|e| cli_error(e.into()))?;
+            println!("{}", o.id);
+        }
+        OrganisationCommand::List => {
+            for o in store.organisations().await? {
+                println!("{}\t{}\t{}", o.id, o.country, o.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn user(store: &EventStore, command: UserCommand) -> anyhow::Result<()> {
+    let UserCommand::Create {
+        organisation,
+        email,
+        name,
+        role,
+        password,
+    } = command;
+    let organisations = store.organisations().await?;
+    let org = organisations
+        .iter()
+        .find(|o| o.name == organisation || o.id.to_string() == organisation)
+        .with_context(|| {
+            format!("no organisation named {organisation:?}; see `roadback organisation list`")
+        })?;
+    let role = Role::from_code(&role).context("unknown role")?;
+    let user = roadback_graphql::auth::create_user(
+        store,
+        org.id,
+        &email,
+        &name,
+        role,
+        password.as_deref(),
+    )
+    .await
+    .map_err(cli_error)?;
+    println!("{}", user.id);
+    Ok(())
+}
+
+async fn token(store: &EventStore, command: TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::Issue {
+        email,
+        name,
+        scopes,
+        expires_in_days,
+    } = command;
+    let (user, _) = store
+        .user_credentials(&email)
+        .await?
+        .with_context(|| format!("no user with the e-mail address {email}"))?;
+    let scopes: Vec<Scope> = scopes.iter().filter_map(|s| Scope::from_code(s)).collect();
+    let expires =
+        expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+    let (_, secret) = roadback_graphql::auth::issue_token(store, user.id, &name, &scopes, expires)
+        .await
+        .map_err(cli_error)?;
+    println!("{secret}");
+    Ok(())
 }
 
 /// Rebuilds the read models with a progress bar on the terminal (hidden when not a terminal).
@@ -80,7 +171,13 @@ pub async fn serve(store: EventStore, args: &ServeArgs) -> anyhow::Result<()> {
     let projector = tokio::spawn(Projector::new(store.clone(), PROJECTOR_BATCH).run(async {
         let _ = stopped.await;
     }));
-    let app = http::app(http::AppState { store });
+    let mut api = roadback_graphql::ApiState::new(store.clone());
+    api.session_hours = args.session_hours;
+    api.secure_cookies = args.secure_cookies;
+    if args.dev {
+        tracing::info!("development mode: GraphiQL at /graphiql");
+    }
+    let app = http::app(http::AppState::new(store, api, args.dev));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

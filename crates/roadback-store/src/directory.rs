@@ -106,11 +106,17 @@ where
 }
 
 fn scopes_code(scopes: &[Scope]) -> String {
-    scopes.iter().map(|s| s.code()).collect::<Vec<_>>().join(" ")
+    scopes
+        .iter()
+        .map(|s| s.code())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn parse_scopes(code: &str) -> Vec<Scope> {
-    code.split_whitespace().filter_map(Scope::from_code).collect()
+    code.split_whitespace()
+        .filter_map(Scope::from_code)
+        .collect()
 }
 
 /// A unique-key violation becomes `AlreadyExists`; anything else stays a database error.
@@ -387,7 +393,11 @@ impl EventStore {
     }
 
     /// Revokes a token of an organisation; false when it has no such (unrevoked) token.
-    pub async fn revoke_api_token(&self, organisation: Uuid, token: Uuid) -> Result<bool, StoreError> {
+    pub async fn revoke_api_token(
+        &self,
+        organisation: Uuid,
+        token: Uuid,
+    ) -> Result<bool, StoreError> {
         let done = on_pool!(self, Db, conn => {
             let mut q = QueryBuilder::<Db>::new("UPDATE api_tokens SET revoked_at = ");
             q.push_bind(Utc::now())
@@ -402,7 +412,11 @@ impl EventStore {
     }
 
     /// Notes a failed sign-in for an address.
-    pub async fn record_sign_in_failure(&self, email: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn record_sign_in_failure(
+        &self,
+        email: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         on_pool!(self, Db, conn => {
             insert!(conn, Db, "INSERT INTO sign_in_failures (email, at) VALUES (",
                 [email.trim().to_lowercase(), at])?;
@@ -411,7 +425,11 @@ impl EventStore {
     }
 
     /// Failed sign-ins for an address since a moment.
-    pub async fn sign_in_failures_since(&self, email: &str, since: DateTime<Utc>) -> Result<u64, StoreError> {
+    pub async fn sign_in_failures_since(
+        &self,
+        email: &str,
+        since: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         let count: i64 = on_pool!(self, Db, conn => {
             let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM sign_in_failures WHERE email = ");
             q.push_bind(email.trim().to_lowercase()).push(" AND at > ").push_bind(since);

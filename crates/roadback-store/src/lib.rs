@@ -9,7 +9,7 @@ mod event;
 mod limits;
 mod postgres;
 pub mod projector;
-mod read_models;
+pub mod read_models;
 pub mod records;
 mod sql;
 mod sqlite;

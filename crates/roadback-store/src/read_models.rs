@@ -12,10 +12,10 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::error::StoreError;
-use crate::transaction::StoreTransaction;
 use crate::EventStore;
+use crate::error::StoreError;
 use crate::sql::{on_pool, on_transaction};
+use crate::transaction::StoreTransaction;
 
 /// Which plans a list shows: one organisation's, narrowed by the other fields when set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -42,7 +42,8 @@ impl PlanFilter {
         bool: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
         NaiveDate: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
     {
-        q.push(" WHERE organisation_id = ").push_bind(self.organisation);
+        q.push(" WHERE organisation_id = ")
+            .push_bind(self.organisation);
         if let Some(status) = self.status {
             q.push(" AND status = ").push_bind(status_code(status));
         }
@@ -53,7 +54,8 @@ impl PlanFilter {
             q.push(" AND closed = ").push_bind(closed);
         }
         if let Some(day) = self.review_overdue_on {
-            q.push(" AND NOT closed AND next_review_on < ").push_bind(day);
+            q.push(" AND NOT closed AND next_review_on < ")
+                .push_bind(day);
         }
         if let Some(text) = &self.case_code_contains {
             let escaped = text

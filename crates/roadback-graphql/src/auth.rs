@@ -1,0 +1,246 @@
+//! Credentials: argon2id password hashes, random session and token secrets (only their SHA-256
+//! is stored), sign-in with throttling of failed attempts, and resolving a request's session
+//! cookie or bearer token to a principal.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Duration, Utc};
+use roadback_domain::access::{Principal, Role, Scope};
+use roadback_store::EventStore;
+use roadback_store::directory::{ApiToken, User};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "roadback_session";
+/// The prefix of API token secrets, so they are recognisable in logs and secret scanners.
+pub const TOKEN_PREFIX: &str = "rbk_";
+/// Failed sign-ins per address within [`THROTTLE_WINDOW_MINUTES`] before sign-in is refused.
+pub const MAX_FAILED_SIGN_INS: u64 = 5;
+/// The window failed sign-ins are counted in.
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// Shortest password accepted.
+pub const MIN_PASSWORD_LENGTH: usize = 12;
+
+/// Hashes a password with argon2id (a fresh random salt, the crate's default cost).
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    if password.chars().count() < MIN_PASSWORD_LENGTH {
+        return Err(ApiError::invalid(
+            "password",
+            format!("a password needs at least {MIN_PASSWORD_LENGTH} characters"),
+        ));
+    }
+    let salt = SaltString::encode_b64(&random_bytes::<16>())
+        .map_err(|e| ApiError::Internal(format!("cannot make a salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(format!("cannot hash the password: {e}")))
+}
+
+/// True when `password` matches the stored argon2 hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// `N` random bytes from the operating system (through UUID v4, which reads getrandom).
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    for chunk in out.chunks_mut(16) {
+        let random = Uuid::new_v4().into_bytes();
+        chunk.copy_from_slice(&random[..chunk.len()]);
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new random secret (64 hex characters, about 240 bits of randomness).
+pub fn new_secret() -> String {
+    hex(&random_bytes::<32>())
+}
+
+/// The SHA-256 of a secret, as stored.
+pub fn secret_hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// The principal of a signed-in user.
+pub fn session_principal(user: &User) -> Principal {
+    Principal {
+        user: user.id,
+        organisation: user.organisation,
+        role: user.role,
+        scopes: None,
+    }
+}
+
+/// The principal of an API token.
+pub fn token_principal(user: &User, token: &ApiToken) -> Principal {
+    Principal {
+        user: user.id,
+        organisation: user.organisation,
+        role: user.role,
+        scopes: Some(token.scopes.clone()),
+    }
+}
+
+/// Who a request acts for, with the user's record.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The principal the policy sees.
+    pub principal: Principal,
+    /// The user.
+    pub user: User,
+    /// The session secret's hash, for a cookie session (sign-out deletes it).
+    pub session_hash: Option<String>,
+}
+
+/// Resolves a session cookie's secret.
+pub async fn from_cookie(store: &EventStore, secret: &str) -> Result<Option<Session>, ApiError> {
+    let hash = secret_hash(secret);
+    Ok(store
+        .session_user(&hash, Utc::now())
+        .await?
+        .map(|user| Session {
+            principal: session_principal(&user),
+            user,
+            session_hash: Some(hash),
+        }))
+}
+
+/// Resolves a bearer token.
+pub async fn from_bearer(store: &EventStore, token: &str) -> Result<Option<Session>, ApiError> {
+    let Some(secret) = token.strip_prefix(TOKEN_PREFIX) else {
+        return Ok(None);
+    };
+    Ok(store
+        .api_token_user(&secret_hash(secret), Utc::now())
+        .await?
+        .map(|(user, token)| Session {
+            principal: token_principal(&user, &token),
+            user,
+            session_hash: None,
+        }))
+}
+
+/// Checks a password and opens a session; returns the user and the cookie's secret.
+///
+/// Failed attempts are counted per address: after [`MAX_FAILED_SIGN_INS`] within
+/// [`THROTTLE_WINDOW_MINUTES`] minutes sign-in is refused for that address (`RATE_LIMITED`),
+/// right password or not. A wrong address and a wrong password get the same answer.
+pub async fn sign_in(
+    store: &EventStore,
+    email: &str,
+    password: &str,
+    session_hours: i64,
+) -> Result<(User, String, DateTime<Utc>), ApiError> {
+    let now = Utc::now();
+    let window = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    if store.sign_in_failures_since(email, window).await? >= MAX_FAILED_SIGN_INS {
+        return Err(ApiError::RateLimited(format!(
+            "too many failed sign-ins for this address; try again in {THROTTLE_WINDOW_MINUTES} minutes"
+        )));
+    }
+    let credentials = store.user_credentials(email).await?;
+    let user = match credentials {
+        Some((user, Some(hash))) if user.active && verify_password(password, &hash) => user,
+        _ => {
+            store.record_sign_in_failure(email, now).await?;
+            return Err(ApiError::Validation {
+                message: "the e-mail address or the password is wrong".into(),
+                field: Some("password".into()),
+                reason: Some("BAD_CREDENTIALS"),
+            });
+        }
+    };
+    store.clear_sign_in_failures(email).await?;
+    let secret = new_secret();
+    let expires = now + Duration::hours(session_hours);
+    store
+        .create_session(&secret_hash(&secret), user.id, expires)
+        .await?;
+    Ok((user, secret, expires))
+}
+
+/// Issues an API token; returns its record and the secret, shown once.
+pub async fn issue_token(
+    store: &EventStore,
+    user: Uuid,
+    name: &str,
+    scopes: &[Scope],
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<(ApiToken, String), ApiError> {
+    if name.trim().is_empty() {
+        return Err(ApiError::invalid("name", "give the token a name"));
+    }
+    if scopes.is_empty() {
+        return Err(ApiError::invalid(
+            "scopes",
+            "a token needs at least one scope",
+        ));
+    }
+    let secret = new_secret();
+    let token = store
+        .create_api_token(user, name, scopes, &secret_hash(&secret), expires_at)
+        .await?;
+    Ok((token, format!("{TOKEN_PREFIX}{secret}")))
+}
+
+/// Creates a user after checking the input.
+pub async fn create_user(
+    store: &EventStore,
+    organisation: Uuid,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    password: Option<&str>,
+) -> Result<User, ApiError> {
+    let email = email.trim();
+    if !email.contains('@') || email.len() > 200 || email.contains(char::is_whitespace) {
+        return Err(ApiError::invalid("email", "enter a valid e-mail address"));
+    }
+    if display_name.trim().is_empty() || display_name.len() > 200 {
+        return Err(ApiError::invalid(
+            "displayName",
+            "enter a name of 1 to 200 characters",
+        ));
+    }
+    let hash = password.map(hash_password).transpose()?;
+    Ok(store
+        .create_user(organisation, email, display_name, role, hash.as_deref())
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterx", &hash));
+        assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn secrets_are_random_and_stored_hashed() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(secret_hash(&a).len(), 64);
+        assert_ne!(secret_hash(&a), a);
+    }
+}

@@ -1,0 +1,101 @@
+//! What resolvers share: the server's state, the request's session, and the one place where
+//! access is decided.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use chrono::{Duration, NaiveDate, Utc};
+use roadback_domain::access::{Access, Action, RecordOwner, authorize};
+use roadback_domain::indicators::{Framework, default_framework};
+use roadback_domain::projection::{Envelope, History};
+use roadback_store::EventStore;
+use roadback_store::records::{beneficiary_stream, envelope};
+use uuid::Uuid;
+
+use crate::auth::Session;
+use crate::error::ApiError;
+
+/// The API's configuration and store, shared by every request.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The event store (and directory, and read models).
+    pub store: EventStore,
+    /// How long a sign-in lasts.
+    pub session_hours: i64,
+    /// True to mark cookies `Secure` (served over HTTPS).
+    pub secure_cookies: bool,
+    /// The indicator framework versions the program uses.
+    pub frameworks: Arc<Vec<Framework>>,
+}
+
+impl ApiState {
+    /// The state for a store with defaults: 12-hour sessions, the default framework.
+    pub fn new(store: EventStore) -> Self {
+        Self {
+            store,
+            session_hours: 12,
+            secure_cookies: false,
+            frameworks: Arc::new(vec![default_framework()]),
+        }
+    }
+
+    /// A framework version, if the program has it.
+    pub fn framework(&self, version: u32) -> Option<&Framework> {
+        self.frameworks.iter().find(|f| f.version == version)
+    }
+}
+
+/// The API state of a request.
+pub fn state<'a>(ctx: &Context<'a>) -> &'a ApiState {
+    ctx.data_unchecked::<ApiState>()
+}
+
+/// The request's session, or `UNAUTHENTICATED`.
+pub fn session<'a>(ctx: &Context<'a>) -> Result<&'a Session, ApiError> {
+    ctx.data_opt::<Session>().ok_or(ApiError::Unauthenticated)
+}
+
+/// The one access check of every resolver: signed in, and the policy allows `action` (on
+/// `record`, for a beneficiary's record).
+pub fn guard<'a>(
+    ctx: &Context<'a>,
+    action: Action,
+    record: Option<&RecordOwner>,
+) -> Result<&'a Session, ApiError> {
+    let session = session(ctx)?;
+    match authorize(&session.principal, action, record) {
+        Access::Allowed => Ok(session),
+        Access::Forbidden => Err(ApiError::Forbidden),
+        Access::NotFound => Err(ApiError::NotFound("this beneficiary".into())),
+    }
+}
+
+/// Today for the rules: the date in the earliest time zone (UTC+14), so a fact recorded late in
+/// the evening anywhere is never "in the future".
+pub fn today() -> NaiveDate {
+    (Utc::now() + Duration::hours(14)).date_naive()
+}
+
+/// A beneficiary's whole history, read from the log; `None` when there is no such record.
+pub async fn load_history(
+    store: &EventStore,
+    beneficiary: Uuid,
+) -> Result<Option<History>, ApiError> {
+    let stream = beneficiary_stream(beneficiary)?;
+    let mut entries: Vec<Envelope> = Vec::new();
+    loop {
+        let page = store
+            .read_stream(&stream, entries.len() as u64 + 1, 10_000)
+            .await?;
+        let done = page.len() < 10_000;
+        for event in &page {
+            if let Some(e) = envelope(event)? {
+                entries.push(e);
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    Ok((!entries.is_empty()).then(|| History::new(entries)))
+}

@@ -1,0 +1,139 @@
+//! The API's errors: every failure has a stable `extensions.code` and a sentence a caseworker
+//! understands. Mapped once here from the store's and the domain's errors.
+
+use async_graphql::ErrorExtensions;
+use roadback_domain::Rejection;
+use roadback_store::StoreError;
+
+/// A failure of an API call.
+/// Deliberately not `Display`: async-graphql's blanket conversion from displayable errors would
+/// drop the code, so the only way into a GraphQL error is [`ErrorExtensions::extend`].
+#[derive(Clone, Debug)]
+pub enum ApiError {
+    /// No valid session or token.
+    Unauthenticated,
+    /// Signed in, but the role or token may not do this.
+    Forbidden,
+    /// No such thing (or none this user may know about).
+    NotFound(String),
+    /// Input that cannot be accepted; `field` names the input at fault.
+    Validation {
+        /// A sentence for people.
+        message: String,
+        /// The input field at fault.
+        field: Option<String>,
+        /// A finer, stable reason (the domain's rejection code).
+        reason: Option<&'static str>,
+    },
+    /// The record changed since the client read it.
+    Conflict {
+        /// A sentence for people.
+        message: String,
+        /// The record's version now.
+        current_version: u64,
+    },
+    /// Too many attempts.
+    RateLimited(String),
+    /// Something failed on our side; details are in the server log.
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Validation { .. } => "VALIDATION",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::RateLimited(_) => "RATE_LIMITED",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The sentence shown to people.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthenticated => "sign in to continue".into(),
+            Self::Forbidden => "you are not allowed to do this".into(),
+            Self::NotFound(what) => format!("{what} was not found"),
+            Self::Validation { message, .. } | Self::Conflict { message, .. } => message.clone(),
+            Self::RateLimited(message) | Self::Internal(message) => message.clone(),
+        }
+    }
+
+    /// A validation error on one input field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation {
+            message: message.into(),
+            field: Some(field.to_string()),
+            reason: None,
+        }
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        Self::Validation {
+            message: r.reason,
+            field: r.field.map(str::to_string),
+            reason: Some(r.code.as_str()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::Conflict { actual, .. } => Self::Conflict {
+                message: "this record was changed by someone else since you read it; reload it and try again".into(),
+                current_version: *actual,
+            },
+            StoreError::Unavailable(_) | StoreError::Closed => {
+                tracing::warn!(error = %e, "store unavailable");
+                Self::Internal("the database is not available right now; please try again in a moment".into())
+            }
+            StoreError::Migration(_) | StoreError::Corrupt(_) => {
+                tracing::error!(error = %e, "store failure");
+                Self::Internal("something went wrong on our side; it has been logged".into())
+            }
+            _ => Self::Validation {
+                message: e.to_string(),
+                field: None,
+                reason: None,
+            },
+        }
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            match self {
+                Self::Validation { field, reason, .. } => {
+                    if let Some(field) = field {
+                        ext.set("field", field.as_str());
+                    }
+                    if let Some(reason) = reason {
+                        ext.set("reason", *reason);
+                    }
+                }
+                Self::Conflict {
+                    current_version, ..
+                } => ext.set("currentVersion", *current_version),
+                _ => {}
+            }
+        })
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(e: ApiError) -> Self {
+        e.extend()
+    }
+}
+
+/// The result of a resolver.
+pub type ApiResult<T> = Result<T, async_graphql::Error>;

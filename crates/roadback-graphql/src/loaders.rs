@@ -1,0 +1,43 @@
+//! Batched lookups: every user named in one response is read with one query.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, Loader};
+use roadback_store::EventStore;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Loads users by id.
+pub struct UserLoader(pub EventStore);
+
+impl Loader<Uuid> for UserLoader {
+    type Value = roadback_store::directory::User;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let users = self
+            .0
+            .users_by_ids(keys)
+            .await
+            .map_err(|e| Arc::new(ApiError::from(e)))?;
+        Ok(users.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
+
+/// The user loader of this request.
+pub fn new_user_loader(store: EventStore) -> DataLoader<UserLoader> {
+    DataLoader::new(UserLoader(store), tokio::spawn)
+}
+
+/// A user's display name, through the request's loader (batched with the response's other names).
+pub async fn user_name(ctx: &Context<'_>, user: Uuid) -> ApiResult<Option<String>> {
+    let loader = ctx.data::<DataLoader<UserLoader>>()?;
+    Ok(loader
+        .load_one(user)
+        .await
+        .map_err(|e| (*e).clone())?
+        .map(|u| u.display_name))
+}

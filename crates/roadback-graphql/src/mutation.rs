@@ -1,0 +1,1068 @@
+//! Mutations: one per command of the domain, each with `expectedVersion` and `idempotencyKey`;
+//! sign-in and sign-out; users and API tokens.
+//!
+//! A command is decided against the record as stored (read from the log), then appended with
+//! the version it was decided against, so a concurrent change is a `CONFLICT`, never a silent
+//! overwrite. Event ids derive from the user and the idempotency key: a retry finds the events
+//! it appended the first time and returns them, storing nothing.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use chrono::{Duration, NaiveDate, Utc};
+use roadback_domain::access::{Action, RecordOwner};
+use roadback_domain::events::{self as ev, BeneficiaryRole};
+use roadback_domain::indicators::Framework;
+use roadback_domain::projection::Envelope;
+use roadback_domain::vocabulary::{ConsentScope, CountryCode, YearMonth};
+use roadback_domain::{AsOf, Case, Directory, Event, Request, decide};
+use roadback_store::records::{beneficiary_stream, envelope, new_event};
+use roadback_store::{EventContext, ExpectedVersion};
+use uuid::Uuid;
+
+use crate::auth::{self, SESSION_COOKIE};
+use crate::context::{ApiState, guard, load_history, session, state, today};
+use crate::error::{ApiError, ApiResult};
+use crate::types::*;
+
+/// Ids of events derived from idempotency keys live under this namespace.
+const KEY_NAMESPACE: Uuid = Uuid::from_u128(0x6b0b_6a3c_59d4_4e0e_9f0c_5b1d_7a6e_2c31);
+/// Most events one command appends.
+const MAX_EVENTS_PER_COMMAND: usize = 4;
+
+/// What every change to a record carries.
+#[derive(InputObject, Clone, Debug)]
+pub struct Change {
+    /// The beneficiary.
+    pub beneficiary_id: Uuid,
+    /// The record's version the change was made against (from the last read).
+    pub expected_version: u64,
+    /// A key unique to this change, chosen by the client; sending the change again with the
+    /// same key returns the first result and stores nothing new.
+    pub idempotency_key: String,
+    /// The day it happened (not in the future).
+    pub occurred_on: NaiveDate,
+    /// Set for a fact from before the person's identification (e.g. earlier schooling).
+    #[graphql(default)]
+    pub pre_program: bool,
+}
+
+/// Registers a beneficiary.
+#[derive(InputObject)]
+pub struct RegisterBeneficiaryInput {
+    /// A key unique to this registration (a retry returns the same beneficiary).
+    pub idempotency_key: String,
+    /// The day of registration (intake).
+    pub occurred_on: NaiveDate,
+    /// The organisation's case code (not a name).
+    pub case_code: String,
+    /// The caseworker responsible (default: the signed-in user).
+    pub caseworker_id: Option<Uuid>,
+    /// Gender.
+    pub gender: Gender,
+    /// Year of birth, when known.
+    pub birth_year: Option<i32>,
+    /// Month of birth (1–12), when known; with the year.
+    pub birth_month: Option<u32>,
+    /// Citizenship (ISO 3166-1 alpha-2, e.g. `AL`; `XK` for Kosovo).
+    pub citizenship: String,
+    /// Country of assistance (ISO 3166-1 alpha-2).
+    pub country_of_assistance: String,
+    /// The day they were identified as trafficked.
+    pub identified_on: NaiveDate,
+    /// How they came to the program.
+    pub identification_route: IdentificationRoute,
+    /// Forms of exploitation suffered (empty for a family member).
+    #[graphql(default)]
+    pub forms_of_exploitation: Vec<FormOfExploitation>,
+    /// For a family member: the primary beneficiary they are linked to.
+    pub primary_beneficiary_id: Option<Uuid>,
+    /// For a family member: how they are related.
+    pub relationship: Option<Relationship>,
+}
+
+/// Consent given.
+#[derive(InputObject)]
+pub struct GiveConsentInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// What it covers.
+    pub kind: ConsentKind,
+    /// For data sharing: the organisation.
+    pub organisation_id: Option<Uuid>,
+    /// The person, or a guardian for a child.
+    pub given_by: ConsentGiver,
+    /// How it was evidenced.
+    pub evidence: ConsentEvidence,
+}
+
+/// Consent withdrawn.
+#[derive(InputObject)]
+pub struct WithdrawConsentInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// What no longer is covered.
+    pub kind: ConsentKind,
+    /// For data sharing: the organisation.
+    pub organisation_id: Option<Uuid>,
+    /// Who withdrew it.
+    pub withdrawn_by: ConsentGiver,
+}
+
+/// A plan goal agreed.
+#[derive(InputObject)]
+pub struct SetPlanGoalInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The domain it serves.
+    pub domain: ReintegrationDomain,
+    /// When it should be reached.
+    pub target_on: Option<NaiveDate>,
+}
+
+/// A plan goal revised.
+#[derive(InputObject)]
+pub struct RevisePlanGoalInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The goal.
+    pub goal_id: Uuid,
+    /// Its domain now.
+    pub domain: ReintegrationDomain,
+    /// Its target date now.
+    pub target_on: Option<NaiveDate>,
+}
+
+/// A plan goal achieved or abandoned.
+#[derive(InputObject)]
+pub struct GoalInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The goal.
+    pub goal_id: Uuid,
+}
+
+/// A review scheduled.
+#[derive(InputObject)]
+pub struct ScheduleReviewInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The day it is due.
+    pub due_on: NaiveDate,
+}
+
+/// The plan reviewed.
+#[derive(InputObject)]
+pub struct RecordPlanReviewInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The next review, if one was set.
+    pub next_review_on: Option<NaiveDate>,
+}
+
+/// A service planned.
+#[derive(InputObject)]
+pub struct PlanServiceInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// What kind of service.
+    pub service: ServiceType,
+    /// The providing organisation (none: an external provider).
+    pub provider_id: Option<Uuid>,
+    /// The goal it serves.
+    pub goal_id: Option<Uuid>,
+}
+
+/// A service delivered.
+#[derive(InputObject)]
+pub struct RecordServiceDeliveryInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// A planned service's id; none for an unplanned delivery.
+    pub service_id: Option<Uuid>,
+    /// What kind of service.
+    pub service: ServiceType,
+    /// The providing organisation (none: an external provider).
+    pub provider_id: Option<Uuid>,
+    /// First day of delivery.
+    pub from: NaiveDate,
+    /// Last day of delivery (none: a single day).
+    pub to: Option<NaiveDate>,
+    /// Cost in minor units (cents), if recorded.
+    pub amount_minor_units: Option<i64>,
+    /// ISO 4217 currency of the cost, e.g. `EUR`.
+    pub currency: Option<String>,
+}
+
+/// A service stopped.
+#[derive(InputObject)]
+pub struct DiscontinueServiceInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The service.
+    pub service_id: Uuid,
+}
+
+/// One domain's score.
+#[derive(InputObject)]
+pub struct DomainScoreInput {
+    /// The domain.
+    pub domain: ReintegrationDomain,
+    /// The score on the framework's scale (1 = lowest).
+    pub score: u8,
+}
+
+/// A monitoring assessment.
+#[derive(InputObject)]
+pub struct RecordAssessmentInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The indicator framework version scored against.
+    pub framework_version: u32,
+    /// One score per assessed domain.
+    pub scores: Vec<DomainScoreInput>,
+}
+
+/// A status change.
+#[derive(InputObject)]
+pub struct ChangeStatusInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The status now.
+    pub to: Status,
+}
+
+/// A referral to another organisation.
+#[derive(InputObject)]
+pub struct ReferInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The receiving organisation.
+    pub to_organisation_id: Uuid,
+}
+
+/// A referral accepted by the receiving organisation.
+#[derive(InputObject)]
+pub struct AcceptReferralInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The referral.
+    pub referral_id: Uuid,
+}
+
+/// The case handed to another caseworker (supervisors).
+#[derive(InputObject)]
+pub struct TransferCaseInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The new caseworker.
+    pub to_caseworker_id: Uuid,
+}
+
+/// A change with nothing more to say (closing, reopening).
+#[derive(InputObject)]
+pub struct PlainChangeInput {
+    #[graphql(flatten)]
+    change: Change,
+}
+
+/// A follow-up contact after closure.
+#[derive(InputObject)]
+pub struct FollowUpInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The status observed, if assessed.
+    pub observed_status: Option<Status>,
+}
+
+/// A correction of an earlier entry.
+#[derive(InputObject)]
+pub struct CorrectEventInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The entry corrected.
+    pub event_id: Uuid,
+    /// What should have been recorded: the payload of an entry of the same type.
+    pub replacement: async_graphql::Json<serde_json::Value>,
+}
+
+/// An earlier entry recorded in error.
+#[derive(InputObject)]
+pub struct VoidEventInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The entry voided.
+    pub event_id: Uuid,
+}
+
+/// A user to create (administrators).
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    /// Their e-mail address (their sign-in name).
+    pub email: String,
+    /// The name shown to colleagues.
+    pub display_name: String,
+    /// Their role.
+    pub role: Role,
+    /// A password of at least 12 characters; none for an account used only through API tokens.
+    #[graphql(secret)]
+    pub password: Option<String>,
+}
+
+/// An API token to issue (administrators).
+#[derive(InputObject)]
+pub struct IssueApiTokenInput {
+    /// The user the token acts as (an integrator account of the organisation).
+    pub user_id: Uuid,
+    /// A name for people.
+    pub name: String,
+    /// What it may do.
+    pub scopes: Vec<Scope>,
+    /// Days until it stops working (none: until revoked).
+    pub expires_in_days: Option<u32>,
+}
+
+/// An issued token and its secret (shown this once).
+#[derive(SimpleObject)]
+pub struct IssuedApiToken {
+    /// The token.
+    pub token: ApiToken,
+    /// The secret to send as `Authorization: Bearer <secret>`; not shown again.
+    pub secret: String,
+}
+
+/// The result of signing in.
+#[derive(SimpleObject)]
+pub struct SignInResult {
+    /// The signed-in user.
+    pub user: User,
+    /// When the session ends.
+    pub expires_at: chrono::DateTime<Utc>,
+}
+
+/// The root of mutations.
+pub struct Mutation;
+
+/// What decisions may look up beyond the record: primary beneficiaries checked beforehand,
+/// and the program's frameworks.
+struct Lookup<'a> {
+    primary: Option<Uuid>,
+    state: &'a ApiState,
+}
+
+impl Directory for Lookup<'_> {
+    fn is_primary_beneficiary(&self, beneficiary: Uuid) -> bool {
+        self.primary == Some(beneficiary)
+    }
+    fn framework(&self, version: u32) -> Option<&Framework> {
+        self.state.framework(version)
+    }
+}
+
+fn event_ids(user: Uuid, key: &str) -> Vec<Uuid> {
+    (0..MAX_EVENTS_PER_COMMAND)
+        .map(|i| Uuid::new_v5(&KEY_NAMESPACE, format!("{user}/{key}/{i}").as_bytes()))
+        .collect()
+}
+
+fn check_key(key: &str) -> Result<(), ApiError> {
+    if key.trim().is_empty() || key.len() > 200 {
+        return Err(ApiError::invalid(
+            "idempotencyKey",
+            "the idempotency key must have 1 to 200 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The events a key appended earlier, if it was used: a retry's answer.
+async fn earlier_result(
+    state: &ApiState,
+    ids: &[Uuid],
+    beneficiary: Uuid,
+) -> Result<Option<RecordResult>, ApiError> {
+    let stored = state.store.read_by_ids(ids).await?;
+    if stored.is_empty() {
+        return Ok(None);
+    }
+    let entries: Vec<Envelope> = stored
+        .iter()
+        .filter_map(|e| envelope(e).transpose())
+        .collect::<Result<_, _>>()?;
+    if entries.iter().any(|e| e.beneficiary != beneficiary) || entries.is_empty() {
+        return Err(ApiError::invalid(
+            "idempotencyKey",
+            "this idempotency key was already used for a different change",
+        ));
+    }
+    Ok(Some(RecordResult {
+        beneficiary_id: beneficiary,
+        version: entries.iter().map(|e| e.version).max().unwrap_or(0),
+        events: entries.iter().map(AppendedEvent::from).collect(),
+    }))
+}
+
+/// Decides and appends a fact on a beneficiary's record.
+async fn record(ctx: &Context<'_>, change: &Change, fact: Event) -> ApiResult<RecordResult> {
+    let session = session(ctx)?;
+    let state = state(ctx);
+    check_key(&change.idempotency_key)?;
+    let ids = event_ids(session.user.id, &change.idempotency_key);
+    let history = load_history(&state.store, change.beneficiary_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
+    let plan = history
+        .plan(AsOf::Now)
+        .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
+    let action = match fact {
+        Event::CaseTransferred(_) | Event::CaseClosed(_) | Event::CaseReopened(_) => {
+            Action::SuperviseRecord
+        }
+        _ => Action::WriteRecord,
+    };
+    guard(ctx, action, Some(&RecordOwner::of(&plan)))?;
+    if let Some(result) = earlier_result(state, &ids, change.beneficiary_id).await? {
+        return Ok(result);
+    }
+    let version = plan.version;
+    if change.expected_version != version {
+        return Err(ApiError::Conflict {
+            message: format!(
+                "this record is at version {version}, not {}: someone changed it since you read it; reload it and try again",
+                change.expected_version
+            ),
+            current_version: version,
+        }
+        .into());
+    }
+    let case = history.case(AsOf::Now);
+    let request = Request {
+        occurred_on: change.occurred_on,
+        pre_program: change.pre_program,
+        fact,
+    };
+    append(
+        ctx,
+        &case,
+        &request,
+        change.beneficiary_id,
+        version,
+        &ids,
+        None,
+    )
+    .await
+}
+
+/// Decides `request` against `case` and appends the events with the ids of the key.
+async fn append(
+    ctx: &Context<'_>,
+    case: &Case,
+    request: &Request,
+    beneficiary: Uuid,
+    version: u64,
+    ids: &[Uuid],
+    primary: Option<Uuid>,
+) -> ApiResult<RecordResult> {
+    let session = session(ctx)?;
+    let state = state(ctx);
+    let lookup = Lookup { primary, state };
+    let events = decide(case, request, today(), &lookup).map_err(ApiError::from)?;
+    let context = EventContext {
+        actor: session.user.id,
+        organisation: session.user.organisation,
+        correlation_id: ids[0],
+    };
+    let new: Vec<_> = events
+        .iter()
+        .zip(ids)
+        .map(|(event, id)| new_event(*id, event, request.occurred_on, context))
+        .collect::<Result<_, _>>()
+        .map_err(ApiError::from)?;
+    let expected = if version == 0 {
+        ExpectedVersion::NoStream
+    } else {
+        ExpectedVersion::Exact(version)
+    };
+    let stream = beneficiary_stream(beneficiary).map_err(ApiError::from)?;
+    let appended = state
+        .store
+        .append(&stream, expected, new)
+        .await
+        .map_err(ApiError::from)?;
+    let stored = state
+        .store
+        .read_stream(&stream, version + 1, events.len())
+        .await
+        .map_err(ApiError::from)?;
+    let entries: Vec<Envelope> = stored
+        .iter()
+        .filter_map(|e| envelope(e).transpose())
+        .collect::<Result<_, _>>()
+        .map_err(ApiError::from)?;
+    Ok(RecordResult {
+        beneficiary_id: beneficiary,
+        version: appended.stream_version,
+        events: entries.iter().map(AppendedEvent::from).collect(),
+    })
+}
+
+fn scope(kind: ConsentKind, organisation: Option<Uuid>) -> Result<ConsentScope, ApiError> {
+    Ok(match (kind, organisation) {
+        (ConsentKind::Assistance, None) => ConsentScope::Assistance,
+        (ConsentKind::EvaluationUse, None) => ConsentScope::EvaluationUse,
+        (ConsentKind::FollowUpContact, None) => ConsentScope::FollowUpContact,
+        (ConsentKind::DataSharing, Some(organisation)) => {
+            ConsentScope::DataSharing { organisation }
+        }
+        (ConsentKind::DataSharing, None) => {
+            return Err(ApiError::invalid(
+                "organisationId",
+                "consent to share data names the organisation it may be shared with",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::invalid(
+                "organisationId",
+                "only consent to share data names an organisation",
+            ));
+        }
+    })
+}
+
+fn country(field: &str, code: &str) -> Result<CountryCode, ApiError> {
+    CountryCode::new(code).ok_or_else(|| {
+        ApiError::invalid(
+            field,
+            "use a two-letter ISO 3166 country code, e.g. AL or XK",
+        )
+    })
+}
+
+#[Object]
+impl Mutation {
+    /// Signs in with e-mail and password; sets the session cookie (HttpOnly, SameSite=Strict).
+    async fn sign_in(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        #[graphql(secret)] password: String,
+    ) -> ApiResult<SignInResult> {
+        let state = state(ctx);
+        let (user, secret, expires_at) =
+            auth::sign_in(&state.store, &email, &password, state.session_hours).await?;
+        let secure = if state.secure_cookies { "; Secure" } else { "" };
+        ctx.insert_http_header(
+            "set-cookie",
+            format!(
+                "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+                state.session_hours * 3600
+            ),
+        );
+        Ok(SignInResult {
+            user: user.into(),
+            expires_at,
+        })
+    }
+
+    /// Signs out: ends the session and clears the cookie.
+    async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let session = session(ctx)?;
+        if let Some(hash) = &session.session_hash {
+            state(ctx)
+                .store
+                .delete_session(hash)
+                .await
+                .map_err(ApiError::from)?;
+        }
+        ctx.insert_http_header(
+            "set-cookie",
+            format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        );
+        Ok(true)
+    }
+
+    /// Creates a user in the administrator's organisation.
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> ApiResult<User> {
+        let session = guard(ctx, Action::ManageUsers, None)?;
+        Ok(auth::create_user(
+            &state(ctx).store,
+            session.user.organisation,
+            &input.email,
+            &input.display_name,
+            input.role.into(),
+            input.password.as_deref(),
+        )
+        .await?
+        .into())
+    }
+
+    /// Issues an API token for a user of the administrator's organisation.
+    async fn issue_api_token(
+        &self,
+        ctx: &Context<'_>,
+        input: IssueApiTokenInput,
+    ) -> ApiResult<IssuedApiToken> {
+        let session = guard(ctx, Action::ManageUsers, None)?;
+        let store = &state(ctx).store;
+        let owner = store
+            .users_by_ids(&[input.user_id])
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .find(|u| u.organisation == session.user.organisation)
+            .ok_or_else(|| ApiError::NotFound("this user".into()))?;
+        let scopes: Vec<_> = input.scopes.iter().map(|s| (*s).into()).collect();
+        let expires = input
+            .expires_in_days
+            .map(|d| Utc::now() + Duration::days(i64::from(d)));
+        let (token, secret) =
+            auth::issue_token(store, owner.id, &input.name, &scopes, expires).await?;
+        Ok(IssuedApiToken {
+            token: token.into(),
+            secret,
+        })
+    }
+
+    /// Revokes an API token of the administrator's organisation; it stops working at once.
+    async fn revoke_api_token(&self, ctx: &Context<'_>, id: Uuid) -> ApiResult<bool> {
+        let session = guard(ctx, Action::ManageUsers, None)?;
+        if state(ctx)
+            .store
+            .revoke_api_token(session.user.organisation, id)
+            .await
+            .map_err(ApiError::from)?
+        {
+            Ok(true)
+        } else {
+            Err(ApiError::NotFound("this token".into()).into())
+        }
+    }
+
+    /// Registers a beneficiary with the signed-in user's organisation.
+    async fn register_beneficiary(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterBeneficiaryInput,
+    ) -> ApiResult<RecordResult> {
+        let session = session(ctx)?;
+        let organisation = session.user.organisation;
+        // Registering is writing a record of one's own organisation.
+        guard(
+            ctx,
+            Action::WriteRecord,
+            Some(&RecordOwner {
+                organisation,
+                shared_with: vec![],
+            }),
+        )?;
+        check_key(&input.idempotency_key)?;
+        let beneficiary = Uuid::new_v5(
+            &KEY_NAMESPACE,
+            format!("{}/{}/beneficiary", session.user.id, input.idempotency_key).as_bytes(),
+        );
+        let ids = event_ids(session.user.id, &input.idempotency_key);
+        let state = state(ctx);
+        if let Some(result) = earlier_result(state, &ids, beneficiary).await? {
+            return Ok(result);
+        }
+        let birth = match (input.birth_year, input.birth_month) {
+            (Some(year), Some(month)) => Some(YearMonth { year, month }),
+            (Some(year), None) => Some(YearMonth { year, month: 12 }),
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(
+                    ApiError::invalid("birthYear", "a birth month needs a birth year").into(),
+                );
+            }
+        };
+        let role = match (input.primary_beneficiary_id, input.relationship) {
+            (None, None) => BeneficiaryRole::Primary,
+            (Some(primary), Some(relationship)) => BeneficiaryRole::Secondary {
+                primary,
+                relationship: relationship.into(),
+            },
+            _ => {
+                return Err(ApiError::invalid(
+                    "relationship",
+                    "a family member needs both the primary beneficiary and the relationship",
+                )
+                .into());
+            }
+        };
+        // A family member links to a primary beneficiary this user may see.
+        let mut primary = None;
+        if let BeneficiaryRole::Secondary { primary: id, .. } = role
+            && let Some(history) = load_history(&state.store, id).await?
+            && let Some(plan) = history.plan(AsOf::Now)
+            && plan.role == BeneficiaryRole::Primary
+            && roadback_domain::access::authorize(
+                &session.principal,
+                Action::ReadRecord,
+                Some(&RecordOwner::of(&plan)),
+            ) == roadback_domain::access::Access::Allowed
+        {
+            primary = Some(id);
+        }
+        let fact = Event::BeneficiaryRegistered(ev::BeneficiaryRegistered {
+            beneficiary_id: beneficiary,
+            organisation,
+            caseworker: input.caseworker_id.unwrap_or(session.user.id),
+            case_code: input.case_code.trim().to_string(),
+            gender: input.gender.into(),
+            birth,
+            citizenship: country("citizenship", &input.citizenship)?,
+            country_of_assistance: country("countryOfAssistance", &input.country_of_assistance)?,
+            identified_on: input.identified_on,
+            identification_route: input.identification_route.into(),
+            forms_of_exploitation: input
+                .forms_of_exploitation
+                .iter()
+                .map(|f| (*f).into())
+                .collect(),
+            role,
+        });
+        let request = Request {
+            occurred_on: input.occurred_on,
+            pre_program: false,
+            fact,
+        };
+        append(
+            ctx,
+            &Case::default(),
+            &request,
+            beneficiary,
+            0,
+            &ids,
+            primary,
+        )
+        .await
+    }
+
+    /// Records consent given for a scope.
+    async fn give_consent(
+        &self,
+        ctx: &Context<'_>,
+        input: GiveConsentInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::ConsentGiven(ev::ConsentGiven {
+            scope: scope(input.kind, input.organisation_id)?,
+            given_by: input.given_by.into(),
+            evidence: input.evidence.into(),
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Records consent withdrawn; it stops applying at once.
+    async fn withdraw_consent(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawConsentInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::ConsentWithdrawn(ev::ConsentWithdrawn {
+            scope: scope(input.kind, input.organisation_id)?,
+            withdrawn_by: input.withdrawn_by.into(),
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Agrees a goal of the individual reintegration plan (its id is in the appended event).
+    async fn set_plan_goal(
+        &self,
+        ctx: &Context<'_>,
+        input: SetPlanGoalInput,
+    ) -> ApiResult<RecordResult> {
+        let goal_id = Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes());
+        let fact = Event::PlanGoalSet(ev::PlanGoalSet {
+            goal_id,
+            domain: input.domain.into(),
+            target_on: input.target_on,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Revises a goal's domain or target date.
+    async fn revise_plan_goal(
+        &self,
+        ctx: &Context<'_>,
+        input: RevisePlanGoalInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::PlanGoalRevised(ev::PlanGoalRevised {
+            goal_id: input.goal_id,
+            domain: input.domain.into(),
+            target_on: input.target_on,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Records a goal achieved.
+    async fn achieve_plan_goal(
+        &self,
+        ctx: &Context<'_>,
+        input: GoalInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::PlanGoalAchieved(ev::PlanGoalAchieved {
+            goal_id: input.goal_id,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Records a goal given up.
+    async fn abandon_plan_goal(
+        &self,
+        ctx: &Context<'_>,
+        input: GoalInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::PlanGoalAbandoned(ev::PlanGoalAbandoned {
+            goal_id: input.goal_id,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Schedules a plan review.
+    async fn schedule_review(
+        &self,
+        ctx: &Context<'_>,
+        input: ScheduleReviewInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::ReviewScheduled(ev::ReviewScheduled {
+            due_on: input.due_on,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Records a plan review with the beneficiary.
+    async fn record_plan_review(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPlanReviewInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::PlanReviewed(ev::PlanReviewed {
+            next_review_on: input.next_review_on,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Plans a service (its id is in the appended event).
+    async fn plan_service(
+        &self,
+        ctx: &Context<'_>,
+        input: PlanServiceInput,
+    ) -> ApiResult<RecordResult> {
+        let service_id = Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes());
+        let fact = Event::ServicePlanned(ev::ServicePlanned {
+            service_id,
+            service: input.service.into(),
+            provider: input.provider_id,
+            goal_id: input.goal_id,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Records a service delivered (a planned one, or a new one).
+    async fn record_service_delivery(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordServiceDeliveryInput,
+    ) -> ApiResult<RecordResult> {
+        let amount = match (input.amount_minor_units, input.currency.as_deref()) {
+            (None, None) => None,
+            (Some(minor_units), Some(code)) => {
+                let chars: Vec<char> = code.chars().collect();
+                match chars[..] {
+                    [a, b, c] if chars.iter().all(char::is_ascii_uppercase) => Some(ev::Money {
+                        minor_units,
+                        currency: [a, b, c],
+                    }),
+                    _ => {
+                        return Err(ApiError::invalid(
+                            "currency",
+                            "use a three-letter ISO 4217 code, e.g. EUR",
+                        )
+                        .into());
+                    }
+                }
+            }
+            _ => {
+                return Err(ApiError::invalid(
+                    "currency",
+                    "an amount needs its currency, and a currency its amount",
+                )
+                .into());
+            }
+        };
+        let service_id = input.service_id.unwrap_or_else(|| {
+            Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes())
+        });
+        let fact = Event::ServiceDelivered(ev::ServiceDelivered {
+            service_id,
+            service: input.service.into(),
+            provider: input.provider_id,
+            from: input.from,
+            to: input.to,
+            amount,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Stops a planned or running service.
+    async fn discontinue_service(
+        &self,
+        ctx: &Context<'_>,
+        input: DiscontinueServiceInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::ServiceDiscontinued(ev::ServiceDiscontinued {
+            service_id: input.service_id,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Records a monitoring assessment against the indicator framework.
+    async fn record_assessment(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordAssessmentInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::AssessmentRecorded(ev::AssessmentRecorded {
+            assessment_id: Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes()),
+            framework_version: input.framework_version,
+            scores: input
+                .scores
+                .iter()
+                .map(|s| ev::DomainScore {
+                    domain: s.domain.into(),
+                    score: s.score,
+                })
+                .collect(),
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Changes the reintegration status (the state machine decides what is allowed).
+    async fn change_status(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeStatusInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::StatusChanged(ev::StatusChanged {
+            from: roadback_domain::Status::Identified,
+            to: input.to.into(),
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Refers the case to another organisation (needs consent to share data with it).
+    async fn refer_to_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: ReferInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::ReferredToOrganisation(ev::ReferredToOrganisation {
+            referral_id: Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes()),
+            to_organisation: input.to_organisation_id,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Accepts a referral (by the receiving organisation).
+    async fn accept_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptReferralInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::ReferralAccepted(ev::ReferralAccepted {
+            referral_id: input.referral_id,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Hands the case to another caseworker (supervisors).
+    async fn transfer_case(
+        &self,
+        ctx: &Context<'_>,
+        input: TransferCaseInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::CaseTransferred(ev::CaseTransferred {
+            to_caseworker: input.to_caseworker_id,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Closes the case; the current status is its outcome (supervisors).
+    async fn close_case(
+        &self,
+        ctx: &Context<'_>,
+        input: PlainChangeInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::CaseClosed(ev::CaseClosed {
+            outcome: roadback_domain::Status::Identified,
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Opens a closed case again (supervisors).
+    async fn reopen_case(
+        &self,
+        ctx: &Context<'_>,
+        input: PlainChangeInput,
+    ) -> ApiResult<RecordResult> {
+        record(ctx, &input.change, Event::CaseReopened(ev::CaseReopened {})).await
+    }
+
+    /// Records a contact with the person after the case was closed.
+    async fn record_follow_up_contact(
+        &self,
+        ctx: &Context<'_>,
+        input: FollowUpInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::FollowUpContactMade(ev::FollowUpContactMade {
+            observed_status: input.observed_status.map(Into::into),
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Corrects an earlier entry: `replacement` is what should have been recorded.
+    async fn correct_event(
+        &self,
+        ctx: &Context<'_>,
+        input: CorrectEventInput,
+    ) -> ApiResult<RecordResult> {
+        let store = &state(ctx).store;
+        let original = store
+            .read_by_ids(&[input.event_id])
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                ApiError::invalid("eventId", "there is no such entry in this person's record")
+            })?;
+        let version = Event::CATALOGUE
+            .iter()
+            .find(|(name, _)| *name == original.event_type)
+            .map(|(_, v)| *v)
+            .unwrap_or(original.schema_version);
+        let replacement = Event::decode(
+            &original.event_type,
+            version,
+            &input.replacement.0.to_string(),
+        )
+        .map_err(|e| {
+            ApiError::invalid("replacement", format!("the replacement does not fit: {e}"))
+        })?;
+        let fact = Event::EventCorrected(ev::EventCorrected {
+            corrects: input.event_id,
+            replacement: Box::new(replacement),
+        });
+        record(ctx, &input.change, fact).await
+    }
+
+    /// Voids an entry recorded in error.
+    async fn void_event(
+        &self,
+        ctx: &Context<'_>,
+        input: VoidEventInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::EventVoided(ev::EventVoided {
+            voids: input.event_id,
+        });
+        record(ctx, &input.change, fact).await
+    }
+}

@@ -1,0 +1,89 @@
+//! Subscriptions, driven by the store's subscription (so appends on other server instances
+//! arrive too): a beneficiary's new timeline entries, and an organisation's caseload changes.
+
+use async_graphql::{Context, Subscription};
+use futures_util::{Stream, StreamExt};
+use roadback_domain::AsOf;
+use roadback_domain::access::{Action, RecordOwner};
+use roadback_domain::projection::{CaseloadEntry, Timeline};
+use roadback_store::records::{envelope, load_case};
+use uuid::Uuid;
+
+use crate::context::{guard, load_history, state, today};
+use crate::error::ApiError;
+use crate::types::{CaseloadItem, TimelineItem};
+
+/// The root of subscriptions.
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Each new entry of a beneficiary's timeline, as it is appended.
+    async fn beneficiary_timeline(
+        &self,
+        ctx: &Context<'_>,
+        beneficiary_id: Uuid,
+    ) -> Result<impl Stream<Item = TimelineItem> + use<>, async_graphql::Error> {
+        let store = state(ctx).store.clone();
+        let history = load_history(&store, beneficiary_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
+        let plan = history
+            .plan(AsOf::Now)
+            .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
+        guard(ctx, Action::ReadRecord, Some(&RecordOwner::of(&plan)))?;
+        let head = store.head().await.map_err(ApiError::from)?;
+        Ok(store.subscribe(head).filter_map(move |event| {
+            let item = event
+                .ok()
+                .and_then(|e| envelope(&e).ok().flatten())
+                .filter(|e| e.beneficiary == beneficiary_id);
+            async move {
+                let e = item?;
+                Timeline::of(std::slice::from_ref(&e), AsOf::Now)
+                    .entries
+                    .first()
+                    .map(TimelineItem::from)
+                    .or_else(|| {
+                        // A correction or void: the entry it amends is not in this one-event view.
+                        Some(TimelineItem {
+                            id: e.id,
+                            version: e.version,
+                            occurred_on: e.occurred_on,
+                            recorded_at: e.recorded_at,
+                            actor_id: e.actor,
+                            event_type: e.event.type_name().to_string(),
+                            summary: roadback_domain::projection::describe(&e.event),
+                            payload: async_graphql::Json(e.event.payload()),
+                            amended: false,
+                            counts: true,
+                            recorded_days_later: (e.recorded_at.date_naive() - e.occurred_on)
+                                .num_days(),
+                            notes: vec![],
+                        })
+                    })
+            }
+        }))
+    }
+
+    /// The caseload line of each of the organisation's cases that changes, as it changes.
+    async fn caseload(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = CaseloadItem> + use<>, async_graphql::Error> {
+        let session = guard(ctx, Action::ReadCaseload, None)?;
+        let organisation = session.user.organisation;
+        let store = state(ctx).store.clone();
+        let head = store.head().await.map_err(ApiError::from)?;
+        let reader = store.clone();
+        Ok(store.subscribe(head).filter_map(move |event| {
+            let store = reader.clone();
+            async move {
+                let e = envelope(&event.ok()?).ok().flatten()?;
+                let case = load_case(&store, e.beneficiary, e.version).await.ok()?;
+                let entry = CaseloadEntry::of(&case)?;
+                (entry.organisation == organisation).then(|| CaseloadItem::of(&entry, today()))
+            }
+        }))
+    }
+}

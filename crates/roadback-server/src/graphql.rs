@@ -1,0 +1,181 @@
+//! GraphQL over HTTP (POST `/graphql`) and WebSocket (`graphql-transport-ws` on GET
+//! `/graphql`), GraphiQL in development mode, and resolving the caller from the session cookie
+//! or the bearer token.
+
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::{Data, ErrorExtensions};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::body::Body;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use roadback_graphql::auth::{self, SESSION_COOKIE, Session};
+use roadback_graphql::error::ApiError;
+use roadback_graphql::loaders::new_user_loader;
+use roadback_store::EventStore;
+
+use crate::http::AppState;
+use crate::metrics::Metrics;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The caller of a request: the bearer token if one is sent, else the session cookie.
+pub async fn caller(store: &EventStore, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthenticated)?;
+        return match auth::from_bearer(store, token.trim()).await? {
+            Some(session) => Ok(Some(session)),
+            None => Err(ApiError::Unauthenticated),
+        };
+    }
+    let secret = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string());
+    match secret {
+        Some(secret) => auth::from_cookie(store, &secret).await,
+        None => Ok(None),
+    }
+}
+
+/// A GraphQL-shaped error response with an HTTP status, for failures before execution.
+fn error_response(status: StatusCode, error: ApiError) -> Response {
+    let error = error.extend();
+    let body = serde_json::json!({ "errors": [{
+        "message": error.message,
+        "extensions": error.extensions,
+    }]});
+    (status, axum::Json(body)).into_response()
+}
+
+/// POST `/graphql`.
+pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            app.metrics.count_error("VALIDATION");
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ApiError::invalid(
+                    "body",
+                    format!("the request is larger than {} KiB", MAX_BODY_BYTES / 1024),
+                ),
+            );
+        }
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
+        Err(e) => {
+            app.metrics.count_error("VALIDATION");
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ApiError::invalid(
+                    "body",
+                    format!("the request is not a GraphQL request in JSON: {e}"),
+                ),
+            );
+        }
+    };
+    let session = match caller(&app.store, &headers).await {
+        Ok(session) => session,
+        Err(error) => {
+            app.metrics.count_error(error.code());
+            return error_response(StatusCode::UNAUTHORIZED, error);
+        }
+    };
+    let mut request = request.data(new_user_loader(app.store.clone()));
+    if let Some(session) = session {
+        request = request.data(session);
+    }
+    let response = app.schema.execute(request).await;
+    record(&app.metrics, &response);
+    GraphQLResponse::from(response).into_response()
+}
+
+fn record(metrics: &Metrics, response: &async_graphql::Response) {
+    metrics.count_operation();
+    for error in &response.errors {
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .and_then(|v| match v {
+                async_graphql::Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "VALIDATION".into());
+        metrics.count_error(&code);
+    }
+}
+
+/// GET `/graphql`: the WebSocket for subscriptions. The caller is the upgrade request's cookie
+/// or bearer token, or a `token` in the `connection_init` payload.
+pub async fn websocket(
+    State(app): State<AppState>,
+    protocol: GraphQLProtocol,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let from_headers = caller(&app.store, &headers).await.ok().flatten();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            let store = app.store.clone();
+            GraphQLWebSocket::new(stream, app.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let mut data = Data::default();
+                    let token = payload
+                        .get("token")
+                        .and_then(|t| t.as_str())
+                        .map(str::to_string);
+                    let session = match token {
+                        Some(token) => auth::from_bearer(&store, &token)
+                            .await
+                            .ok()
+                            .flatten()
+                            .ok_or_else(|| async_graphql::Error::new("the token is not valid"))?,
+                        None => from_headers
+                            .ok_or_else(|| async_graphql::Error::new("sign in to continue"))?,
+                    };
+                    data.insert(session);
+                    data.insert(new_user_loader(store));
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+/// GET `/graphiql` (development mode): GraphiQL, loaded from a CDN, pointed at this server.
+pub async fn graphiql() -> Html<&'static str> {
+    Html(GRAPHIQL)
+}
+
+const GRAPHIQL: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Roadback GraphiQL</title>
+  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
+</head>
+<body style="margin:0">
+  <div id="graphiql" style="height:100vh">Loading GraphiQL (needs access to unpkg.com)…</div>
+  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
+  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
+  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+  <script>
+    const url = new URL('/graphql', location.href).href;
+    const fetcher = GraphiQL.createFetcher({ url, subscriptionUrl: url.replace(/^http/, 'ws') });
+    ReactDOM.createRoot(document.getElementById('graphiql'))
+      .render(React.createElement(GraphiQL, { fetcher }));
+  </script>
+</body>
+</html>"#;
