@@ -402,6 +402,15 @@ async fn earlier_result(
 
 /// Decides and appends a fact on a beneficiary's record.
 async fn record(ctx: &Context<'_>, change: &Change, fact: Event) -> ApiResult<RecordResult> {
+    record_with(ctx, change, move |_| Ok(fact)).await
+}
+
+/// Like [`record`], with the fact built from the case once access is granted.
+async fn record_with(
+    ctx: &Context<'_>,
+    change: &Change,
+    fact: impl FnOnce(&Case) -> Result<Event, ApiError>,
+) -> ApiResult<RecordResult> {
     let session = session(ctx)?;
     let state = state(ctx);
     check_key(&change.idempotency_key)?;
@@ -412,13 +421,16 @@ async fn record(ctx: &Context<'_>, change: &Change, fact: Event) -> ApiResult<Re
     let plan = history
         .plan(AsOf::Now)
         .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
-    let action = match fact {
-        Event::CaseTransferred(_) | Event::CaseClosed(_) | Event::CaseReopened(_) => {
-            Action::SuperviseRecord
-        }
-        _ => Action::WriteRecord,
-    };
-    guard(ctx, action, Some(&RecordOwner::of(&plan)))?;
+    let case = history.case(AsOf::Now);
+    // Writing first; reassigning, closing and reopening also need supervision.
+    guard(ctx, Action::WriteRecord, Some(&RecordOwner::of(&plan)))?;
+    let fact = fact(&case)?;
+    if matches!(
+        fact,
+        Event::CaseTransferred(_) | Event::CaseClosed(_) | Event::CaseReopened(_)
+    ) {
+        guard(ctx, Action::SuperviseRecord, Some(&RecordOwner::of(&plan)))?;
+    }
     if let Some(result) = earlier_result(state, &ids, change.beneficiary_id).await? {
         return Ok(result);
     }
@@ -433,7 +445,6 @@ async fn record(ctx: &Context<'_>, change: &Change, fact: Event) -> ApiResult<Re
         }
         .into());
     }
-    let case = history.case(AsOf::Now);
     let request = Request {
         occurred_on: change.occurred_on,
         pre_program: change.pre_program,
@@ -536,14 +547,15 @@ fn country(field: &str, code: &str) -> Result<CountryCode, ApiError> {
     })
 }
 
+/// Changes: each command of the domain, sign-in and sign-out, users and tokens.
 #[Object]
 impl Mutation {
     /// Signs in with e-mail and password; sets the session cookie (HttpOnly, SameSite=Strict).
     async fn sign_in(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        #[graphql(secret)] password: String,
+        #[graphql(desc = "The e-mail address (any case).")] email: String,
+        #[graphql(secret, desc = "The password.")] password: String,
     ) -> ApiResult<SignInResult> {
         let state = state(ctx);
         let (user, secret, expires_at) =
@@ -580,7 +592,11 @@ impl Mutation {
     }
 
     /// Creates a user in the administrator's organisation.
-    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> ApiResult<User> {
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to record or create.")] input: CreateUserInput,
+    ) -> ApiResult<User> {
         let session = guard(ctx, Action::ManageUsers, None)?;
         Ok(auth::create_user(
             &state(ctx).store,
@@ -598,7 +614,7 @@ impl Mutation {
     async fn issue_api_token(
         &self,
         ctx: &Context<'_>,
-        input: IssueApiTokenInput,
+        #[graphql(desc = "What to record or create.")] input: IssueApiTokenInput,
     ) -> ApiResult<IssuedApiToken> {
         let session = guard(ctx, Action::ManageUsers, None)?;
         let store = &state(ctx).store;
@@ -622,7 +638,11 @@ impl Mutation {
     }
 
     /// Revokes an API token of the administrator's organisation; it stops working at once.
-    async fn revoke_api_token(&self, ctx: &Context<'_>, id: Uuid) -> ApiResult<bool> {
+    async fn revoke_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token's id.")] id: Uuid,
+    ) -> ApiResult<bool> {
         let session = guard(ctx, Action::ManageUsers, None)?;
         if state(ctx)
             .store
@@ -640,7 +660,7 @@ impl Mutation {
     async fn register_beneficiary(
         &self,
         ctx: &Context<'_>,
-        input: RegisterBeneficiaryInput,
+        #[graphql(desc = "What to record or create.")] input: RegisterBeneficiaryInput,
     ) -> ApiResult<RecordResult> {
         let session = session(ctx)?;
         let organisation = session.user.organisation;
@@ -740,7 +760,7 @@ impl Mutation {
     async fn give_consent(
         &self,
         ctx: &Context<'_>,
-        input: GiveConsentInput,
+        #[graphql(desc = "What to record or create.")] input: GiveConsentInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::ConsentGiven(ev::ConsentGiven {
             scope: scope(input.kind, input.organisation_id)?,
@@ -754,7 +774,7 @@ impl Mutation {
     async fn withdraw_consent(
         &self,
         ctx: &Context<'_>,
-        input: WithdrawConsentInput,
+        #[graphql(desc = "What to record or create.")] input: WithdrawConsentInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::ConsentWithdrawn(ev::ConsentWithdrawn {
             scope: scope(input.kind, input.organisation_id)?,
@@ -767,7 +787,7 @@ impl Mutation {
     async fn set_plan_goal(
         &self,
         ctx: &Context<'_>,
-        input: SetPlanGoalInput,
+        #[graphql(desc = "What to record or create.")] input: SetPlanGoalInput,
     ) -> ApiResult<RecordResult> {
         let goal_id = Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes());
         let fact = Event::PlanGoalSet(ev::PlanGoalSet {
@@ -782,7 +802,7 @@ impl Mutation {
     async fn revise_plan_goal(
         &self,
         ctx: &Context<'_>,
-        input: RevisePlanGoalInput,
+        #[graphql(desc = "What to record or create.")] input: RevisePlanGoalInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::PlanGoalRevised(ev::PlanGoalRevised {
             goal_id: input.goal_id,
@@ -796,7 +816,7 @@ impl Mutation {
     async fn achieve_plan_goal(
         &self,
         ctx: &Context<'_>,
-        input: GoalInput,
+        #[graphql(desc = "What to record or create.")] input: GoalInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::PlanGoalAchieved(ev::PlanGoalAchieved {
             goal_id: input.goal_id,
@@ -808,7 +828,7 @@ impl Mutation {
     async fn abandon_plan_goal(
         &self,
         ctx: &Context<'_>,
-        input: GoalInput,
+        #[graphql(desc = "What to record or create.")] input: GoalInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::PlanGoalAbandoned(ev::PlanGoalAbandoned {
             goal_id: input.goal_id,
@@ -820,7 +840,7 @@ impl Mutation {
     async fn schedule_review(
         &self,
         ctx: &Context<'_>,
-        input: ScheduleReviewInput,
+        #[graphql(desc = "What to record or create.")] input: ScheduleReviewInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::ReviewScheduled(ev::ReviewScheduled {
             due_on: input.due_on,
@@ -832,7 +852,7 @@ impl Mutation {
     async fn record_plan_review(
         &self,
         ctx: &Context<'_>,
-        input: RecordPlanReviewInput,
+        #[graphql(desc = "What to record or create.")] input: RecordPlanReviewInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::PlanReviewed(ev::PlanReviewed {
             next_review_on: input.next_review_on,
@@ -844,7 +864,7 @@ impl Mutation {
     async fn plan_service(
         &self,
         ctx: &Context<'_>,
-        input: PlanServiceInput,
+        #[graphql(desc = "What to record or create.")] input: PlanServiceInput,
     ) -> ApiResult<RecordResult> {
         let service_id = Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes());
         let fact = Event::ServicePlanned(ev::ServicePlanned {
@@ -860,7 +880,7 @@ impl Mutation {
     async fn record_service_delivery(
         &self,
         ctx: &Context<'_>,
-        input: RecordServiceDeliveryInput,
+        #[graphql(desc = "What to record or create.")] input: RecordServiceDeliveryInput,
     ) -> ApiResult<RecordResult> {
         let amount = match (input.amount_minor_units, input.currency.as_deref()) {
             (None, None) => None,
@@ -906,7 +926,7 @@ impl Mutation {
     async fn discontinue_service(
         &self,
         ctx: &Context<'_>,
-        input: DiscontinueServiceInput,
+        #[graphql(desc = "What to record or create.")] input: DiscontinueServiceInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::ServiceDiscontinued(ev::ServiceDiscontinued {
             service_id: input.service_id,
@@ -918,7 +938,7 @@ impl Mutation {
     async fn record_assessment(
         &self,
         ctx: &Context<'_>,
-        input: RecordAssessmentInput,
+        #[graphql(desc = "What to record or create.")] input: RecordAssessmentInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::AssessmentRecorded(ev::AssessmentRecorded {
             assessment_id: Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes()),
@@ -939,7 +959,7 @@ impl Mutation {
     async fn change_status(
         &self,
         ctx: &Context<'_>,
-        input: ChangeStatusInput,
+        #[graphql(desc = "What to record or create.")] input: ChangeStatusInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::StatusChanged(ev::StatusChanged {
             from: roadback_domain::Status::Identified,
@@ -952,7 +972,7 @@ impl Mutation {
     async fn refer_to_organisation(
         &self,
         ctx: &Context<'_>,
-        input: ReferInput,
+        #[graphql(desc = "What to record or create.")] input: ReferInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::ReferredToOrganisation(ev::ReferredToOrganisation {
             referral_id: Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes()),
@@ -965,7 +985,7 @@ impl Mutation {
     async fn accept_referral(
         &self,
         ctx: &Context<'_>,
-        input: AcceptReferralInput,
+        #[graphql(desc = "What to record or create.")] input: AcceptReferralInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::ReferralAccepted(ev::ReferralAccepted {
             referral_id: input.referral_id,
@@ -977,7 +997,7 @@ impl Mutation {
     async fn transfer_case(
         &self,
         ctx: &Context<'_>,
-        input: TransferCaseInput,
+        #[graphql(desc = "What to record or create.")] input: TransferCaseInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::CaseTransferred(ev::CaseTransferred {
             to_caseworker: input.to_caseworker_id,
@@ -989,7 +1009,7 @@ impl Mutation {
     async fn close_case(
         &self,
         ctx: &Context<'_>,
-        input: PlainChangeInput,
+        #[graphql(desc = "What to record or create.")] input: PlainChangeInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::CaseClosed(ev::CaseClosed {
             outcome: roadback_domain::Status::Identified,
@@ -1001,7 +1021,7 @@ impl Mutation {
     async fn reopen_case(
         &self,
         ctx: &Context<'_>,
-        input: PlainChangeInput,
+        #[graphql(desc = "What to record or create.")] input: PlainChangeInput,
     ) -> ApiResult<RecordResult> {
         record(ctx, &input.change, Event::CaseReopened(ev::CaseReopened {})).await
     }
@@ -1010,7 +1030,7 @@ impl Mutation {
     async fn record_follow_up_contact(
         &self,
         ctx: &Context<'_>,
-        input: FollowUpInput,
+        #[graphql(desc = "What to record or create.")] input: FollowUpInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::FollowUpContactMade(ev::FollowUpContactMade {
             observed_status: input.observed_status.map(Into::into),
@@ -1022,43 +1042,36 @@ impl Mutation {
     async fn correct_event(
         &self,
         ctx: &Context<'_>,
-        input: CorrectEventInput,
+        #[graphql(desc = "What to record or create.")] input: CorrectEventInput,
     ) -> ApiResult<RecordResult> {
-        let store = &state(ctx).store;
-        let original = store
-            .read_by_ids(&[input.event_id])
-            .await
-            .map_err(ApiError::from)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
+        let event_id = input.event_id;
+        let replacement = input.replacement.0;
+        record_with(ctx, &input.change, move |case| {
+            // The replacement has the corrected entry's type, in the current shape.
+            let event_type = case.recorded.get(&event_id).ok_or_else(|| {
                 ApiError::invalid("eventId", "there is no such entry in this person's record")
             })?;
-        let version = Event::CATALOGUE
-            .iter()
-            .find(|(name, _)| *name == original.event_type)
-            .map(|(_, v)| *v)
-            .unwrap_or(original.schema_version);
-        let replacement = Event::decode(
-            &original.event_type,
-            version,
-            &input.replacement.0.to_string(),
-        )
-        .map_err(|e| {
-            ApiError::invalid("replacement", format!("the replacement does not fit: {e}"))
-        })?;
-        let fact = Event::EventCorrected(ev::EventCorrected {
-            corrects: input.event_id,
-            replacement: Box::new(replacement),
-        });
-        record(ctx, &input.change, fact).await
+            let version = Event::CATALOGUE
+                .iter()
+                .find(|(name, _)| name == event_type)
+                .map_or(1, |(_, v)| *v);
+            let replacement = Event::decode(event_type, version, &replacement.to_string())
+                .map_err(|e| {
+                    ApiError::invalid("replacement", format!("the replacement does not fit: {e}"))
+                })?;
+            Ok(Event::EventCorrected(ev::EventCorrected {
+                corrects: event_id,
+                replacement: Box::new(replacement),
+            }))
+        })
+        .await
     }
 
     /// Voids an entry recorded in error.
     async fn void_event(
         &self,
         ctx: &Context<'_>,
-        input: VoidEventInput,
+        #[graphql(desc = "What to record or create.")] input: VoidEventInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::EventVoided(ev::EventVoided {
             voids: input.event_id,

@@ -84,6 +84,7 @@ impl Beneficiary {
     }
 }
 
+/// A beneficiary's record: registration, plan, timeline, consents, assessments and outcome.
 #[Object]
 impl Beneficiary {
     /// The beneficiary's id.
@@ -140,7 +141,9 @@ impl Beneficiary {
     async fn plan(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<AsOfInput>,
+        #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
+            AsOfInput,
+        >,
     ) -> ApiResult<Option<PlanView>> {
         let as_of = AsOfInput::resolve(as_of)?;
         if as_of == roadback_domain::AsOf::Now {
@@ -159,8 +162,10 @@ impl Beneficiary {
     async fn timeline(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<AsOfInput>,
-        #[graphql(default = 50)] last: i32,
+        #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
+            AsOfInput,
+        >,
+        #[graphql(default = 50, desc = "How many of the latest entries (1 to 500).")] last: i32,
     ) -> ApiResult<Vec<TimelineItem>> {
         if !(1..=500).contains(&last) {
             return Err(ApiError::invalid("last", "ask for 1 to 500 entries").into());
@@ -178,7 +183,9 @@ impl Beneficiary {
     async fn consents(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<AsOfInput>,
+        #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
+            AsOfInput,
+        >,
     ) -> ApiResult<Vec<Consent>> {
         let as_of = AsOfInput::resolve(as_of)?;
         let case = self.history(ctx).await?.case(as_of);
@@ -189,7 +196,9 @@ impl Beneficiary {
     async fn assessments(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<AsOfInput>,
+        #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
+            AsOfInput,
+        >,
     ) -> ApiResult<Vec<Assessment>> {
         let as_of = AsOfInput::resolve(as_of)?;
         Ok(self
@@ -204,7 +213,9 @@ impl Beneficiary {
     async fn outcome(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<AsOfInput>,
+        #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
+            AsOfInput,
+        >,
     ) -> ApiResult<Option<Outcome>> {
         let as_of = AsOfInput::resolve(as_of)?;
         Ok(self
@@ -314,6 +325,7 @@ pub async fn read_beneficiary(
     Ok(Beneficiary::with_history(plan, Arc::new(history)))
 }
 
+/// Reads: the signed-in user, the directory, beneficiaries, the caseload and the access log.
 #[Object]
 impl Query {
     /// The signed-in user (or the user an API token acts as).
@@ -394,7 +406,7 @@ impl Query {
     async fn indicator_framework(
         &self,
         ctx: &Context<'_>,
-        version: Option<u32>,
+        #[graphql(desc = "The version; the latest when absent.")] version: Option<u32>,
     ) -> ApiResult<IndicatorFramework> {
         guard(ctx, Action::ReadDirectory, None)?;
         let frameworks = &state(ctx).frameworks;
@@ -411,9 +423,11 @@ impl Query {
     async fn beneficiaries(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        filter: Option<BeneficiaryFilter>,
+        #[graphql(desc = "How many (1 to 100; 20 when absent).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item of the previous page.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "Narrows the list.")] filter: Option<BeneficiaryFilter>,
     ) -> ApiResult<BeneficiaryConnection> {
         let session = guard(ctx, Action::ReadCaseload, None)?;
         let limit = page_size(first, 20)?;
@@ -455,8 +469,12 @@ impl Query {
     async fn beneficiary(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
-        #[graphql(default = "case work")] purpose: String,
+        #[graphql(desc = "The beneficiary's id.")] id: Uuid,
+        #[graphql(
+            default = "case work",
+            desc = "Why the record is read (kept in the access log)."
+        )]
+        purpose: String,
     ) -> ApiResult<Beneficiary> {
         Ok(read_beneficiary(ctx, id, &purpose).await?)
     }
@@ -504,9 +522,9 @@ impl Query {
     async fn access_log(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        before: Option<i64>,
-        beneficiary_id: Option<Uuid>,
+        #[graphql(desc = "How many (1 to 100; 50 when absent).")] first: Option<i32>,
+        #[graphql(desc = "Only entries before this one (for the next page).")] before: Option<i64>,
+        #[graphql(desc = "Only reads of this beneficiary's record.")] beneficiary_id: Option<Uuid>,
     ) -> ApiResult<Vec<AccessLogEntry>> {
         let session = guard(ctx, Action::ReadAccessLog, None)?;
         let limit = page_size(first, 50)?;

@@ -16,13 +16,14 @@ use crate::types::{CaseloadItem, TimelineItem};
 /// The root of subscriptions.
 pub struct Subscription;
 
+/// Live updates, within a second of an append on any server instance.
 #[Subscription]
 impl Subscription {
     /// Each new entry of a beneficiary's timeline, as it is appended.
     async fn beneficiary_timeline(
         &self,
         ctx: &Context<'_>,
-        beneficiary_id: Uuid,
+        #[graphql(desc = "The beneficiary.")] beneficiary_id: Uuid,
     ) -> Result<impl Stream<Item = TimelineItem> + use<>, async_graphql::Error> {
         let store = state(ctx).store.clone();
         let history = load_history(&store, beneficiary_id)

@@ -1,0 +1,548 @@
+//! The authorisation matrix: every query, mutation and subscription of the schema, for every
+//! role (and token scope), against the user's own organisation's record and another
+//! organisation's, checked against the domain's policy. An operation missing from the table
+//! fails the test, so a new resolver cannot arrive without its access rule being tested.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use async_graphql::{Request, Response, Variables};
+use futures_util::StreamExt;
+use roadback_domain::access::{Access, Action, Principal, RecordOwner, Role, Scope, authorize};
+use roadback_graphql::auth::Session;
+use roadback_graphql::loaders::new_user_loader;
+use roadback_graphql::{ApiSchema, ApiState};
+use roadback_store::EventStore;
+use roadback_store::directory::User;
+use roadback_store::testing::TestDatabase;
+use uuid::Uuid;
+
+/// How an operation's access is decided.
+#[derive(Clone, Copy, Debug)]
+enum Rule {
+    /// Anyone, signed in or not.
+    Public,
+    /// The policy, without a record.
+    Plain(Action),
+    /// The policy, on the target beneficiary's record.
+    Record(Action),
+}
+
+struct Op {
+    kind: &'static str,
+    name: &'static str,
+    rule: Rule,
+    document: &'static str,
+}
+
+const CHANGE: &str =
+    r#"beneficiaryId: $id, expectedVersion: 999, idempotencyKey: $key, occurredOn: "2011-01-01""#;
+
+fn ops() -> Vec<Op> {
+    use Action::*;
+    use Rule::*;
+    let m = |name, rule, document| Op {
+        kind: "mutation",
+        name,
+        rule,
+        document,
+    };
+    let q = |name, rule, document| Op {
+        kind: "query",
+        name,
+        rule,
+        document,
+    };
+    let s = |name, rule, document| Op {
+        kind: "subscription",
+        name,
+        rule,
+        document,
+    };
+    vec![
+        q("me", Plain(ReadDirectory), "{ me { user { id } } }"),
+        q(
+            "organisations",
+            Plain(ReadDirectory),
+            "{ organisations { id name } }",
+        ),
+        q("users", Plain(ReadUsers), "{ users { id email } }"),
+        q("apiTokens", Plain(ManageUsers), "{ apiTokens { id name } }"),
+        q(
+            "serviceCatalogue",
+            Plain(ReadDirectory),
+            "{ serviceCatalogue }",
+        ),
+        q(
+            "indicatorFramework",
+            Plain(ReadDirectory),
+            "{ indicatorFramework { version } }",
+        ),
+        q(
+            "beneficiaries",
+            Plain(ReadCaseload),
+            "{ beneficiaries { totalCount edges { node { id caseCode } } } }",
+        ),
+        q(
+            "beneficiary",
+            Record(ReadRecord),
+            "{ beneficiary(id: $id) { id caseCode timeline { summary } } }",
+        ),
+        q(
+            "caseload",
+            Plain(ReadCaseload),
+            "{ caseload { openCases } }",
+        ),
+        q("accessLog", Plain(ReadAccessLog), "{ accessLog { id } }"),
+        m(
+            "signIn",
+            Public,
+            r#"{ signIn(email: "nobody@example.org", password: "wrong password!") { expiresAt } }"#,
+        ),
+        m("signOut", Plain(ReadDirectory), "{ signOut }"),
+        m(
+            "createUser",
+            Plain(ManageUsers),
+            r#"{ createUser(input: { email: $key, displayName: "New", role: CASEWORKER }) { id } }"#,
+        ),
+        m(
+            "issueApiToken",
+            Plain(ManageUsers),
+            r#"{ issueApiToken(input: { userId: $me, name: "t", scopes: [READ] }) { secret } }"#,
+        ),
+        m(
+            "revokeApiToken",
+            Plain(ManageUsers),
+            "{ revokeApiToken(id: $token) }",
+        ),
+        m(
+            "registerBeneficiary",
+            Record(WriteRecord),
+            r#"{ registerBeneficiary(input: { idempotencyKey: $key, occurredOn: "2011-01-01", caseCode: "X-1", gender: MALE, citizenship: "RS", countryOfAssistance: "RS", identifiedOn: "2011-01-01", identificationRoute: NGO }) { version } }"#,
+        ),
+        m(
+            "giveConsent",
+            Record(WriteRecord),
+            "{ giveConsent(input: { CHANGE, kind: ASSISTANCE, givenBy: BENEFICIARY, evidence: SIGNED_FORM }) { version } }",
+        ),
+        m(
+            "withdrawConsent",
+            Record(WriteRecord),
+            "{ withdrawConsent(input: { CHANGE, kind: ASSISTANCE, withdrawnBy: BENEFICIARY }) { version } }",
+        ),
+        m(
+            "setPlanGoal",
+            Record(WriteRecord),
+            "{ setPlanGoal(input: { CHANGE, domain: HOUSING }) { version } }",
+        ),
+        m(
+            "revisePlanGoal",
+            Record(WriteRecord),
+            "{ revisePlanGoal(input: { CHANGE, goalId: $id, domain: HOUSING }) { version } }",
+        ),
+        m(
+            "achievePlanGoal",
+            Record(WriteRecord),
+            "{ achievePlanGoal(input: { CHANGE, goalId: $id }) { version } }",
+        ),
+        m(
+            "abandonPlanGoal",
+            Record(WriteRecord),
+            "{ abandonPlanGoal(input: { CHANGE, goalId: $id }) { version } }",
+        ),
+        m(
+            "scheduleReview",
+            Record(WriteRecord),
+            r#"{ scheduleReview(input: { CHANGE, dueOn: "2011-06-01" }) { version } }"#,
+        ),
+        m(
+            "recordPlanReview",
+            Record(WriteRecord),
+            "{ recordPlanReview(input: { CHANGE }) { version } }",
+        ),
+        m(
+            "planService",
+            Record(WriteRecord),
+            "{ planService(input: { CHANGE, service: MEDICAL }) { version } }",
+        ),
+        m(
+            "recordServiceDelivery",
+            Record(WriteRecord),
+            r#"{ recordServiceDelivery(input: { CHANGE, service: MEDICAL, from: "2011-01-01" }) { version } }"#,
+        ),
+        m(
+            "discontinueService",
+            Record(WriteRecord),
+            "{ discontinueService(input: { CHANGE, serviceId: $id }) { version } }",
+        ),
+        m(
+            "recordAssessment",
+            Record(WriteRecord),
+            "{ recordAssessment(input: { CHANGE, frameworkVersion: 1, scores: [{ domain: SAFETY, score: 2 }] }) { version } }",
+        ),
+        m(
+            "changeStatus",
+            Record(WriteRecord),
+            "{ changeStatus(input: { CHANGE, to: IN_CRISIS_CARE }) { version } }",
+        ),
+        m(
+            "referToOrganisation",
+            Record(WriteRecord),
+            "{ referToOrganisation(input: { CHANGE, toOrganisationId: $id }) { version } }",
+        ),
+        m(
+            "acceptReferral",
+            Record(WriteRecord),
+            "{ acceptReferral(input: { CHANGE, referralId: $id }) { version } }",
+        ),
+        m(
+            "transferCase",
+            Record(SuperviseRecord),
+            "{ transferCase(input: { CHANGE, toCaseworkerId: $id }) { version } }",
+        ),
+        m(
+            "closeCase",
+            Record(SuperviseRecord),
+            "{ closeCase(input: { CHANGE }) { version } }",
+        ),
+        m(
+            "reopenCase",
+            Record(SuperviseRecord),
+            "{ reopenCase(input: { CHANGE }) { version } }",
+        ),
+        m(
+            "recordFollowUpContact",
+            Record(WriteRecord),
+            "{ recordFollowUpContact(input: { CHANGE }) { version } }",
+        ),
+        m(
+            "correctEvent",
+            Record(WriteRecord),
+            "{ correctEvent(input: { CHANGE, eventId: $id, replacement: {} }) { version } }",
+        ),
+        m(
+            "voidEvent",
+            Record(WriteRecord),
+            "{ voidEvent(input: { CHANGE, eventId: $id }) { version } }",
+        ),
+        s(
+            "beneficiaryTimeline",
+            Record(ReadRecord),
+            "{ beneficiaryTimeline(beneficiaryId: $id) { id } }",
+        ),
+        s(
+            "caseload",
+            Plain(ReadCaseload),
+            "{ caseload { beneficiaryId } }",
+        ),
+    ]
+}
+
+/// The root fields of a kind of operation, from introspection.
+async fn schema_fields(schema: &ApiSchema, root: &str) -> BTreeSet<String> {
+    let response = schema
+        .execute(format!(
+            "{{ __type(name: \"{root}\") {{ fields {{ name }} }} }}"
+        ))
+        .await;
+    let data = response.data.into_json().unwrap();
+    data["__type"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+struct World {
+    store: EventStore,
+    schema: ApiSchema,
+    ours: Uuid,
+    theirs: Uuid,
+    users: Vec<(String, Session)>,
+}
+
+async fn user(store: &EventStore, org: Uuid, role: Role, n: &str) -> User {
+    store
+        .create_user(org, &format!("{n}@example.org"), n, role, None)
+        .await
+        .unwrap()
+}
+
+fn session(user: &User, scopes: Option<Vec<Scope>>) -> Session {
+    Session {
+        principal: Principal {
+            user: user.id,
+            organisation: user.organisation,
+            role: user.role,
+            scopes,
+        },
+        user: user.clone(),
+        session_hash: None,
+    }
+}
+
+async fn run(
+    schema: &ApiSchema,
+    store: &EventStore,
+    op: &Op,
+    who: Option<&Session>,
+    id: Uuid,
+) -> Response {
+    let body = op.document.replace("CHANGE", CHANGE);
+    let mut declarations = Vec::new();
+    if body.contains("$id") {
+        declarations.push("$id: UUID!");
+    }
+    if body.contains("$key") {
+        declarations.push("$key: String!");
+    }
+    if body.contains("$me") {
+        declarations.push("$me: UUID!");
+    }
+    if body.contains("$token") {
+        declarations.push("$token: UUID!");
+    }
+    // A fresh token of the caller's organisation for each revocation.
+    let token = match who {
+        Some(who) if body.contains("$token") => {
+            store
+                .create_api_token(
+                    who.user.id,
+                    "to revoke",
+                    &[Scope::Read],
+                    &Uuid::new_v4().to_string(),
+                    None,
+                )
+                .await
+                .unwrap()
+                .id
+        }
+        _ => Uuid::nil(),
+    };
+    let document = if declarations.is_empty() {
+        format!("{} {body}", op.kind)
+    } else {
+        format!("{}({}) {body}", op.kind, declarations.join(", "))
+    };
+    let vars = Variables::from_json(serde_json::json!({
+        "id": id,
+        "key": format!("{}-{}@example.org", op.name, Uuid::new_v4()),
+        "me": who.map_or(Uuid::nil(), |w| w.user.id),
+        "token": token,
+    }));
+    let mut request = Request::new(document)
+        .variables(vars)
+        .data(new_user_loader(store.clone()));
+    if let Some(who) = who {
+        request = request.data(who.clone());
+    }
+    if op.kind == "subscription" {
+        let mut stream = schema.execute_stream(request);
+        match tokio::time::timeout(Duration::from_millis(300), stream.next()).await {
+            Ok(Some(response)) => response,
+            // Still open and waiting for events: the subscription was allowed.
+            _ => Response::new(async_graphql::Value::Null),
+        }
+    } else {
+        schema.execute(request).await
+    }
+}
+
+fn codes(response: &Response) -> Vec<String> {
+    response
+        .errors
+        .iter()
+        .map(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .map(|c| c.to_string().trim_matches('"').to_string())
+                .unwrap_or_else(|| format!("no code: {}", e.message))
+        })
+        .collect()
+}
+
+async fn world() -> (TestDatabase, World) {
+    let db = TestDatabase::sqlite();
+    let store = db.open().await;
+    let schema = roadback_graphql::schema(ApiState::new(store.clone()));
+    let a = store.create_organisation("Ours", "AL").await.unwrap().id;
+    let b = store.create_organisation("Theirs", "RS").await.unwrap().id;
+    let mut users = Vec::new();
+    for role in Role::ALL {
+        let u = user(&store, a, role, role.code()).await;
+        match role {
+            Role::Integrator => {
+                users.push((
+                    "integrator read".to_string(),
+                    session(&u, Some(vec![Scope::Read])),
+                ));
+                users.push((
+                    "integrator write".to_string(),
+                    session(&u, Some(vec![Scope::Write])),
+                ));
+            }
+            _ => users.push((role.code().to_string(), session(&u, None))),
+        }
+    }
+    let their_caseworker = session(&user(&store, b, Role::Caseworker, "theirs").await, None);
+    let our_caseworker = users
+        .iter()
+        .find(|(n, _)| n == "caseworker")
+        .unwrap()
+        .1
+        .clone();
+    let register = |who: Session, code: &'static str| {
+        let schema = schema.clone();
+        let store = store.clone();
+        async move {
+            let op = Op {
+                kind: "mutation",
+                name: "register",
+                rule: Rule::Public,
+                document: r#"{ registerBeneficiary(input: { idempotencyKey: $key, occurredOn: "2010-01-02", caseCode: "CODE", gender: FEMALE, citizenship: "AL", countryOfAssistance: "AL", identifiedOn: "2010-01-01", identificationRoute: NGO }) { beneficiaryId } }"#,
+            };
+            let op = Op {
+                document: Box::leak(op.document.replace("CODE", code).into_boxed_str()),
+                ..op
+            };
+            let r = run(&schema, &store, &op, Some(&who), Uuid::nil()).await;
+            assert!(r.errors.is_empty(), "{:?}", r.errors);
+            let id = r.data.into_json().unwrap()["registerBeneficiary"]["beneficiaryId"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            Uuid::parse_str(&id).unwrap()
+        }
+    };
+    let ours = register(our_caseworker, "OURS-1").await;
+    let theirs = register(their_caseworker, "THEIRS-1").await;
+    (
+        db,
+        World {
+            store,
+            schema,
+            ours,
+            theirs,
+            users,
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_for_every_role_on_own_and_other_records() {
+    let (_db, w) = world().await;
+    // Every root field of the schema has a row in the table, and no row is stale.
+    let table = ops();
+    for (kind, root) in [
+        ("query", "Query"),
+        ("mutation", "Mutation"),
+        ("subscription", "Subscription"),
+    ] {
+        let in_schema = schema_fields(&w.schema, root).await;
+        let in_table: BTreeSet<String> = table
+            .iter()
+            .filter(|o| o.kind == kind)
+            .map(|o| o.name.to_string())
+            .collect();
+        assert_eq!(
+            in_schema, in_table,
+            "{root} fields without an access rule in this test (or rules for fields that are gone)"
+        );
+    }
+
+    let mut failures = Vec::new();
+    for op in &table {
+        // Signed out: only public operations answer without UNAUTHENTICATED.
+        let response = run(&w.schema, &w.store, op, None, w.ours).await;
+        let got = codes(&response);
+        if !matches!(op.rule, Rule::Public) && got != ["UNAUTHENTICATED"] {
+            failures.push(format!("{} signed out: {got:?}", op.name));
+        }
+        for (who, session) in &w.users {
+            for (target, id) in [("own", w.ours), ("other", w.theirs)] {
+                let organisation = if target == "own" {
+                    session.user.organisation
+                } else {
+                    Uuid::from_u128(u128::MAX)
+                };
+                let expected = match op.rule {
+                    Rule::Public => Access::Allowed,
+                    Rule::Plain(action) => authorize(&session.principal, action, None),
+                    Rule::Record(action) => authorize(
+                        &session.principal,
+                        action,
+                        Some(&RecordOwner {
+                            organisation,
+                            shared_with: vec![],
+                        }),
+                    ),
+                };
+                // Registration always writes the caller's own organisation.
+                if op.name == "registerBeneficiary" && target == "other" {
+                    continue;
+                }
+                let response = run(&w.schema, &w.store, op, Some(session), id).await;
+                let got = codes(&response);
+                let denied = got
+                    .iter()
+                    .any(|c| ["FORBIDDEN", "NOT_FOUND", "UNAUTHENTICATED"].contains(&c.as_str()));
+                let ok = match expected {
+                    Access::Allowed => {
+                        !denied
+                            && !got
+                                .iter()
+                                .any(|c| c.starts_with("no code") || c == "INTERNAL")
+                    }
+                    Access::Forbidden => got == ["FORBIDDEN"],
+                    Access::NotFound => got == ["NOT_FOUND"],
+                };
+                if !ok {
+                    failures.push(format!(
+                        "{} by {who} on {target}: expected {expected:?}, got {got:?}",
+                        op.name
+                    ));
+                }
+                // Nothing leaks past a refusal: the operation's field is null.
+                if expected != Access::Allowed {
+                    let data = response.data.into_json().unwrap_or_default();
+                    if !data.is_null() && !data[op.name].is_null() {
+                        failures.push(format!("{} by {who} on {target} leaked {data}", op.name));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_show_only_the_organisations_own_beneficiaries() {
+    let (_db, w) = world().await;
+    // Let the read models catch up (in the server the projector runs all the time).
+    roadback_store::projector::Projector::new(w.store.clone(), 100)
+        .catch_up()
+        .await
+        .unwrap();
+    let caseworker = &w.users.iter().find(|(n, _)| n == "caseworker").unwrap().1;
+    let op = &ops()
+        .into_iter()
+        .find(|o| o.name == "beneficiaries")
+        .unwrap();
+    let response = run(&w.schema, &w.store, op, Some(caseworker), w.ours).await;
+    let data = response.data.into_json().unwrap();
+    let ids: Vec<&str> = data["beneficiaries"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [w.ours.to_string()]);
+    assert_eq!(data["beneficiaries"]["totalCount"], 1);
+}
