@@ -96,7 +96,14 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Body) -
     if let Some(session) = session {
         request = request.data(session);
     }
-    let response = app.schema.execute(request).await;
+    let mut response = app.schema.execute(request).await;
+    // Parse, validation, depth and complexity errors come from async-graphql without a code.
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "VALIDATION");
+        }
+    }
     record(&app.metrics, &response);
     GraphQLResponse::from(response).into_response()
 }
