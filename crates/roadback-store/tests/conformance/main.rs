@@ -3,6 +3,7 @@
 
 mod cases;
 mod concurrency;
+mod directory;
 mod projector;
 
 use chrono::NaiveDate;
@@ -54,6 +55,11 @@ conformance!(
     projector::two_projectors_never_apply_a_batch_twice,
     projector::the_projector_follows_the_log_live,
     projector::an_old_event_shape_is_read_in_the_current_shape,
+    directory::organisations_and_users_are_unique_and_listed,
+    directory::sessions_and_tokens_expire_and_revoke,
+    directory::failed_sign_ins_are_counted_in_a_window,
+    directory::the_access_log_is_append_only,
+    directory::plan_pages_filter_and_page_by_case_code,
 );
 
 /// The context every test event carries.
