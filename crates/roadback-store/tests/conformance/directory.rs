@@ -251,6 +251,9 @@ pub async fn the_access_log_is_append_only(db: &TestDatabase) {
     assert!(refused, "changing the access log is refused");
 }
 
+/// Which plans a filter should keep.
+type Keep<'a> = Box<dyn Fn(&roadback_domain::Plan) -> bool + 'a>;
+
 pub async fn plan_pages_filter_and_page_by_case_code(db: &TestDatabase) {
     let store = db.open().await;
     let entries = play(&seeded_steps(21, 600, 8, 20), 8);
@@ -286,7 +289,7 @@ pub async fn plan_pages_filter_and_page_by_case_code(db: &TestDatabase) {
 
     // Each filter keeps exactly the plans it describes.
     let some = mine[0];
-    let checks: Vec<(PlanFilter, Box<dyn Fn(&roadback_domain::Plan) -> bool>)> = vec![
+    let checks: Vec<(PlanFilter, Keep)> = vec![
         (
             PlanFilter {
                 status: Some(some.status),
