@@ -4,6 +4,7 @@
 //! its peak memory is its own. `scripts/bench` starts a throwaway PostgreSQL and writes the
 //! report into BENCHMARKS.md.
 
+mod api;
 mod raw;
 mod replay;
 mod store_cases;
@@ -61,6 +62,9 @@ struct Measured {
     /// 99th percentile time of one operation.
     #[serde(default)]
     p99_ms: Option<f64>,
+    /// Beneficiaries loaded, for the API measurement.
+    #[serde(default)]
+    beneficiaries: Option<u64>,
 }
 
 #[tokio::main]
@@ -118,16 +122,19 @@ async fn run_case(name: &str, location: &StoreLocation, count: u64) -> anyhow::R
                 "read" => store_cases::read_all(&store).await?,
                 "load" => replay::load(&store, count).await?,
                 "rebuild" => replay::rebuild(&store).await?,
+                "api" => {
+                    let duration = std::time::Duration::from_secs(10);
+                    let (times, beneficiaries) =
+                        api::beneficiary_view(&store, count, api::CLIENTS, duration).await?;
+                    let mut measured =
+                        latencies(&times, times.len() as u64, duration.as_secs_f64());
+                    measured.beneficiaries = Some(beneficiaries);
+                    return Ok(measured);
+                }
                 "asof" => {
                     let times = replay::as_of(&store, count as usize, 300).await?;
-                    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-                    return Ok(Measured {
-                        events: count * times.len() as u64,
-                        seconds: times.iter().sum::<f64>() / 1000.0,
-                        peak_kib: peak_rss_kib(),
-                        p50_ms: Some(at(0.5)),
-                        p99_ms: Some(at(0.99)),
-                    });
+                    let seconds = times.iter().sum::<f64>() / 1000.0;
+                    return Ok(latencies(&times, count * times.len() as u64, seconds));
                 }
                 other => bail!("unknown measurement {other}"),
             }
@@ -158,7 +165,21 @@ async fn run_case(name: &str, location: &StoreLocation, count: u64) -> anyhow::R
         peak_kib: peak_rss_kib(),
         p50_ms: None,
         p99_ms: None,
+        beneficiaries: None,
     })
+}
+
+/// A latency measurement from sorted milliseconds.
+fn latencies(times: &[f64], events: u64, seconds: f64) -> Measured {
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    Measured {
+        events,
+        seconds,
+        peak_kib: peak_rss_kib(),
+        p50_ms: Some(at(0.5)),
+        p99_ms: Some(at(0.99)),
+        beneficiaries: None,
+    }
 }
 
 /// The process's peak resident memory (VmHWM), in KiB.
@@ -260,6 +281,8 @@ async fn run_all(
     };
     let mut lines = Vec::new();
     let mut replays = Vec::new();
+    // Events behind the API measurement: about 5,000 beneficiaries until the demo loads 100,000.
+    let api_events = (events / 3).max(10_000);
     for backend in ["sqlite", "postgres"] {
         eprintln!("{backend} replay:");
         let at = places.fresh(backend).await?;
@@ -267,7 +290,8 @@ async fn run_all(
         let rebuilt = child("store-rebuild", &at, 0)?;
         let raw = child("raw-readevents", &at, 0)?;
         let as_of = child("store-asof", &places.fresh(backend).await?, 1000)?;
-        replays.push((static_name(backend), loaded, rebuilt, raw, as_of));
+        let api = child("store-api", &places.fresh(backend).await?, api_events)?;
+        replays.push((static_name(backend), loaded, rebuilt, raw, as_of, api));
     }
     for backend in ["sqlite", "postgres"] {
         eprintln!("{backend}:");
@@ -354,7 +378,7 @@ async fn run_all(
         "| backend | events | load, whole histories per append, 8 clients | rebuild events/s | raw ordered read events/s | rebuild / raw | rebuild peak RSS | as-of 1,000-event stream p50 / p99 |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (backend, loaded, rebuilt, raw, as_of) in &replays {
+    for (backend, loaded, rebuilt, raw, as_of, _) in &replays {
         let rate = |m: &Measured| m.events as f64 / m.seconds;
         println!(
             "| {backend} | {} | {} ev/s | {} | {} | {:.2} | {} MiB | {:.2} / {:.2} ms |",
@@ -366,6 +390,27 @@ async fn run_all(
             rebuilt.peak_kib / 1024,
             as_of.p50_ms.unwrap_or_default(),
             as_of.p99_ms.unwrap_or_default(),
+        );
+    }
+    println!();
+    println!(
+        "Beneficiary view over GraphQL (plan and the latest 50 timeline entries, with the \\
+         access-log write every read makes), through the HTTP application on a local port, {} \\
+         clients with an integrator token, each asking for a random beneficiary of one of 15 \\
+         organisations, for 10 s.",
+        api::CLIENTS
+    );
+    println!();
+    println!("| backend | beneficiaries | requests/s | p50 | p99 | server + clients peak RSS |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (backend, _, _, _, _, api) in &replays {
+        println!(
+            "| {backend} | {} | {} | {:.1} ms | {:.1} ms | {} MiB |",
+            group(api.beneficiaries.unwrap_or_default()),
+            group((api.events as f64 / api.seconds) as u64),
+            api.p50_ms.unwrap_or_default(),
+            api.p99_ms.unwrap_or_default(),
+            api.peak_kib / 1024,
         );
     }
     Ok(())

@@ -18,10 +18,31 @@ use uuid::Uuid;
 
 use crate::workload::{CLIENTS, spread};
 
-/// One beneficiary's history as events to append, re-identified as beneficiary `n`.
-fn events_of(template: &[Envelope], n: u64) -> anyhow::Result<(StreamId, Vec<NewEvent>)> {
-    let beneficiary = Uuid::from_u128(0xBE00_0000_0000_0000_0000_0000_0000_0000 | u128::from(n));
-    let organisation = Uuid::from_u128(0x0A + u128::from(n % 15));
+/// The id of the `n`-th loaded beneficiary.
+pub fn beneficiary(n: u64) -> Uuid {
+    Uuid::from_u128(0xBE00_0000_0000_0000_0000_0000_0000_0000 | u128::from(n))
+}
+
+/// The organisations beneficiaries are spread over when none are given.
+const DEFAULT_ORGANISATIONS: [Uuid; 15] = {
+    let mut ids = [Uuid::nil(); 15];
+    let mut i = 0;
+    while i < 15 {
+        ids[i] = Uuid::from_u128(0x0A + i as u128);
+        i += 1;
+    }
+    ids
+};
+
+/// One beneficiary's history as events to append, re-identified as beneficiary `n` of
+/// organisation `organisations[n % len]`.
+fn events_of(
+    template: &[Envelope],
+    n: u64,
+    organisations: &[Uuid],
+) -> anyhow::Result<(StreamId, Vec<NewEvent>)> {
+    let beneficiary = beneficiary(n);
+    let organisation = organisations[n as usize % organisations.len()];
     let events = template
         .iter()
         .enumerate()
@@ -47,6 +68,19 @@ fn events_of(template: &[Envelope], n: u64) -> anyhow::Result<(StreamId, Vec<New
 
 /// Loads at least `target` events: whole histories, one append each, by [`CLIENTS`] clients.
 pub async fn load(store: &EventStore, target: u64) -> anyhow::Result<u64> {
+    load_into(store, target, &DEFAULT_ORGANISATIONS)
+        .await
+        .map(|(events, _)| events)
+}
+
+/// Like [`load`], spreading beneficiaries over these organisations; returns the events and the
+/// number of beneficiaries.
+pub async fn load_into(
+    store: &EventStore,
+    target: u64,
+    organisations: &[Uuid],
+) -> anyhow::Result<(u64, u64)> {
+    let organisations: Arc<Vec<Uuid>> = Arc::new(organisations.to_vec());
     let templates: Arc<Vec<Vec<Envelope>>> = Arc::new(
         (0..64)
             .map(|seed| play(&seeded_steps(seed, 150, 1, 20), 1))
@@ -60,8 +94,10 @@ pub async fn load(store: &EventStore, target: u64) -> anyhow::Result<u64> {
     spread(beneficiaries, CLIENTS, move |n| {
         let store = store.clone();
         let templates = t.clone();
+        let organisations = organisations.clone();
         async move {
-            let (stream, events) = events_of(&templates[n as usize % templates.len()], n)?;
+            let (stream, events) =
+                events_of(&templates[n as usize % templates.len()], n, &organisations)?;
             store
                 .append(&stream, ExpectedVersion::NoStream, events)
                 .await?;
@@ -69,9 +105,10 @@ pub async fn load(store: &EventStore, target: u64) -> anyhow::Result<u64> {
         }
     })
     .await?;
-    Ok((0..beneficiaries)
+    let events = (0..beneficiaries)
         .map(|n| templates[n as usize % templates.len()].len() as u64)
-        .sum())
+        .sum();
+    Ok((events, beneficiaries))
 }
 
 /// Rebuilds the read models; returns the events folded.
@@ -86,7 +123,7 @@ pub async fn as_of(store: &EventStore, len: usize, iterations: usize) -> anyhow:
     let mut history = play(&seeded_steps(1, len * 4, 1, 3), 1);
     anyhow::ensure!(history.len() >= len, "the template history is too short");
     history.truncate(len);
-    let (stream, events) = events_of(&history, 1)?;
+    let (stream, events) = events_of(&history, 1, &DEFAULT_ORGANISATIONS)?;
     let mut version = 0;
     for chunk in events.chunks(100) {
         let expected = if version == 0 {
