@@ -60,6 +60,7 @@ fn provision(dir: &Path, env: &[(&str, &str)]) -> String {
     for (email, role) in [
         ("ana@example.org", "caseworker"),
         ("sara@example.org", "supervisor"),
+        ("admin@example.org", "administrator"),
     ] {
         cli(
             dir,
@@ -146,13 +147,13 @@ impl<'a> Client<'a> {
             .send()
             .await
             .unwrap();
-        let cookie = response
-            .headers()
-            .get("set-cookie")
-            .expect("a session cookie")
-            .to_str()
-            .unwrap()
-            .to_string();
+        let Some(cookie) = response.headers().get("set-cookie").cloned() else {
+            panic!(
+                "no session cookie for {email}: {}",
+                response.text().await.unwrap()
+            );
+        };
+        let cookie = cookie.to_str().unwrap().to_string();
         assert!(
             cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
             "{cookie}"
@@ -433,6 +434,10 @@ async fn caseworker_flow(server: &Server, other: &Server, token: &str) {
     assert_eq!(code(&too_deep), "VALIDATION", "{too_deep}");
     let (status, large) = ana.raw(vec![b' '; 300 * 1024]).await;
     assert_eq!((status, code(&large)), (413, "VALIDATION"));
+    let too_complex = ana
+        .gql("{ beneficiaries(first: 100) { edges { node { timeline(last: 500) { summary recordedAt occurredOn } } } } }", json!({}))
+        .await;
+    assert_eq!(code(&too_complex), "VALIDATION", "{too_complex}");
     let version_after = ana
         .ok(
             "beneficiary",
@@ -484,6 +489,43 @@ async fn caseworker_flow(server: &Server, other: &Server, token: &str) {
         .gql("{ beneficiaries(first: 1000) { totalCount } }", json!({}))
         .await;
     assert_eq!(code(&too_many), "VALIDATION");
+
+    // The administrator reads the access log and revokes the token: it stops working at once.
+    let admin = Client::sign_in(server, "admin@example.org").await;
+    let log = admin
+        .ok(
+            "accessLog",
+            "{ accessLog(first: 100) { action purpose beneficiaryId } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["beneficiaryId"] == id.as_str() && e["action"] == "READ_RECORD"),
+        "{log}"
+    );
+    let tokens = admin
+        .ok("apiTokens", "{ apiTokens { id revokedAt } }", json!({}))
+        .await;
+    let token_id = tokens[0]["id"].as_str().unwrap().to_string();
+    admin
+        .ok(
+            "revokeApiToken",
+            "mutation($id: UUID!) { revokeApiToken(id: $id) }",
+            json!({ "id": token_id }),
+        )
+        .await;
+    let (status, revoked) = nrm
+        .raw(serde_json::to_vec(&json!({ "query": "{ me { user { id } } }" })).unwrap())
+        .await;
+    assert_eq!((status, code(&revoked)), (401, "UNAUTHENTICATED"));
+
+    // Signing out ends the session.
+    ana.ok("signOut", "mutation { signOut }", json!({})).await;
+    let after = ana.gql("{ me { user { id } } }", json!({})).await;
+    assert_eq!(code(&after), "UNAUTHENTICATED");
 
     // Failed sign-ins are throttled.
     for _ in 0..5 {

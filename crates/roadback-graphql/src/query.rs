@@ -159,6 +159,7 @@ impl Beneficiary {
 
     /// The timeline in the order things happened, now or as of a moment: the latest `last`
     /// entries (at most 500).
+    #[graphql(complexity = "(last.clamp(1, 500) as usize) * child_complexity")]
     async fn timeline(
         &self,
         ctx: &Context<'_>,
@@ -420,6 +421,7 @@ impl Query {
     }
 
     /// The organisation's beneficiaries, ordered by case code, a page at a time.
+    #[graphql(complexity = "(first.unwrap_or(20).clamp(1, MAX_PAGE) as usize) * child_complexity")]
     async fn beneficiaries(
         &self,
         ctx: &Context<'_>,
