@@ -394,9 +394,9 @@ async fn run_all(
     }
     println!();
     println!(
-        "Beneficiary view over GraphQL (plan and the latest 50 timeline entries, with the \\
-         access-log write every read makes), through the HTTP application on a local port, {} \\
-         clients with an integrator token, each asking for a random beneficiary of one of 15 \\
+        "Beneficiary view over GraphQL (plan and the latest 50 timeline entries, with the \
+         access-log write every read makes), through the HTTP application on a local port, {} \
+         clients with an integrator token, each asking for a random beneficiary of one of 15 \
          organisations, for 10 s.",
         api::CLIENTS
     );

@@ -269,7 +269,11 @@ pub fn decide(
                 return Err(reject(
                     InvalidTransition,
                     Some("to"),
-                    format!("the status cannot change from {status:?} to {:?}", s.to),
+                    format!(
+                        "the status cannot change from \"{}\" to \"{}\"",
+                        status.label(),
+                        s.to.label()
+                    ),
                 ));
             }
             Ok(vec![Event::StatusChanged(StatusChanged {

@@ -60,6 +60,22 @@ impl Status {
         Status::Deceased,
     ];
 
+    /// The status in words, for messages ("in crisis care").
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Identified => "identified",
+            Status::InCrisisCare => "in crisis care",
+            Status::InTransition => "in transition",
+            Status::Reintegrating => "reintegrating",
+            Status::Reintegrated => "reintegrated",
+            Status::DroppedOut => "dropped out",
+            Status::LostContact => "lost contact",
+            Status::ReTrafficked => "re-trafficked",
+            Status::MovedAbroad => "moved abroad",
+            Status::Deceased => "deceased",
+        }
+    }
+
     /// True when the state machine allows moving from `self` to `to`.
     pub fn can_become(self, to: Status) -> bool {
         use Status::*;

@@ -155,13 +155,15 @@ pub async fn sign_in(
     let credentials = store.user_credentials(email).await?;
     let user = match credentials {
         Some((user, Some(hash))) if user.active && verify_password(password, &hash) => user,
+        None => {
+            // As slow as a wrong password, so the answer time does not tell which addresses exist.
+            verify_password(password, dummy_hash());
+            store.record_sign_in_failure(email, now).await?;
+            return Err(bad_credentials());
+        }
         _ => {
             store.record_sign_in_failure(email, now).await?;
-            return Err(ApiError::Validation {
-                message: "the e-mail address or the password is wrong".into(),
-                field: Some("password".into()),
-                reason: Some("BAD_CREDENTIALS"),
-            });
+            return Err(bad_credentials());
         }
     };
     store.clear_sign_in_failures(email).await?;
@@ -171,6 +173,20 @@ pub async fn sign_in(
         .create_session(&secret_hash(&secret), user.id, expires)
         .await?;
     Ok((user, secret, expires))
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::Validation {
+        message: "the e-mail address or the password is wrong".into(),
+        field: Some("password".into()),
+        reason: Some("BAD_CREDENTIALS"),
+    }
+}
+
+/// A hash to verify against when the address is unknown.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no such user, no such password").unwrap_or_default())
 }
 
 /// Issues an API token; returns its record and the secret, shown once.

@@ -418,10 +418,9 @@ async fn record_with(
     let history = load_history(&state.store, change.beneficiary_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
-    let plan = history
-        .plan(AsOf::Now)
-        .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
     let case = history.case(AsOf::Now);
+    let plan = roadback_domain::Plan::of(&case, history.version(AsOf::Now))
+        .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
     // Writing first; reassigning, closing and reopening also need supervision.
     guard(ctx, Action::WriteRecord, Some(&RecordOwner::of(&plan)))?;
     let fact = fact(&case)?;

@@ -486,11 +486,13 @@ impl Query {
         let session = guard(ctx, Action::ReadCaseload, None)?;
         let store = &state(ctx).store;
         let organisation = session.user.organisation;
-        let counts = store.caseload().await.map_err(ApiError::from)?;
+        let counts = store
+            .caseload_of(Some(organisation))
+            .await
+            .map_err(ApiError::from)?;
         let caseworkers: Vec<CaseworkerLoad> = counts
             .counts
             .iter()
-            .filter(|((org, _), _)| *org == organisation)
             .map(|((_, caseworker), c)| CaseworkerLoad {
                 caseworker_id: *caseworker,
                 open_cases: c.open,

@@ -334,11 +334,18 @@ impl EventStore {
 
     /// The caseload counts of every organisation and caseworker.
     pub async fn caseload(&self) -> Result<Caseload, StoreError> {
+        self.caseload_of(None).await
+    }
+
+    /// The caseload counts of one organisation's caseworkers (all when `None`).
+    pub async fn caseload_of(&self, organisation: Option<Uuid>) -> Result<Caseload, StoreError> {
         let mut tx = self.begin_read().await?;
         let keys: Vec<(Uuid, Uuid)> = on_transaction!(&mut tx, Db, conn => {
-            sqlx::query_as("SELECT organisation_id, caseworker_id FROM caseload")
-                .fetch_all(conn)
-                .await?
+            let mut q = QueryBuilder::<Db>::new("SELECT organisation_id, caseworker_id FROM caseload");
+            if let Some(organisation) = organisation {
+                q.push(" WHERE organisation_id = ").push_bind(organisation);
+            }
+            q.build_query_as().fetch_all(conn).await?
         });
         let caseload = counts(&mut tx, &keys.into_iter().collect()).await;
         tx.rollback().await?;

@@ -184,13 +184,13 @@ fn status_changes_follow_the_state_machine() {
     rejected(
         when(&case, status(Status::Identified), day(2010, 3, 5)),
         RejectionCode::InvalidTransition,
-        "Identified",
+        "from \"identified\" to \"identified\"",
     );
     let deceased = given(&[adult(), status(Status::Deceased)]);
     rejected(
         when(&deceased, status(Status::Reintegrating), day(2011, 1, 1)),
         RejectionCode::InvalidTransition,
-        "Deceased",
+        "from \"deceased\" to \"reintegrating\"",
     );
 }
 

@@ -179,16 +179,18 @@ pub fn describe(event: &Event) -> String {
             a.scores.len(),
             a.framework_version
         ),
-        Event::StatusChanged(s) => format!("Status changed from {:?} to {:?}", s.from, s.to),
+        Event::StatusChanged(s) => {
+            format!("Status changed from {} to {}", s.from.label(), s.to.label())
+        }
         Event::ReferredToOrganisation(r) => {
             format!("Referred to organisation {}", r.to_organisation)
         }
         Event::ReferralAccepted(_) => "Referral accepted".into(),
         Event::CaseTransferred(t) => format!("Case transferred to caseworker {}", t.to_caseworker),
-        Event::CaseClosed(c) => format!("Case closed with status {:?}", c.outcome),
+        Event::CaseClosed(c) => format!("Case closed with status {}", c.outcome.label()),
         Event::CaseReopened(_) => "Case reopened".into(),
         Event::FollowUpContactMade(f) => match f.observed_status {
-            Some(status) => format!("Follow-up contact; status observed {status:?}"),
+            Some(status) => format!("Follow-up contact; status observed: {}", status.label()),
             None => "Follow-up contact".into(),
         },
         Event::EventCorrected(c) => format!("Correction: {}", describe(&c.replacement)),
