@@ -62,17 +62,20 @@ pub enum Scope {
     Read,
     /// Record events on beneficiaries' records.
     Write,
+    /// Together with read or write: see or record personal data (names, contacts...).
+    PersonalData,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 2] = [Scope::Read, Scope::Write];
+    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Write, Scope::PersonalData];
 
     /// The code used in tokens and the API, e.g. `read`.
     pub fn code(self) -> &'static str {
         match self {
             Scope::Read => "read",
             Scope::Write => "write",
+            Scope::PersonalData => "personal_data",
         }
     }
 
@@ -120,6 +123,12 @@ pub enum Action {
     WriteRecord,
     /// Reassign, close or reopen a case.
     SuperviseRecord,
+    /// See a beneficiary's personal data (names, contacts, notes).
+    ReadPersonalData,
+    /// Record or change a beneficiary's personal data.
+    WritePersonalData,
+    /// Erase a beneficiary's personal data for good.
+    EraseRecord,
 }
 
 /// Whose record an action concerns.
@@ -182,7 +191,12 @@ pub fn authorize(principal: &Principal, action: Action, record: Option<&RecordOw
             matches!(role, Supervisor | Caseworker)
                 || (role == Integrator && principal.has_scope(Scope::Read)),
         ),
-        Action::ReadRecord | Action::WriteRecord | Action::SuperviseRecord => {
+        Action::ReadRecord
+        | Action::WriteRecord
+        | Action::SuperviseRecord
+        | Action::ReadPersonalData
+        | Action::WritePersonalData
+        | Action::EraseRecord => {
             let Some(record) = record else {
                 return Access::NotFound;
             };
@@ -200,6 +214,19 @@ pub fn authorize(principal: &Principal, action: Action, record: Option<&RecordOw
                     matches!(role, Supervisor | Caseworker)
                         || (role == Integrator && principal.has_scope(Scope::Write))
                 }
+                Action::ReadPersonalData => {
+                    matches!(role, Supervisor | Caseworker)
+                        || (role == Integrator
+                            && principal.has_scope(Scope::Read)
+                            && principal.has_scope(Scope::PersonalData))
+                }
+                Action::WritePersonalData => {
+                    matches!(role, Supervisor | Caseworker)
+                        || (role == Integrator
+                            && principal.has_scope(Scope::Write)
+                            && principal.has_scope(Scope::PersonalData))
+                }
+                Action::EraseRecord => own && matches!(role, Supervisor | Administrator),
                 _ => own && role == Supervisor,
             };
             if may {
@@ -304,6 +331,81 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn personal_data_needs_its_scope_and_erasure_a_supervisor_or_administrator() {
+        let ours = record(ORG, vec![]);
+        let read = Some(vec![Scope::Read]);
+        let read_personal = Some(vec![Scope::Read, Scope::PersonalData]);
+        let cases = [
+            (
+                Role::Caseworker,
+                None,
+                Action::ReadPersonalData,
+                Access::Allowed,
+            ),
+            (
+                Role::Evaluator,
+                None,
+                Action::ReadPersonalData,
+                Access::Forbidden,
+            ),
+            (
+                Role::Administrator,
+                None,
+                Action::ReadPersonalData,
+                Access::Forbidden,
+            ),
+            (
+                Role::Integrator,
+                read.clone(),
+                Action::ReadPersonalData,
+                Access::Forbidden,
+            ),
+            (
+                Role::Integrator,
+                read_personal,
+                Action::ReadPersonalData,
+                Access::Allowed,
+            ),
+            (
+                Role::Integrator,
+                Some(vec![Scope::Write]),
+                Action::WritePersonalData,
+                Access::Forbidden,
+            ),
+            (
+                Role::Administrator,
+                None,
+                Action::EraseRecord,
+                Access::Allowed,
+            ),
+            (Role::Supervisor, None, Action::EraseRecord, Access::Allowed),
+            (
+                Role::Caseworker,
+                None,
+                Action::EraseRecord,
+                Access::Forbidden,
+            ),
+        ];
+        for (role, scopes, action, want) in cases {
+            assert_eq!(
+                authorize(&principal(role, scopes), action, Some(&ours)),
+                want,
+                "{role:?} {action:?}"
+            );
+        }
+        let shared = record(OTHER, vec![ORG]);
+        assert_eq!(
+            authorize(
+                &principal(Role::Supervisor, None),
+                Action::EraseRecord,
+                Some(&shared)
+            ),
+            Access::NotFound,
+            "only the assisting organisation erases"
+        );
     }
 
     #[test]

@@ -136,6 +136,12 @@ pub struct Case {
     pub next_review_on: Option<NaiveDate>,
     /// The latest day anything happened (valid time).
     pub last_activity_on: Option<NaiveDate>,
+    /// Consents withdrawn and not given again since.
+    pub withdrawn: std::collections::BTreeSet<ConsentScope>,
+    /// Personal-data fields holding a value in the vault.
+    pub personal_fields: Vec<crate::personal::PersonalField>,
+    /// True once the person's personal data was erased.
+    pub erased: bool,
     /// Every event id of the stream and its type name (corrections and voids included).
     pub recorded: BTreeMap<Uuid, &'static str>,
     /// The facts that count, in stream order.
@@ -242,6 +248,7 @@ impl Case {
                 self.caseworker = Some(r.caseworker);
             }
             Event::ConsentGiven(c) => {
+                self.withdrawn.remove(&c.scope);
                 self.consents.insert(
                     c.scope,
                     ConsentInForce {
@@ -253,6 +260,12 @@ impl Case {
             }
             Event::ConsentWithdrawn(c) => {
                 self.consents.remove(&c.scope);
+                self.withdrawn.insert(c.scope);
+            }
+            Event::PersonalDataRecorded(p) => self.personal_fields = p.fields.clone(),
+            Event::PersonalDataErased(_) => {
+                self.erased = true;
+                self.personal_fields.clear();
             }
             Event::PlanGoalSet(g) => {
                 self.goals.insert(

@@ -66,6 +66,8 @@ pub enum RejectionCode {
     UnknownReference,
     /// A value outside what is allowed (empty case code, score out of range...).
     InvalidValue,
+    /// The person's personal data was erased: nothing personal can be recorded again.
+    PersonalDataErased,
 }
 
 impl RejectionCode {
@@ -87,6 +89,7 @@ impl RejectionCode {
             Self::CorrectionTypeMismatch => "CORRECTION_TYPE_MISMATCH",
             Self::UnknownReference => "UNKNOWN_REFERENCE",
             Self::InvalidValue => "INVALID_VALUE",
+            Self::PersonalDataErased => "PERSONAL_DATA_ERASED",
         }
     }
 }
@@ -166,14 +169,37 @@ pub fn decide(
             | Event::CaseReopened(_)
             | Event::EventCorrected(_)
             | Event::EventVoided(_)
-            // Withdrawing consent is the person's right at any time, closed case or not.
+            // Withdrawing consent and erasure are the person's rights at any time.
             | Event::ConsentWithdrawn(_)
+            | Event::PersonalDataErased(_)
     );
     if case.closed && !allowed_when_closed {
         return Err(reject(
             CaseClosed,
             None,
             "the case is closed: record a follow-up contact, reopen the case, or correct an earlier entry",
+        ));
+    }
+    let withdrawn = |scope: ConsentScope| case.withdrawn.contains(&scope);
+    if withdrawn(ConsentScope::Assistance)
+        && matches!(
+            request.fact,
+            Event::ServicePlanned(_) | Event::ServiceDelivered(_) | Event::PlanGoalSet(_)
+        )
+    {
+        return Err(reject(
+            ConsentRequired,
+            None,
+            "the person withdrew their consent to assistance: no new services or goals until they give it again",
+        ));
+    }
+    if withdrawn(ConsentScope::FollowUpContact)
+        && matches!(request.fact, Event::FollowUpContactMade(_))
+    {
+        return Err(reject(
+            ConsentRequired,
+            None,
+            "the person withdrew their consent to follow-up contact",
         ));
     }
     let goal_open = |goal: Uuid| {
@@ -305,6 +331,13 @@ pub fn decide(
         Event::CaseClosed(_) => Ok(vec![Event::CaseClosed(crate::events::CaseClosed {
             outcome: status,
         })]),
+        Event::PersonalDataRecorded(_) | Event::PersonalDataErased(_) if case.erased => {
+            Err(reject(
+                PersonalDataErased,
+                None,
+                "this person's personal data was erased; nothing personal can be recorded again",
+            ))
+        }
         Event::CaseReopened(_) if !case.closed => {
             Err(reject(CaseOpen, None, "the case is open already"))
         }

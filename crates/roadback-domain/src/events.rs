@@ -292,6 +292,22 @@ pub struct FollowUpContactMade {
     pub observed_status: Option<Status>,
 }
 
+/// The person's personal data was recorded or changed in the vault; the event names the fields
+/// that hold a value now, never the values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PersonalDataRecorded {
+    /// The fields holding a value after the change.
+    pub fields: Vec<crate::personal::PersonalField>,
+}
+
+/// The person's personal data was erased: the vault destroyed their data key. The history
+/// stays, de-identified; nothing personal can be recorded again.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PersonalDataErased {
+    /// Why.
+    pub reason: crate::personal::ErasureReason,
+}
+
 /// An earlier event of the same stream was corrected: `replacement` states what should have been recorded.
 ///
 /// Stored as `{corrects, event_type, schema_version, payload}`, so a replacement written in an
@@ -433,6 +449,10 @@ catalogue! {
     CaseReopened = 1,
     /// See [`FollowUpContactMade`].
     FollowUpContactMade = 1,
+    /// See [`PersonalDataRecorded`].
+    PersonalDataRecorded = 1,
+    /// See [`PersonalDataErased`].
+    PersonalDataErased = 1,
     /// See [`EventCorrected`].
     EventCorrected = 1,
     /// See [`EventVoided`].

@@ -7,6 +7,7 @@ pub mod case;
 pub mod decide;
 pub mod events;
 pub mod indicators;
+pub mod personal;
 pub mod projection;
 pub mod status;
 #[cfg(any(test, feature = "testing"))]

@@ -86,6 +86,12 @@ pub enum StoreError {
         /// What, in words ("a user with the e-mail address ...").
         what: String,
     },
+    /// The person's personal data was erased; nothing personal is stored for them again.
+    #[error("this person's personal data was erased; nothing personal can be recorded again")]
+    Erased {
+        /// The beneficiary.
+        beneficiary: Uuid,
+    },
     /// The database could not be reached or failed.
     #[error("the event store is not available right now; please try again")]
     Unavailable(#[source] Arc<sqlx::Error>),
@@ -113,7 +119,8 @@ impl StoreError {
             | Self::PayloadTooLarge { .. }
             | Self::DuplicateEventId { .. }
             | Self::IdempotencyMismatch { .. }
-            | Self::AlreadyExists { .. } => "VALIDATION",
+            | Self::AlreadyExists { .. }
+            | Self::Erased { .. } => "VALIDATION",
             Self::Unavailable(_) | Self::Closed => "UNAVAILABLE",
             Self::Migration(_) | Self::Corrupt(_) => "INTERNAL",
         }

@@ -17,6 +17,7 @@ mod subscription;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transaction;
+pub mod vault;
 mod writer;
 
 use std::path::Path;

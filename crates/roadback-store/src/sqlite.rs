@@ -46,6 +46,8 @@ impl SqliteBackend {
             // FULL: an acknowledged append survives a power cut, not only a crash of the process.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
+            // Deleted rows are overwritten, so erased vault entries leave nothing in the file.
+            .pragma("secure_delete", "ON")
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)

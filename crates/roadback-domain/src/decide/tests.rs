@@ -629,3 +629,96 @@ fn assessments_are_scored_on_the_framework() {
         "between 1 and 4",
     );
 }
+
+fn withdraw(scope: ConsentScope) -> Event {
+    Event::ConsentWithdrawn(ConsentWithdrawn {
+        scope,
+        withdrawn_by: ConsentGiver::Beneficiary,
+    })
+}
+
+#[test]
+fn erased_personal_data_cannot_be_recorded_again_and_erasure_works_on_a_closed_case() {
+    use crate::personal::{ErasureReason, PersonalField};
+    let erase = || {
+        Event::PersonalDataErased(PersonalDataErased {
+            reason: ErasureReason::PersonRequested,
+        })
+    };
+    let recorded = Event::PersonalDataRecorded(PersonalDataRecorded {
+        fields: vec![PersonalField::GivenName],
+    });
+    let closed = given(&[
+        adult(),
+        recorded.clone(),
+        Event::CaseClosed(CaseClosed {
+            outcome: Status::Identified,
+        }),
+    ]);
+    assert_eq!(closed.personal_fields, [PersonalField::GivenName]);
+    assert!(
+        when(&closed, erase(), day(2011, 1, 1)).is_ok(),
+        "the right to erasure holds on a closed case"
+    );
+    let erased = given(&[adult(), recorded.clone(), erase()]);
+    assert!(erased.erased && erased.personal_fields.is_empty());
+    rejected(
+        when(&erased, recorded, day(2011, 1, 1)),
+        RejectionCode::PersonalDataErased,
+        "erased",
+    );
+    rejected(
+        when(&erased, erase(), day(2011, 1, 1)),
+        RejectionCode::PersonalDataErased,
+        "erased",
+    );
+}
+
+#[test]
+fn withdrawn_consent_to_assistance_or_follow_up_stops_what_it_covered() {
+    let service = Event::ServicePlanned(ServicePlanned {
+        service_id: Uuid::from_u128(0x51),
+        service: ServiceType::Medical,
+        provider: None,
+        goal_id: None,
+    });
+    let follow_up = Event::FollowUpContactMade(FollowUpContactMade {
+        observed_status: None,
+    });
+    // Never given: nothing to withdraw, nothing stopped.
+    let plain = given(&[adult()]);
+    assert!(when(&plain, service.clone(), day(2010, 4, 1)).is_ok());
+    assert!(when(&plain, follow_up.clone(), day(2010, 4, 1)).is_ok());
+
+    let no_assistance = given(&[
+        adult(),
+        consent(ConsentScope::Assistance, ConsentGiver::Beneficiary),
+        withdraw(ConsentScope::Assistance),
+    ]);
+    rejected(
+        when(&no_assistance, service.clone(), day(2010, 4, 1)),
+        RejectionCode::ConsentRequired,
+        "consent to assistance",
+    );
+    let again = given(&[
+        adult(),
+        consent(ConsentScope::Assistance, ConsentGiver::Beneficiary),
+        withdraw(ConsentScope::Assistance),
+        consent(ConsentScope::Assistance, ConsentGiver::Beneficiary),
+    ]);
+    assert!(
+        when(&again, service, day(2010, 4, 1)).is_ok(),
+        "given again"
+    );
+
+    let no_follow_up = given(&[
+        adult(),
+        consent(ConsentScope::FollowUpContact, ConsentGiver::Beneficiary),
+        withdraw(ConsentScope::FollowUpContact),
+    ]);
+    rejected(
+        when(&no_follow_up, follow_up, day(2010, 4, 1)),
+        RejectionCode::ConsentRequired,
+        "follow-up contact",
+    );
+}

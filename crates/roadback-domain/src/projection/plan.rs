@@ -74,6 +74,9 @@ pub struct Plan {
     pub next_review_on: Option<NaiveDate>,
     /// The latest day anything happened.
     pub last_activity_on: NaiveDate,
+    /// True once the person's personal data was erased.
+    #[serde(default)]
+    pub erased: bool,
 }
 
 impl Plan {
@@ -127,6 +130,7 @@ impl Plan {
                 .collect(),
             next_review_on: case.next_review_on,
             last_activity_on: case.last_activity_on.unwrap_or(registration.identified_on),
+            erased: case.erased,
         })
     }
 

@@ -193,6 +193,15 @@ pub fn describe(event: &Event) -> String {
             Some(status) => format!("Follow-up contact; status observed: {}", status.label()),
             None => "Follow-up contact".into(),
         },
+        Event::PersonalDataRecorded(p) => {
+            let fields: Vec<String> = p
+                .fields
+                .iter()
+                .map(|f| format!("{f:?}").to_lowercase())
+                .collect();
+            format!("Personal data recorded ({})", fields.join(", "))
+        }
+        Event::PersonalDataErased(e) => format!("Personal data erased ({:?})", e.reason),
         Event::EventCorrected(c) => format!("Correction: {}", describe(&c.replacement)),
         Event::EventVoided(_) => "An entry was voided".into(),
     }

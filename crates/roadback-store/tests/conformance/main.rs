@@ -5,6 +5,7 @@ mod cases;
 mod concurrency;
 mod directory;
 mod projector;
+mod vault;
 
 use chrono::NaiveDate;
 use roadback_store::{EventContext, NewEvent};
@@ -60,6 +61,8 @@ conformance!(
     directory::failed_sign_ins_are_counted_in_a_window,
     directory::the_access_log_is_append_only,
     directory::plan_pages_filter_and_page_by_case_code,
+    vault::personal_data_is_sealed_and_erased_for_good,
+    vault::rotation_rewraps_every_data_key,
 );
 
 /// The context every test event carries.

@@ -1,0 +1,122 @@
+//! The personal-data vault on both backends: sealed at rest, erased for good, re-wrapped by a
+//! master key rotation.
+
+use roadback_domain::personal::PersonalData;
+use roadback_store::StoreError;
+use roadback_store::testing::TestDatabase;
+use roadback_store::vault::{Keyring, MasterKey, Personal, Vault};
+use uuid::Uuid;
+
+fn person(name: &str) -> PersonalData {
+    PersonalData {
+        given_name: Some(name.to_string()),
+        family_name: Some("Hoxha-Vault".into()),
+        phone: Some("+355 69 555 0101".into()),
+        notes: Some("lives with an aunt near the old bridge".into()),
+        ..PersonalData::default()
+    }
+}
+
+/// Every sealed value and wrapped key, as stored.
+async fn stored_bytes(store: &roadback_store::EventStore) -> Vec<Vec<u8>> {
+    let sql = "SELECT sealed FROM vault_entries UNION ALL SELECT wrapped_key FROM vault_keys";
+    match (store.postgres_pool(), store.sqlite_pool()) {
+        (Some(pool), _) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        (_, Some(pool)) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+pub async fn personal_data_is_sealed_and_erased_for_good(db: &TestDatabase) {
+    let store = db.open().await;
+    let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
+    let (ana, ben) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    assert_eq!(vault.get(ana).await.unwrap(), Personal::Empty);
+    vault.put(ana, &person("Anila")).await.unwrap();
+    vault.put(ben, &person("Besa")).await.unwrap();
+    vault.put(ana, &person("Anila Marie")).await.unwrap();
+    assert_eq!(
+        vault.get(ana).await.unwrap(),
+        Personal::Data(person("Anila Marie"))
+    );
+
+    let stored = stored_bytes(&store).await;
+    assert_eq!(stored.len(), 4, "one sealed entry and one wrapped key each");
+    for bytes in &stored {
+        for secret in [b"Anila".as_slice(), b"Hoxha-Vault", b"0101", b"old bridge"] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret),
+                "plaintext at rest"
+            );
+        }
+    }
+
+    vault.erase(ana).await.unwrap();
+    assert_eq!(vault.get(ana).await.unwrap(), Personal::Erased);
+    let refused = vault.put(ana, &person("Anila")).await.unwrap_err();
+    assert!(matches!(refused, StoreError::Erased { .. }), "{refused:?}");
+    vault.erase(ana).await.unwrap();
+    assert_eq!(
+        stored_bytes(&store).await.len(),
+        2,
+        "the key and the sealed data are gone"
+    );
+    assert_eq!(
+        vault.get(ben).await.unwrap(),
+        Personal::Data(person("Besa"))
+    );
+}
+
+pub async fn rotation_rewraps_every_data_key(db: &TestDatabase) {
+    let store = db.open().await;
+    let (old, new) = (MasterKey::generate(), MasterKey::generate());
+    let before = Vault::new(store.clone(), Keyring::new(old.clone()));
+    let people: Vec<Uuid> = (1..=7).map(Uuid::from_u128).collect();
+    for (i, id) in people.iter().enumerate() {
+        before
+            .put(*id, &person(&format!("Person {i}")))
+            .await
+            .unwrap();
+    }
+
+    // During the rotation servers know both keys and read every entry.
+    let during = Vault::new(
+        store.clone(),
+        Keyring {
+            current: new.clone(),
+            previous: vec![old.clone()],
+        },
+    );
+    assert!(matches!(
+        during.get(people[0]).await.unwrap(),
+        Personal::Data(_)
+    ));
+    let mut reported = Vec::new();
+    assert_eq!(during.rotate(|n| reported.push(n)).await.unwrap(), 7);
+    assert_eq!(reported.last(), Some(&7));
+    assert_eq!(
+        during.rotate(|_| {}).await.unwrap(),
+        0,
+        "nothing left to rotate"
+    );
+    assert_eq!(
+        during.key_usage().await.unwrap(),
+        [(new.id().to_string(), 7)]
+    );
+
+    let after = Vault::new(store.clone(), Keyring::new(new.clone()));
+    let only_old = Vault::new(store.clone(), Keyring::new(old.clone()));
+    for (i, id) in people.iter().enumerate() {
+        assert_eq!(
+            after.get(*id).await.unwrap(),
+            Personal::Data(person(&format!("Person {i}")))
+        );
+        assert!(
+            only_old.get(*id).await.is_err(),
+            "the old key no longer opens it"
+        );
+    }
+    // A key file round-trips.
+    assert_eq!(MasterKey::from_hex(&new.to_hex()).unwrap().id(), new.id());
+    assert!(MasterKey::from_hex("not a key").is_err());
+}
