@@ -292,7 +292,7 @@ async fn caseworker_flow(server: &Server, other: &Server, token: &str) {
     let mut socket = subscribe(
         other,
         &sara,
-        &format!(r#"subscription {{ beneficiaryTimeline(beneficiaryId: "{id}") {{ eventType summary }} }}"#),
+        &format!(r#"subscription {{ beneficiaryTimeline(beneficiaryId: "{id}", afterVersion: 1) {{ eventType summary }} }}"#),
     )
     .await;
 

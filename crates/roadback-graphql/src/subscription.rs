@@ -5,7 +5,7 @@ use async_graphql::{Context, Subscription};
 use futures_util::{Stream, StreamExt};
 use roadback_domain::AsOf;
 use roadback_domain::access::{Action, RecordOwner};
-use roadback_domain::projection::{CaseloadEntry, Timeline};
+use roadback_domain::projection::{CaseloadEntry, Envelope, Timeline};
 use roadback_store::records::{envelope, load_case};
 use uuid::Uuid;
 
@@ -13,19 +13,47 @@ use crate::context::{guard, load_history, state, today};
 use crate::error::ApiError;
 use crate::types::{CaseloadItem, TimelineItem};
 
+/// One appended event as a timeline item (a correction or void appears as itself: the entry it
+/// amends is not part of a one-event view).
+fn timeline_item(e: &Envelope) -> TimelineItem {
+    Timeline::of(std::slice::from_ref(e), AsOf::Now)
+        .entries
+        .first()
+        .map(TimelineItem::from)
+        .unwrap_or_else(|| TimelineItem {
+            id: e.id,
+            version: e.version,
+            occurred_on: e.occurred_on,
+            recorded_at: e.recorded_at,
+            actor_id: e.actor,
+            event_type: e.event.type_name().to_string(),
+            summary: roadback_domain::projection::describe(&e.event),
+            payload: async_graphql::Json(e.event.payload()),
+            amended: false,
+            counts: true,
+            recorded_days_later: (e.recorded_at.date_naive() - e.occurred_on).num_days(),
+            notes: vec![],
+        })
+}
+
 /// The root of subscriptions.
 pub struct Subscription;
 
 /// Live updates, within a second of an append on any server instance.
 #[Subscription]
 impl Subscription {
-    /// Each new entry of a beneficiary's timeline, as it is appended.
+    /// Each new entry of a beneficiary's timeline, as it is appended. With `afterVersion` (the
+    /// version the client last read), entries recorded since then come first, so nothing falls
+    /// between the read and the subscription.
     async fn beneficiary_timeline(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The beneficiary.")] beneficiary_id: Uuid,
+        #[graphql(desc = "Start after this version of the record (default: from now).")]
+        after_version: Option<u64>,
     ) -> Result<impl Stream<Item = TimelineItem> + use<>, async_graphql::Error> {
         let store = state(ctx).store.clone();
+        let head = store.head().await.map_err(ApiError::from)?;
         let history = load_history(&store, beneficiary_id)
             .await?
             .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
@@ -33,38 +61,23 @@ impl Subscription {
             .plan(AsOf::Now)
             .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
         guard(ctx, Action::ReadRecord, Some(&RecordOwner::of(&plan)))?;
-        let head = store.head().await.map_err(ApiError::from)?;
-        Ok(store.subscribe(head).filter_map(move |event| {
-            let item = event
+        // Entries after the client's version up to the head; the live part starts after the head.
+        let backlog: Vec<Envelope> = history
+            .entries()
+            .iter()
+            .filter(|e| after_version.is_some_and(|v| e.version > v) && e.position <= head)
+            .cloned()
+            .collect();
+        let live = store.subscribe(head).filter_map(move |event| {
+            let entry = event
                 .ok()
                 .and_then(|e| envelope(&e).ok().flatten())
                 .filter(|e| e.beneficiary == beneficiary_id);
-            async move {
-                let e = item?;
-                Timeline::of(std::slice::from_ref(&e), AsOf::Now)
-                    .entries
-                    .first()
-                    .map(TimelineItem::from)
-                    .or_else(|| {
-                        // A correction or void: the entry it amends is not in this one-event view.
-                        Some(TimelineItem {
-                            id: e.id,
-                            version: e.version,
-                            occurred_on: e.occurred_on,
-                            recorded_at: e.recorded_at,
-                            actor_id: e.actor,
-                            event_type: e.event.type_name().to_string(),
-                            summary: roadback_domain::projection::describe(&e.event),
-                            payload: async_graphql::Json(e.event.payload()),
-                            amended: false,
-                            counts: true,
-                            recorded_days_later: (e.recorded_at.date_naive() - e.occurred_on)
-                                .num_days(),
-                            notes: vec![],
-                        })
-                    })
-            }
-        }))
+            async move { entry }
+        });
+        Ok(futures_util::stream::iter(backlog)
+            .chain(live)
+            .map(|e| timeline_item(&e)))
     }
 
     /// The caseload line of each of the organisation's cases that changes, as it changes.

@@ -287,6 +287,8 @@ pub enum Scope {
     Read,
     /// Record events on beneficiaries' records.
     Write,
+    /// With read or write: see or record personal data (names, contacts, notes).
+    PersonalData,
 }
 
 /// A moment to compute a view for: valid time (what was true on a day) or recorded time (what

@@ -95,8 +95,8 @@ pub enum TokenCommand {
         /// A name for people.
         #[arg(long)]
         name: String,
-        /// Comma-separated scopes: read, write.
-        #[arg(long, value_delimiter = ',', value_parser = ["read", "write"], default_value = "read")]
+        /// Comma-separated scopes: read, write, personal_data.
+        #[arg(long, value_delimiter = ',', value_parser = ["read", "write", "personal_data"], default_value = "read")]
         scopes: Vec<String>,
         /// Days until it stops working (unset: until revoked).
         #[arg(long)]
