@@ -55,7 +55,13 @@ pub async fn beneficiary_view(
             .await
             .map_err(|e| anyhow::anyhow!(e.message()))?;
 
-    let api = roadback_graphql::ApiState::new(store.clone());
+    let api = roadback_graphql::ApiState::new(
+        store.clone(),
+        roadback_store::vault::Vault::new(
+            store.clone(),
+            roadback_store::vault::Keyring::new(roadback_store::vault::MasterKey::generate()),
+        ),
+    );
     let app = roadback_server::http::app(roadback_server::http::AppState::new(
         store.clone(),
         api,

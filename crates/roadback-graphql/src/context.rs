@@ -10,6 +10,7 @@ use roadback_domain::indicators::{Framework, default_framework};
 use roadback_domain::projection::{Envelope, History};
 use roadback_store::EventStore;
 use roadback_store::records::{beneficiary_stream, envelope};
+use roadback_store::vault::Vault;
 use uuid::Uuid;
 
 use crate::auth::Session;
@@ -20,6 +21,8 @@ use crate::error::ApiError;
 pub struct ApiState {
     /// The event store (and directory, and read models).
     pub store: EventStore,
+    /// The personal-data vault.
+    pub vault: Vault,
     /// How long a sign-in lasts.
     pub session_hours: i64,
     /// True to mark cookies `Secure` (served over HTTPS).
@@ -29,10 +32,12 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    /// The state for a store with defaults: 12-hour sessions, the default framework.
-    pub fn new(store: EventStore) -> Self {
+    /// The state for a store and its vault with defaults: 12-hour sessions, the default
+    /// framework.
+    pub fn new(store: EventStore, vault: Vault) -> Self {
         Self {
             store,
+            vault,
             session_hours: 12,
             secure_cookies: false,
             frameworks: Arc::new(vec![default_framework()]),

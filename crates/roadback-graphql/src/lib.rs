@@ -9,6 +9,7 @@ pub mod context;
 pub mod error;
 pub mod loaders;
 pub mod mutation;
+pub mod personal;
 pub mod query;
 pub mod subscription;
 pub mod types;
@@ -30,6 +31,7 @@ pub fn schema(state: ApiState) -> ApiSchema {
     Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .directive(personal::PersonalDataDirective)
         .data(state)
         .finish()
 }
@@ -37,6 +39,7 @@ pub fn schema(state: ApiState) -> ApiSchema {
 /// The schema in SDL, as `schema.graphql` holds it.
 pub fn sdl() -> String {
     Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .directive(personal::PersonalDataDirective)
         .finish()
         .sdl()
 }

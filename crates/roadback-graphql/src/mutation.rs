@@ -77,6 +77,9 @@ pub struct RegisterBeneficiaryInput {
     pub primary_beneficiary_id: Option<Uuid>,
     /// For a family member: how they are related.
     pub relationship: Option<Relationship>,
+    /// The person's identifying details, kept in the encrypted vault (needs the right to
+    /// record personal data).
+    pub personal_data: Option<crate::personal::PersonalDataInput>,
 }
 
 /// Consent given.
@@ -293,6 +296,24 @@ pub struct VoidEventInput {
     pub event_id: Uuid,
 }
 
+/// The person's identifying details to keep.
+#[derive(InputObject)]
+pub struct RecordPersonalDataInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The whole set of details (fields left out are removed).
+    pub personal_data: crate::personal::PersonalDataInput,
+}
+
+/// An erasure of personal data.
+#[derive(InputObject)]
+pub struct ErasePersonalDataInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// Why (a code: the reason must not itself carry personal data).
+    pub reason: crate::personal::ErasureReason,
+}
+
 /// A user to create (administrators).
 #[derive(InputObject)]
 pub struct CreateUserInput {
@@ -400,15 +421,31 @@ async fn earlier_result(
     }))
 }
 
-/// Decides and appends a fact on a beneficiary's record.
-async fn record(ctx: &Context<'_>, change: &Change, fact: Event) -> ApiResult<RecordResult> {
-    record_with(ctx, change, move |_| Ok(fact)).await
+/// What a fact needs beyond writing the record.
+fn action_for(fact: &Event) -> Action {
+    match fact {
+        Event::CaseTransferred(_) | Event::CaseClosed(_) | Event::CaseReopened(_) => {
+            Action::SuperviseRecord
+        }
+        Event::PersonalDataRecorded(_) => Action::WritePersonalData,
+        Event::PersonalDataErased(_) => Action::EraseRecord,
+        _ => Action::WriteRecord,
+    }
 }
 
-/// Like [`record`], with the fact built from the case once access is granted.
+/// Decides and appends a fact on a beneficiary's record.
+async fn record(ctx: &Context<'_>, change: &Change, fact: Event) -> ApiResult<RecordResult> {
+    let action = action_for(&fact);
+    record_with(ctx, change, action, None, move |_| Ok(fact)).await
+}
+
+/// Like [`record`], with the access `action` checked first and the fact built from the case
+/// afterwards; `personal` goes to the vault once the fact is decided.
 async fn record_with(
     ctx: &Context<'_>,
     change: &Change,
+    action: Action,
+    personal: Option<roadback_domain::personal::PersonalData>,
     fact: impl FnOnce(&Case) -> Result<Event, ApiError>,
 ) -> ApiResult<RecordResult> {
     let session = session(ctx)?;
@@ -421,15 +458,7 @@ async fn record_with(
     let case = history.case(AsOf::Now);
     let plan = roadback_domain::Plan::of(&case, history.version(AsOf::Now))
         .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
-    // Writing first; reassigning, closing and reopening also need supervision.
-    guard(ctx, Action::WriteRecord, Some(&RecordOwner::of(&plan)))?;
-    let fact = fact(&case)?;
-    if matches!(
-        fact,
-        Event::CaseTransferred(_) | Event::CaseClosed(_) | Event::CaseReopened(_)
-    ) {
-        guard(ctx, Action::SuperviseRecord, Some(&RecordOwner::of(&plan)))?;
-    }
+    guard(ctx, action, Some(&RecordOwner::of(&plan)))?;
     if let Some(result) = earlier_result(state, &ids, change.beneficiary_id).await? {
         return Ok(result);
     }
@@ -447,51 +476,77 @@ async fn record_with(
     let request = Request {
         occurred_on: change.occurred_on,
         pre_program: change.pre_program,
-        fact,
+        fact: fact(&case)?,
     };
-    append(
-        ctx,
-        &case,
-        &request,
-        change.beneficiary_id,
+    let target = Target {
+        beneficiary: change.beneficiary_id,
         version,
-        &ids,
-        None,
-    )
-    .await
+        ids: &ids,
+        primary: None,
+    };
+    append(ctx, &case, &[request], &target, personal.as_ref()).await
 }
 
-/// Decides `request` against `case` and appends the events with the ids of the key.
+/// Where decided events go.
+struct Target<'a> {
+    beneficiary: Uuid,
+    version: u64,
+    ids: &'a [Uuid],
+    primary: Option<Uuid>,
+}
+
+/// Decides each request against the case as the previous ones leave it, stores `personal` in
+/// the vault, then appends all the events with the ids of the key, in one command.
 async fn append(
     ctx: &Context<'_>,
     case: &Case,
-    request: &Request,
-    beneficiary: Uuid,
-    version: u64,
-    ids: &[Uuid],
-    primary: Option<Uuid>,
+    requests: &[Request],
+    target: &Target<'_>,
+    personal: Option<&roadback_domain::personal::PersonalData>,
 ) -> ApiResult<RecordResult> {
     let session = session(ctx)?;
     let state = state(ctx);
-    let lookup = Lookup { primary, state };
-    let events = decide(case, request, today(), &lookup).map_err(ApiError::from)?;
+    let lookup = Lookup {
+        primary: target.primary,
+        state,
+    };
+    let mut case = case.clone();
+    let mut decided: Vec<(Event, NaiveDate)> = Vec::new();
+    for request in requests {
+        for event in decide(&case, request, today(), &lookup).map_err(ApiError::from)? {
+            case.apply(Uuid::nil(), request.occurred_on, &event);
+            decided.push((event, request.occurred_on));
+        }
+    }
+    if decided.len() > target.ids.len() {
+        return Err(
+            ApiError::Internal("a command decided more events than it has ids for".into()).into(),
+        );
+    }
+    if let Some(data) = personal {
+        state
+            .vault
+            .put(target.beneficiary, data)
+            .await
+            .map_err(ApiError::from)?;
+    }
     let context = EventContext {
         actor: session.user.id,
         organisation: session.user.organisation,
-        correlation_id: ids[0],
+        correlation_id: target.ids[0],
     };
-    let new: Vec<_> = events
+    let new: Vec<_> = decided
         .iter()
-        .zip(ids)
-        .map(|(event, id)| new_event(*id, event, request.occurred_on, context))
+        .zip(target.ids)
+        .map(|((event, on), id)| new_event(*id, event, *on, context))
         .collect::<Result<_, _>>()
         .map_err(ApiError::from)?;
-    let expected = if version == 0 {
+    let expected = if target.version == 0 {
         ExpectedVersion::NoStream
     } else {
-        ExpectedVersion::Exact(version)
+        ExpectedVersion::Exact(target.version)
     };
-    let stream = beneficiary_stream(beneficiary).map_err(ApiError::from)?;
+    let stream = beneficiary_stream(target.beneficiary).map_err(ApiError::from)?;
     let appended = state
         .store
         .append(&stream, expected, new)
@@ -499,7 +554,7 @@ async fn append(
         .map_err(ApiError::from)?;
     let stored = state
         .store
-        .read_stream(&stream, version + 1, events.len())
+        .read_stream(&stream, target.version + 1, decided.len())
         .await
         .map_err(ApiError::from)?;
     let entries: Vec<Envelope> = stored
@@ -508,7 +563,7 @@ async fn append(
         .collect::<Result<_, _>>()
         .map_err(ApiError::from)?;
     Ok(RecordResult {
-        beneficiary_id: beneficiary,
+        beneficiary_id: target.beneficiary,
         version: appended.stream_version,
         events: entries.iter().map(AppendedEvent::from).collect(),
     })
@@ -738,21 +793,39 @@ impl Mutation {
                 .collect(),
             role,
         });
-        let request = Request {
+        let personal = input
+            .personal_data
+            .map(crate::personal::PersonalDataInput::into_data)
+            .transpose()?;
+        let mut requests = vec![Request {
             occurred_on: input.occurred_on,
             pre_program: false,
             fact,
-        };
-        append(
-            ctx,
-            &Case::default(),
-            &request,
+        }];
+        if let Some(data) = &personal {
+            guard(
+                ctx,
+                Action::WritePersonalData,
+                Some(&RecordOwner {
+                    organisation,
+                    shared_with: vec![],
+                }),
+            )?;
+            requests.push(Request {
+                occurred_on: input.occurred_on,
+                pre_program: false,
+                fact: Event::PersonalDataRecorded(ev::PersonalDataRecorded {
+                    fields: data.fields(),
+                }),
+            });
+        }
+        let target = Target {
             beneficiary,
-            0,
-            &ids,
+            version: 0,
+            ids: &ids,
             primary,
-        )
-        .await
+        };
+        append(ctx, &Case::default(), &requests, &target, personal.as_ref()).await
     }
 
     /// Records consent given for a scope.
@@ -1045,7 +1118,7 @@ impl Mutation {
     ) -> ApiResult<RecordResult> {
         let event_id = input.event_id;
         let replacement = input.replacement.0;
-        record_with(ctx, &input.change, move |case| {
+        record_with(ctx, &input.change, Action::WriteRecord, None, move |case| {
             // The replacement has the corrected entry's type, in the current shape.
             let event_type = case.recorded.get(&event_id).ok_or_else(|| {
                 ApiError::invalid("eventId", "there is no such entry in this person's record")
@@ -1064,6 +1137,60 @@ impl Mutation {
             }))
         })
         .await
+    }
+
+    /// Records (replaces) the person's identifying details in the encrypted vault; the event
+    /// names only the fields that hold a value.
+    async fn record_personal_data(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to record or create.")] input: RecordPersonalDataInput,
+    ) -> ApiResult<RecordResult> {
+        let data = input.personal_data.into_data()?;
+        let fact = Event::PersonalDataRecorded(ev::PersonalDataRecorded {
+            fields: data.fields(),
+        });
+        record_with(
+            ctx,
+            &input.change,
+            Action::WritePersonalData,
+            Some(data),
+            move |_| Ok(fact),
+        )
+        .await
+    }
+
+    /// Erases the person's personal data for good (supervisors and administrators): the
+    /// vault destroys their data key; the history stays, de-identified. The erasure is an event
+    /// and is written to the access log.
+    async fn erase_personal_data(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to record or create.")] input: ErasePersonalDataInput,
+    ) -> ApiResult<RecordResult> {
+        let fact = Event::PersonalDataErased(ev::PersonalDataErased {
+            reason: input.reason.into(),
+        });
+        let result = record(ctx, &input.change, fact).await?;
+        let session = session(ctx)?;
+        let state = state(ctx);
+        state
+            .vault
+            .erase(input.change.beneficiary_id)
+            .await
+            .map_err(ApiError::from)?;
+        state
+            .store
+            .log_access(
+                session.user.id,
+                session.user.organisation,
+                Some(input.change.beneficiary_id),
+                "ERASE_PERSONAL_DATA",
+                &format!("{:?}", input.reason),
+            )
+            .await
+            .map_err(ApiError::from)?;
+        Ok(result)
     }
 
     /// Voids an entry recorded in error.

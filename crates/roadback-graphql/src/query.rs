@@ -50,10 +50,10 @@ impl Beneficiary {
     }
 
     /// A record whose history was read already (and logged).
-    pub fn with_history(plan: Plan, history: Arc<History>) -> Self {
+    pub fn with_history(plan: Plan, history: Arc<History>, purpose: String) -> Self {
         Self {
             plan,
-            purpose: String::new(),
+            purpose,
             history: OnceCell::from(history),
         }
     }
@@ -125,6 +125,47 @@ impl Beneficiary {
     /// True when the review was due before today and the case is open.
     async fn review_overdue(&self) -> bool {
         self.plan.review_overdue(today())
+    }
+
+    /// True once the person's personal data was erased (the history stays, de-identified).
+    async fn erased(&self) -> bool {
+        self.plan.erased
+    }
+
+    /// The person's identifying details, from the encrypted vault: for roles allowed to see
+    /// personal data (and tokens with the `PERSONAL_DATA` scope); null once erased. Each read
+    /// is written to the access log.
+    #[graphql(directive = crate::personal::personalData::apply())]
+    async fn personal_data(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<crate::personal::PersonalDataView>> {
+        let session = guard(
+            ctx,
+            Action::ReadPersonalData,
+            Some(&RecordOwner::of(&self.plan)),
+        )?;
+        let state = state(ctx);
+        state
+            .store
+            .log_access(
+                session.user.id,
+                session.user.organisation,
+                Some(self.plan.beneficiary_id),
+                "READ_PERSONAL_DATA",
+                &self.purpose,
+            )
+            .await
+            .map_err(ApiError::from)?;
+        match state
+            .vault
+            .get(self.plan.beneficiary_id)
+            .await
+            .map_err(ApiError::from)?
+        {
+            roadback_store::vault::Personal::Data(data) => Ok(Some(data.into())),
+            _ => Ok(None),
+        }
     }
 
     /// The registration facts.
@@ -323,7 +364,11 @@ pub async fn read_beneficiary(
             purpose,
         )
         .await?;
-    Ok(Beneficiary::with_history(plan, Arc::new(history)))
+    Ok(Beneficiary::with_history(
+        plan,
+        Arc::new(history),
+        purpose.to_string(),
+    ))
 }
 
 /// Reads: the signed-in user, the directory, beneficiaries, the caseload and the access log.
@@ -436,7 +481,7 @@ impl Query {
         let after = after.as_deref().map(parse_cursor).transpose()?;
         let filter = filter.unwrap_or_default();
         let filter = PlanFilter {
-            organisation: session.user.organisation,
+            organisation: Some(session.user.organisation),
             status: filter.status.map(Into::into),
             caseworker: filter.caseworker_id,
             closed: filter.closed,
@@ -509,7 +554,7 @@ impl Query {
             .collect();
         let overdue_reviews = store
             .count_plans(&PlanFilter {
-                organisation,
+                organisation: Some(organisation),
                 review_overdue_on: Some(today()),
                 ..PlanFilter::default()
             })

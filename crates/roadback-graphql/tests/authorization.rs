@@ -15,6 +15,7 @@ use roadback_graphql::{ApiSchema, ApiState};
 use roadback_store::EventStore;
 use roadback_store::directory::User;
 use roadback_store::testing::TestDatabase;
+use roadback_store::vault::{Keyring, MasterKey, Vault};
 use uuid::Uuid;
 
 /// How an operation's access is decided.
@@ -30,9 +31,12 @@ enum Rule {
 
 struct Op {
     kind: &'static str,
+    /// The root field (for a nested field, the root it is reached through).
     name: &'static str,
     rule: Rule,
     document: &'static str,
+    /// The field refused data must not appear under (the root field unless set).
+    field: Option<&'static str>,
 }
 
 const CHANGE: &str =
@@ -46,18 +50,21 @@ fn ops() -> Vec<Op> {
         name,
         rule,
         document,
+        field: None,
     };
     let q = |name, rule, document| Op {
         kind: "query",
         name,
         rule,
         document,
+        field: None,
     };
     let s = |name, rule, document| Op {
         kind: "subscription",
         name,
         rule,
         document,
+        field: None,
     };
     vec![
         q("me", Plain(ReadDirectory), "{ me { user { id } } }"),
@@ -221,6 +228,23 @@ fn ops() -> Vec<Op> {
             "{ correctEvent(input: { CHANGE, eventId: $id, replacement: {} }) { version } }",
         ),
         m(
+            "recordPersonalData",
+            Record(WritePersonalData),
+            r#"{ recordPersonalData(input: { CHANGE, personalData: { givenName: "Secret Name" } }) { version } }"#,
+        ),
+        m(
+            "erasePersonalData",
+            Record(EraseRecord),
+            "{ erasePersonalData(input: { CHANGE, reason: PERSON_REQUESTED }) { version } }",
+        ),
+        Op {
+            kind: "query",
+            name: "beneficiary",
+            rule: Record(ReadPersonalData),
+            document: "{ beneficiary(id: $id) { personalData { givenName phone } } }",
+            field: Some("personalData"),
+        },
+        m(
             "voidEvent",
             Record(WriteRecord),
             "{ voidEvent(input: { CHANGE, eventId: $id }) { version } }",
@@ -366,7 +390,10 @@ fn codes(response: &Response) -> Vec<String> {
 async fn world() -> (TestDatabase, World) {
     let db = TestDatabase::sqlite();
     let store = db.open().await;
-    let schema = roadback_graphql::schema(ApiState::new(store.clone()));
+    let schema = roadback_graphql::schema(ApiState::new(
+        store.clone(),
+        Vault::new(store.clone(), Keyring::new(MasterKey::generate())),
+    ));
     let a = store.create_organisation("Ours", "AL").await.unwrap().id;
     let b = store.create_organisation("Theirs", "RS").await.unwrap().id;
     let mut users = Vec::new();
@@ -400,6 +427,7 @@ async fn world() -> (TestDatabase, World) {
             let op = Op {
                 kind: "mutation",
                 name: "register",
+                field: None,
                 rule: Rule::Public,
                 document: r#"{ registerBeneficiary(input: { idempotencyKey: $key, occurredOn: "2010-01-02", caseCode: "CODE", gender: FEMALE, citizenship: "AL", countryOfAssistance: "AL", identifiedOn: "2010-01-01", identificationRoute: NGO }) { beneficiaryId } }"#,
             };
@@ -507,7 +535,11 @@ async fn every_operation_for_every_role_on_own_and_other_records() {
                 // Nothing leaks past a refusal: the operation's field is null.
                 if expected != Access::Allowed {
                     let data = response.data.into_json().unwrap_or_default();
-                    if !data.is_null() && !data[op.name].is_null() {
+                    let refused = match op.field {
+                        Some(field) => &data[op.name][field],
+                        None => &data[op.name],
+                    };
+                    if !data.is_null() && !refused.is_null() {
                         failures.push(format!("{} by {who} on {target} leaked {data}", op.name));
                     }
                 }

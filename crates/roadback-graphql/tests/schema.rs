@@ -32,7 +32,13 @@ fn described(v: &serde_json::Value) -> bool {
 #[tokio::test]
 async fn every_type_field_argument_and_value_has_a_description() {
     let db = roadback_store::testing::TestDatabase::sqlite();
-    let schema = roadback_graphql::schema(roadback_graphql::ApiState::new(db.open().await));
+    let schema = {
+        let store = db.open().await;
+        let keys =
+            roadback_store::vault::Keyring::new(roadback_store::vault::MasterKey::generate());
+        let vault = roadback_store::vault::Vault::new(store.clone(), keys);
+        roadback_graphql::schema(roadback_graphql::ApiState::new(store, vault))
+    };
     let response = schema.execute(INTROSPECTION).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     let data = match response.data {

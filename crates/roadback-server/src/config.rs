@@ -13,6 +13,9 @@ pub struct Cli {
     /// Where Roadback keeps and finds its data.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// The master keys of the personal-data vault.
+    #[command(flatten)]
+    pub keys: KeyArgs,
     /// How Roadback logs.
     #[arg(long, env = "ROADBACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
@@ -43,6 +46,9 @@ pub enum Command {
     /// Manages API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manages the vault's master keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 /// `roadback organisation ...`
@@ -140,6 +146,56 @@ impl StoreArgs {
         config.limits.max_payload_bytes = self.max_payload_bytes as usize;
         config
     }
+}
+
+/// Development or production.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// A laptop or a test: a master key is generated in the data directory when none is given.
+    Development,
+    /// Real people's data: Roadback refuses to start without a configured master key.
+    Production,
+}
+
+/// The vault's master keys.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Development or production.
+    #[arg(long, env = "ROADBACK_ENV", value_enum, default_value_t = Environment::Development, global = true)]
+    pub environment: Environment,
+    /// The master key, 64 hexadecimal characters (prefer the key file or a secret store).
+    #[arg(
+        long,
+        env = "ROADBACK_MASTER_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub master_key: Option<String>,
+    /// A file holding the master key (64 hexadecimal characters).
+    #[arg(long, env = "ROADBACK_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+    /// Earlier master keys, comma-separated, still read until `roadback keys rotate` re-wrapped
+    /// every data key under the current one.
+    #[arg(
+        long,
+        env = "ROADBACK_PREVIOUS_MASTER_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        global = true
+    )]
+    pub previous_master_keys: Vec<String>,
+}
+
+/// `roadback keys ...`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Prints a new random master key (64 hexadecimal characters).
+    Generate,
+    /// Re-wraps every data key under the current master key (configure the old one as a
+    /// previous key first). Safe while servers run.
+    Rotate,
+    /// Shows how many data keys each master key wraps.
+    Status,
 }
 
 /// Options of `roadback serve`.

@@ -12,9 +12,13 @@ use anyhow::Context;
 use roadback_store::projector::{self, Projector};
 use roadback_store::{EventStore, StoreLocation};
 
-use config::{Cli, Command, OrganisationCommand, ServeArgs, TokenCommand, UserCommand};
+use config::{
+    Cli, Command, Environment, KeyArgs, KeysCommand, OrganisationCommand, ServeArgs, TokenCommand,
+    UserCommand,
+};
 use roadback_domain::access::{Role, Scope};
 use roadback_graphql::error::ApiError;
+use roadback_store::vault::{Keyring, MasterKey, Vault};
 
 /// Events per projector transaction.
 const PROJECTOR_BATCH: usize = 500;
@@ -23,13 +27,41 @@ const PROJECTOR_BATCH: usize = 500;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
     let config = cli.store.store_config();
+    let keys = || keyring(&cli.keys, &cli.store.data_dir);
     match cli.command {
         Command::Migrate => {
             open_store(&config).await?;
             tracing::info!("the database schema is up to date");
             Ok(())
         }
-        Command::Serve(args) => serve(open_store(&config).await?, &args).await,
+        Command::Serve(args) => {
+            let keys = keys()?;
+            serve(open_store(&config).await?, keys, &args).await
+        }
+        Command::Keys(KeysCommand::Generate) => {
+            println!("{}", MasterKey::generate().to_hex());
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let vault = Vault::new(open_store(&config).await?, keys()?);
+            let rotated = vault
+                .rotate(|n| tracing::info!(rotated = n, "re-wrapping data keys"))
+                .await
+                .context("the rotation stopped; run it again to finish")?;
+            println!(
+                "re-wrapped {rotated} data keys under master key {}",
+                vault.current_key_id()
+            );
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Status) => {
+            let vault = Vault::new(open_store(&config).await?, keys()?);
+            println!("current master key: {}", vault.current_key_id());
+            for (id, count) in vault.key_usage().await? {
+                println!("{id}\t{count} data keys");
+            }
+            Ok(())
+        }
         Command::Rebuild => rebuild(&open_store(&config).await?).await,
         Command::Schema => {
             print!("{}", roadback_graphql::sdl());
@@ -39,6 +71,65 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => user(&open_store(&config).await?, command).await,
         Command::Token(command) => token(&open_store(&config).await?, command).await,
     }
+}
+
+/// The vault's keyring from the configuration. In development without a key, one is generated
+/// in the data directory (with a warning); in production a configured key is required.
+fn keyring(args: &KeyArgs, data_dir: &std::path::Path) -> anyhow::Result<Keyring> {
+    let parse = |hex: &str, what: &str| {
+        MasterKey::from_hex(hex).map_err(|e| anyhow::anyhow!("{what}: {e}"))
+    };
+    let current = match (&args.master_key, &args.master_key_file) {
+        (Some(hex), _) => parse(hex, "ROADBACK_MASTER_KEY")?,
+        (None, Some(path)) => {
+            let hex = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the master key file {}", path.display()))?;
+            parse(&hex, "the master key file")?
+        }
+        (None, None) if args.environment == Environment::Production => anyhow::bail!(
+            "production needs a master key for the personal-data vault: set ROADBACK_MASTER_KEY_FILE \
+             (or ROADBACK_MASTER_KEY); `roadback keys generate` makes one"
+        ),
+        (None, None) => development_key(data_dir)?,
+    };
+    let previous = args
+        .previous_master_keys
+        .iter()
+        .filter(|k| !k.trim().is_empty())
+        .map(|hex| parse(hex, "ROADBACK_PREVIOUS_MASTER_KEYS"))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Keyring { current, previous })
+}
+
+/// The development master key in `<data dir>/master.key`, created on first use.
+fn development_key(data_dir: &std::path::Path) -> anyhow::Result<MasterKey> {
+    let path = data_dir.join("master.key");
+    if let Ok(hex) = std::fs::read_to_string(&path) {
+        return MasterKey::from_hex(&hex).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let key = MasterKey::generate();
+    {
+        use std::io::Write;
+        #[cfg(unix)]
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        writeln!(file, "{}", key.to_hex())?;
+    }
+    tracing::warn!(
+        path = %path.display(),
+        "DEVELOPMENT MASTER KEY generated next to the data: personal data is encrypted with a key \
+         stored beside it. Never use this for real people's data; set ROADBACK_ENV=production and \
+         ROADBACK_MASTER_KEY_FILE"
+    );
+    Ok(key)
 }
 
 /// An API error as a command-line error.
@@ -162,7 +253,7 @@ async fn open_store(config: &roadback_store::StoreConfig) -> anyhow::Result<Even
 }
 
 /// Serves HTTP until SIGTERM or Ctrl-C, then finishes the requests in flight.
-pub async fn serve(store: EventStore, args: &ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(store: EventStore, keys: Keyring, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -171,7 +262,12 @@ pub async fn serve(store: EventStore, args: &ServeArgs) -> anyhow::Result<()> {
     let projector = tokio::spawn(Projector::new(store.clone(), PROJECTOR_BATCH).run(async {
         let _ = stopped.await;
     }));
-    let mut api = roadback_graphql::ApiState::new(store.clone());
+    let vault = Vault::new(store.clone(), keys);
+    tracing::info!(
+        master_key = vault.current_key_id(),
+        "personal-data vault open"
+    );
+    let mut api = roadback_graphql::ApiState::new(store.clone(), vault);
     api.session_hours = args.session_hours;
     api.secure_cookies = args.secure_cookies;
     if args.dev {

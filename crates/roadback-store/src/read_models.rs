@@ -17,11 +17,11 @@ use crate::error::StoreError;
 use crate::sql::{on_pool, on_transaction};
 use crate::transaction::StoreTransaction;
 
-/// Which plans a list shows: one organisation's, narrowed by the other fields when set.
+/// Which plans a list shows, narrowed by each field that is set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlanFilter {
-    /// The assisting organisation.
-    pub organisation: Uuid,
+    /// Only this assisting organisation's (all organisations when unset: evaluation).
+    pub organisation: Option<Uuid>,
     /// Only this status.
     pub status: Option<Status>,
     /// Only this caseworker's cases.
@@ -42,8 +42,10 @@ impl PlanFilter {
         bool: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
         NaiveDate: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
     {
-        q.push(" WHERE organisation_id = ")
-            .push_bind(self.organisation);
+        q.push(" WHERE 1 = 1");
+        if let Some(organisation) = self.organisation {
+            q.push(" AND organisation_id = ").push_bind(organisation);
+        }
         if let Some(status) = self.status {
             q.push(" AND status = ").push_bind(status_code(status));
         }

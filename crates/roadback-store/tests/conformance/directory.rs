@@ -268,7 +268,7 @@ pub async fn plan_pages_filter_and_page_by_case_code(db: &TestDatabase) {
 
     // Paging by two through the organisation's plans gives them all, in case-code order, once.
     let filter = PlanFilter {
-        organisation: org,
+        organisation: Some(org),
         ..PlanFilter::default()
     };
     let mut seen = Vec::new();
