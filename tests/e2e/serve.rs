@@ -59,7 +59,7 @@ async fn serve_with_database_url_uses_postgresql() {
     assert_eq!(body["store"], "postgres");
     assert!(pg_tables(&url).await.contains(&"events".to_string()));
     assert!(
-        !dir.path().join("data").exists(),
+        !dir.path().join("data/roadback.db").exists(),
         "no SQLite file when PostgreSQL is configured"
     );
     assert!(server.terminate().success());
