@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// Runs a CLI command in `dir` and returns its standard output.
-fn cli(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
+pub(crate) fn cli(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
     let output = roadback(dir)
         .args(args)
         .envs(env.iter().copied())
@@ -30,7 +30,7 @@ fn cli(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
 }
 
 /// Organisations, a caseworker, a supervisor and an integrator token, made with the CLI.
-fn provision(dir: &Path, env: &[(&str, &str)]) -> String {
+pub(crate) fn provision(dir: &Path, env: &[(&str, &str)]) -> String {
     cli(
         dir,
         env,
@@ -128,17 +128,17 @@ fn provision(dir: &Path, env: &[(&str, &str)]) -> String {
 }
 
 /// A client of one server with a session cookie or a bearer token.
-struct Client<'a> {
+pub(crate) struct Client<'a> {
     server: &'a Server,
     auth: Option<(&'static str, String)>,
 }
 
 impl<'a> Client<'a> {
-    fn anonymous(server: &'a Server) -> Self {
+    pub(crate) fn anonymous(server: &'a Server) -> Self {
         Self { server, auth: None }
     }
 
-    async fn sign_in(server: &'a Server, email: &str) -> Self {
+    pub(crate) async fn sign_in(server: &'a Server, email: &str) -> Self {
         let response = server
             .http
             .post(format!("{}/graphql", server.url))
@@ -165,14 +165,14 @@ impl<'a> Client<'a> {
         }
     }
 
-    fn bearer(server: &'a Server, token: &str) -> Self {
+    pub(crate) fn bearer(server: &'a Server, token: &str) -> Self {
         Self {
             server,
             auth: Some(("authorization", format!("Bearer {token}"))),
         }
     }
 
-    async fn raw(&self, body: Vec<u8>) -> (u16, Value) {
+    pub(crate) async fn raw(&self, body: Vec<u8>) -> (u16, Value) {
         let mut request = self
             .server
             .http
@@ -189,20 +189,20 @@ impl<'a> Client<'a> {
         )
     }
 
-    async fn gql(&self, query: &str, variables: Value) -> Value {
+    pub(crate) async fn gql(&self, query: &str, variables: Value) -> Value {
         let body = serde_json::to_vec(&json!({ "query": query, "variables": variables })).unwrap();
         self.raw(body).await.1
     }
 
     /// Runs a mutation that must succeed; returns its field's value.
-    async fn ok(&self, field: &str, query: &str, variables: Value) -> Value {
+    pub(crate) async fn ok(&self, field: &str, query: &str, variables: Value) -> Value {
         let response = self.gql(query, variables).await;
         assert!(response["errors"].is_null(), "{field}: {response}");
         response["data"][field].clone()
     }
 }
 
-fn code(response: &Value) -> &str {
+pub(crate) fn code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or("none")

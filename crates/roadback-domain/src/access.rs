@@ -129,6 +129,9 @@ pub enum Action {
     WritePersonalData,
     /// Erase a beneficiary's personal data for good.
     EraseRecord,
+    /// Read de-identified evaluation data (evaluators: the whole program; supervisors: their
+    /// organisation's).
+    ReadEvaluation,
 }
 
 /// Whose record an action concerns.
@@ -187,6 +190,7 @@ pub fn authorize(principal: &Principal, action: Action, record: Option<&RecordOw
         Action::ReadDirectory => Access::Allowed,
         Action::ReadUsers => allowed(matches!(role, Administrator | Supervisor)),
         Action::ManageUsers | Action::ReadAccessLog => allowed(role == Administrator),
+        Action::ReadEvaluation => allowed(matches!(role, Evaluator | Supervisor)),
         Action::ReadCaseload => allowed(
             matches!(role, Supervisor | Caseworker)
                 || (role == Integrator && principal.has_scope(Scope::Read)),

@@ -244,6 +244,11 @@ fn ops() -> Vec<Op> {
             document: "{ beneficiary(id: $id) { personalData { givenName phone } } }",
             field: Some("personalData"),
         },
+        q(
+            "evaluationRecords",
+            Plain(ReadEvaluation),
+            "{ evaluationRecords { records { pseudonym } } }",
+        ),
         m(
             "voidEvent",
             Record(WriteRecord),

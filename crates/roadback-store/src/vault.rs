@@ -262,6 +262,24 @@ impl Vault {
             .map_err(|e| StoreError::Corrupt(format!("vault entry: {e}")))
     }
 
+    /// Opens a sealed entry as a copy (a backup, a dump) would hold it, with the data key the
+    /// vault holds for the beneficiary now: fails once they were erased.
+    pub async fn open_sealed(
+        &self,
+        beneficiary: Uuid,
+        sealed: &[u8],
+    ) -> Result<PersonalData, StoreError> {
+        let key: Option<(String, Vec<u8>)> = on_pool!(self.store, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new("SELECT master_key_id, wrapped_key FROM vault_keys WHERE beneficiary_id = ");
+            q.push_bind(beneficiary);
+            q.build_query_as().fetch_optional(conn).await?
+        });
+        let (key_id, wrapped) = key.ok_or(StoreError::Erased { beneficiary })?;
+        let cipher = self.unwrap_key(beneficiary, &key_id, &wrapped)?;
+        let plain = open(&cipher, sealed, &aad(beneficiary, b"data"))?;
+        serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("vault entry: {e}")))
+    }
+
     /// Erases a beneficiary's personal data for good: the data key and the sealed data are
     /// deleted, and the erasure is remembered. Erasing twice is harmless.
     pub async fn erase(&self, beneficiary: Uuid) -> Result<(), StoreError> {

@@ -51,8 +51,35 @@ pub async fn personal_data_is_sealed_and_erased_for_good(db: &TestDatabase) {
         }
     }
 
+    // A copy of the sealed entry, as a backup or a dump would hold it, opens before the
+    // erasure and never after.
+    let copy: Vec<u8> = match (store.postgres_pool(), store.sqlite_pool()) {
+        (Some(pool), _) => {
+            sqlx::query_scalar("SELECT sealed FROM vault_entries WHERE beneficiary_id = $1")
+                .bind(ana)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+        (_, Some(pool)) => {
+            sqlx::query_scalar("SELECT sealed FROM vault_entries WHERE beneficiary_id = ?1")
+                .bind(ana)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        vault.open_sealed(ana, &copy).await.unwrap(),
+        person("Anila Marie")
+    );
     vault.erase(ana).await.unwrap();
     assert_eq!(vault.get(ana).await.unwrap(), Personal::Erased);
+    assert!(
+        vault.open_sealed(ana, &copy).await.is_err(),
+        "the copy no longer decrypts"
+    );
     let refused = vault.put(ana, &person("Anila")).await.unwrap_err();
     assert!(matches!(refused, StoreError::Erased { .. }), "{refused:?}");
     vault.erase(ana).await.unwrap();

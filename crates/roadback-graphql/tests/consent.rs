@@ -1,0 +1,192 @@
+//! Consent in force governs what happens next, for each scope, from the moment it is withdrawn:
+//! data sharing ends another organisation's access, evaluation use removes the person from
+//! evaluation data (for cut-offs after the withdrawal), assistance stops new services and
+//! goals, follow-up contact stops follow-ups.
+
+use async_graphql::{Request, Variables};
+use roadback_domain::access::{Principal, Role};
+use roadback_graphql::auth::Session;
+use roadback_graphql::loaders::new_user_loader;
+use roadback_graphql::{ApiSchema, ApiState};
+use roadback_store::EventStore;
+use roadback_store::projector::Projector;
+use roadback_store::testing::TestDatabase;
+use roadback_store::vault::{Keyring, MasterKey, Vault};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+struct World {
+    store: EventStore,
+    schema: ApiSchema,
+}
+
+impl World {
+    async fn new(db: &TestDatabase) -> Self {
+        let store = db.open().await;
+        let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
+        let schema = roadback_graphql::schema(ApiState::new(store.clone(), vault));
+        Self { store, schema }
+    }
+
+    async fn user(&self, organisation: Uuid, role: Role, name: &str) -> Session {
+        let user = self
+            .store
+            .create_user(
+                organisation,
+                &format!("{name}@example.org"),
+                name,
+                role,
+                None,
+            )
+            .await
+            .unwrap();
+        Session {
+            principal: Principal {
+                user: user.id,
+                organisation,
+                role,
+                scopes: None,
+            },
+            user,
+            session_hash: None,
+        }
+    }
+
+    async fn run(&self, who: &Session, query: &str, variables: Value) -> Value {
+        let request = Request::new(query)
+            .variables(Variables::from_json(variables))
+            .data(new_user_loader(self.store.clone()))
+            .data(who.clone());
+        let response = self.schema.execute(request).await;
+        serde_json::to_value(&response).unwrap()
+    }
+
+    async fn ok(&self, who: &Session, query: &str, variables: Value) -> Value {
+        let response = self.run(who, query, variables).await;
+        assert!(response["errors"].is_null(), "{response}");
+        response["data"].clone()
+    }
+}
+
+fn code(response: &Value) -> (&str, &str) {
+    let ext = &response["errors"][0]["extensions"];
+    (
+        ext["code"].as_str().unwrap_or("none"),
+        ext["reason"].as_str().unwrap_or(""),
+    )
+}
+
+const REGISTER: &str = r#"mutation { registerBeneficiary(input: { idempotencyKey: "r", occurredOn: "2010-03-02",
+    caseCode: "AL-1", gender: FEMALE, citizenship: "AL", countryOfAssistance: "AL", identifiedOn: "2010-03-01",
+    identificationRoute: NGO }) { beneficiaryId version } }"#;
+
+/// Records a change and returns the new version.
+async fn change(w: &World, who: &Session, id: &str, version: u64, on: &str, body: &str) -> u64 {
+    let query = format!(
+        "mutation {{ {} }}",
+        body.replace(
+            "CHANGE",
+            &format!(r#"beneficiaryId: "{id}", expectedVersion: {version}, idempotencyKey: "k{version}", occurredOn: "{on}""#)
+        )
+    );
+    let data = w.ok(who, &query, json!({})).await;
+    data.as_object().unwrap().values().next().unwrap()["version"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawing_each_consent_takes_effect_at_once() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let a = w.store.create_organisation("A", "AL").await.unwrap().id;
+    let b = w.store.create_organisation("B", "RS").await.unwrap().id;
+    let ana = w.user(a, Role::Caseworker, "ana").await;
+    let bora = w.user(b, Role::Caseworker, "bora").await;
+    let eva = w.user(a, Role::Evaluator, "eva").await;
+
+    let id = w.ok(&ana, REGISTER, json!({})).await["registerBeneficiary"]["beneficiaryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut v = 1;
+    for scope in ["EVALUATION_USE", "ASSISTANCE", "FOLLOW_UP_CONTACT"] {
+        v = change(&w, &ana, &id, v, "2010-03-02", &format!("giveConsent(input: {{ CHANGE, kind: {scope}, givenBy: BENEFICIARY, evidence: SIGNED_FORM }}) {{ version }}")).await;
+    }
+    v = change(&w, &ana, &id, v, "2010-03-02", &format!(r#"giveConsent(input: {{ CHANGE, kind: DATA_SHARING, organisationId: "{b}", givenBy: BENEFICIARY, evidence: SIGNED_FORM }}) {{ version }}"#)).await;
+    v = change(
+        &w,
+        &ana,
+        &id,
+        v,
+        "2010-03-03",
+        &format!(
+            r#"referToOrganisation(input: {{ CHANGE, toOrganisationId: "{b}" }}) {{ version }}"#
+        ),
+    )
+    .await;
+
+    // Data sharing: the receiving organisation reads the record, until consent is withdrawn.
+    let read = r#"query($id: UUID!) { beneficiary(id: $id) { caseCode } }"#;
+    assert_eq!(
+        w.ok(&bora, read, json!({ "id": id })).await["beneficiary"]["caseCode"],
+        "AL-1"
+    );
+    v = change(&w, &ana, &id, v, "2010-06-01", &format!(r#"withdrawConsent(input: {{ CHANGE, kind: DATA_SHARING, organisationId: "{b}", withdrawnBy: BENEFICIARY }}) {{ version }}"#)).await;
+    let refused = w.run(&bora, read, json!({ "id": id })).await;
+    assert_eq!(code(&refused).0, "NOT_FOUND", "{refused}");
+    assert!(refused["data"].is_null() || refused["data"]["beneficiary"].is_null());
+
+    // Evaluation use: in the evaluation data until withdrawn; cut-offs before the withdrawal
+    // still count the person (results stay reproducible), later ones do not.
+    Projector::new(w.store.clone(), 100)
+        .catch_up()
+        .await
+        .unwrap();
+    let records = r#"query($on: NaiveDate) { evaluationRecords(asOf: { validOn: $on }) { records { pseudonym outcome { identifiedOn } } } }"#;
+    let count = |data: Value| {
+        data["evaluationRecords"]["records"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count(w.ok(&eva, records, json!({ "on": null })).await), 1);
+    v = change(&w, &ana, &id, v, "2010-07-01", "withdrawConsent(input: { CHANGE, kind: EVALUATION_USE, withdrawnBy: BENEFICIARY }) { version }").await;
+    assert_eq!(
+        count(w.ok(&eva, records, json!({ "on": null })).await),
+        0,
+        "gone at once"
+    );
+    assert_eq!(
+        count(w.ok(&eva, records, json!({ "on": "2010-08-01" })).await),
+        0,
+        "and from later cut-offs"
+    );
+    assert_eq!(
+        count(w.ok(&eva, records, json!({ "on": "2010-05-01" })).await),
+        1,
+        "earlier cut-offs unchanged"
+    );
+
+    // Assistance: no new services or goals once withdrawn.
+    v = change(&w, &ana, &id, v, "2010-08-01", "withdrawConsent(input: { CHANGE, kind: ASSISTANCE, withdrawnBy: BENEFICIARY }) { version }").await;
+    let service = w
+        .run(&ana, &format!(r#"mutation {{ planService(input: {{ beneficiaryId: "{id}", expectedVersion: {v}, idempotencyKey: "s", occurredOn: "2010-08-02", service: MEDICAL }}) {{ version }} }}"#), json!({}))
+        .await;
+    assert_eq!(
+        code(&service),
+        ("VALIDATION", "CONSENT_REQUIRED"),
+        "{service}"
+    );
+
+    // Follow-up contact: no follow-up once withdrawn.
+    v = change(&w, &ana, &id, v, "2010-08-03", "withdrawConsent(input: { CHANGE, kind: FOLLOW_UP_CONTACT, withdrawnBy: BENEFICIARY }) { version }").await;
+    let follow_up = w
+        .run(&ana, &format!(r#"mutation {{ recordFollowUpContact(input: {{ beneficiaryId: "{id}", expectedVersion: {v}, idempotencyKey: "f", occurredOn: "2010-08-04" }}) {{ version }} }}"#), json!({}))
+        .await;
+    assert_eq!(
+        code(&follow_up),
+        ("VALIDATION", "CONSENT_REQUIRED"),
+        "{follow_up}"
+    );
+}

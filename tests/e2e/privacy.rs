@@ -1,0 +1,249 @@
+//! Erasure by crypto-shredding through the binary, on both backends: after a supervisor erases
+//! a person, neither a pg_dump of the PostgreSQL database nor the raw SQLite files contain any
+//! of their personal data, and their de-identified timeline still reads.
+
+use std::path::{Path, PathBuf};
+
+use roadback_e2e::Server;
+use roadback_store::testing::TestDatabase;
+use serde_json::json;
+
+use crate::graphql::{Client, code, provision};
+
+/// Strings that exist only in this person's personal data.
+const SECRETS: [&str; 5] = [
+    "Zyrafete",
+    "Qendresa-Unikat",
+    "+355 69 777 4242",
+    "BK9921345",
+    "near the blue mosque of Durres",
+];
+
+const REGISTER: &str = r#"mutation { registerBeneficiary(input: {
+    idempotencyKey: "priv-1", occurredOn: "2010-03-02", caseCode: "AL-PRIV-1", gender: FEMALE,
+    citizenship: "AL", countryOfAssistance: "AL", identifiedOn: "2010-03-01",
+    identificationRoute: NGO, personalData: { givenName: "Zyrafete", familyName: "Qendresa-Unikat",
+    phone: "+355 69 777 4242", documentNumber: "BK9921345", notes: "near the blue mosque of Durres" } })
+    { beneficiaryId version events { eventType } } }"#;
+
+/// Registers a person with personal data, erases it, and checks the views; returns the id.
+async fn register_then_erase(server: &Server) -> String {
+    let ana = Client::sign_in(server, "ana@example.org").await;
+    let registered = ana.ok("registerBeneficiary", REGISTER, json!({})).await;
+    assert_eq!(
+        registered["events"].as_array().unwrap().len(),
+        2,
+        "{registered}"
+    );
+    let id = registered["beneficiaryId"].as_str().unwrap().to_string();
+    let read = r#"query($id: UUID!) { beneficiary(id: $id) { erased personalData { givenName phone notes }
+        timeline { eventType summary } } }"#;
+    let before = ana.ok("beneficiary", read, json!({ "id": id })).await;
+    assert_eq!(before["personalData"]["givenName"], "Zyrafete");
+    assert_eq!(before["erased"], false);
+    for secret in SECRETS {
+        assert!(
+            !before["timeline"].to_string().contains(secret),
+            "personal data in an event"
+        );
+    }
+
+    // A caseworker may not erase; a supervisor may.
+    let erase = format!(
+        r#"mutation {{ erasePersonalData(input: {{ beneficiaryId: "{id}", expectedVersion: 2,
+            idempotencyKey: "erase-1", occurredOn: "2011-01-10", reason: PERSON_REQUESTED }}) {{ version }} }}"#
+    );
+    assert_eq!(code(&ana.gql(&erase, json!({})).await), "FORBIDDEN");
+    let sara = Client::sign_in(server, "sara@example.org").await;
+    assert_eq!(
+        sara.ok("erasePersonalData", &erase, json!({})).await["version"],
+        3
+    );
+
+    let after = sara.ok("beneficiary", read, json!({ "id": id })).await;
+    assert_eq!(after["erased"], true);
+    assert!(after["personalData"].is_null());
+    let types: Vec<&str> = after["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "BeneficiaryRegistered",
+            "PersonalDataRecorded",
+            "PersonalDataErased"
+        ]
+    );
+    let again = sara
+        .gql(
+            &format!(r#"mutation {{ recordPersonalData(input: {{ beneficiaryId: "{id}", expectedVersion: 3,
+                idempotencyKey: "again", occurredOn: "2011-01-11", personalData: {{ givenName: "Zyrafete" }} }}) {{ version }} }}"#),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&again), "VALIDATION", "{again}");
+    assert_eq!(
+        again["errors"][0]["extensions"]["reason"],
+        "PERSONAL_DATA_ERASED"
+    );
+
+    // The erasure is in the access log.
+    let admin = Client::sign_in(server, "admin@example.org").await;
+    let log = admin
+        .ok(
+            "accessLog",
+            "{ accessLog(first: 100) { action beneficiaryId } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "ERASE_PERSONAL_DATA" && e["beneficiaryId"] == id.as_str()),
+        "{log}"
+    );
+    id
+}
+
+/// Asserts that `bytes` hold none of the secrets, and the case code (which is no personal data
+/// and lives in events) to show the search works.
+fn assert_shredded(what: &str, bytes: &[u8]) {
+    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(
+        contains("AL-PRIV-1"),
+        "{what}: the search finds what is there"
+    );
+    for secret in SECRETS {
+        assert!(!contains(secret), "{what} contains {secret:?}");
+    }
+}
+
+#[tokio::test]
+async fn erasure_leaves_nothing_in_the_sqlite_files() {
+    let dir = tempfile::tempdir().unwrap();
+    provision(dir.path(), &[]);
+    let server = Server::start(dir.path(), &[]).await;
+    register_then_erase(&server).await;
+    assert!(server.terminate().success());
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir.path().join("data")).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("roadback.db")
+        {
+            all.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    assert_shredded("the SQLite files", &all);
+}
+
+fn pg_dump() -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dirs| {
+            dirs.filter_map(|d| d.ok())
+                .map(|d| d.path().join("bin/pg_dump"))
+                .filter(|p| p.exists())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found.pop().unwrap_or_else(|| PathBuf::from("pg_dump"))
+}
+
+#[tokio::test]
+async fn erasure_leaves_nothing_in_a_postgresql_dump() {
+    let db = TestDatabase::postgres().await;
+    let url = db.postgres_url().unwrap().to_string();
+    let env = [("DATABASE_URL", url.as_str())];
+    let dir = tempfile::tempdir().unwrap();
+    provision(dir.path(), &env);
+    let server = Server::start(dir.path(), &env).await;
+    register_then_erase(&server).await;
+    assert!(server.terminate().success());
+    let dump = std::process::Command::new(pg_dump())
+        .arg("--dbname")
+        .arg(&url)
+        .current_dir(Path::new("/"))
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "pg_dump: {}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    assert_shredded("the pg_dump", &dump.stdout);
+}
+
+#[tokio::test]
+async fn production_refuses_to_start_without_a_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = roadback_e2e::roadback(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ROADBACK_ENV", "production")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("production needs a master key"), "{stderr}");
+    assert!(
+        !dir.path().join("data/master.key").exists(),
+        "no key was made up"
+    );
+}
+
+#[tokio::test]
+async fn keys_rotate_without_stopping_and_the_old_key_is_then_useless() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = |env: &[(&str, &str)], args: &[&str]| crate::graphql::cli(dir.path(), env, args);
+    let old = cli(&[], &["keys", "generate"]);
+    let new = cli(&[], &["keys", "generate"]);
+    assert_eq!(old.len(), 64);
+    let with_old = [("ROADBACK_MASTER_KEY", old.as_str())];
+    provision(dir.path(), &with_old);
+    let server = Server::start(dir.path(), &with_old).await;
+    let ana = Client::sign_in(&server, "ana@example.org").await;
+    let id = ana.ok("registerBeneficiary", REGISTER, json!({})).await["beneficiaryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The rotation runs beside the server.
+    let both = [
+        ("ROADBACK_MASTER_KEY", new.as_str()),
+        ("ROADBACK_PREVIOUS_MASTER_KEYS", old.as_str()),
+    ];
+    assert_eq!(
+        cli(&both, &["keys", "rotate"])
+            .lines()
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1),
+        Some("1")
+    );
+    assert!(server.terminate().success());
+
+    let read = r#"query($id: UUID!) { beneficiary(id: $id) { personalData { givenName } } }"#;
+    let with_new = Server::start(dir.path(), &[("ROADBACK_MASTER_KEY", new.as_str())]).await;
+    let ana = Client::sign_in(&with_new, "ana@example.org").await;
+    let data = ana.ok("beneficiary", read, json!({ "id": id })).await;
+    assert_eq!(data["personalData"]["givenName"], "Zyrafete");
+    assert!(with_new.terminate().success());
+
+    let with_old = Server::start(dir.path(), &with_old).await;
+    let ana = Client::sign_in(&with_old, "ana@example.org").await;
+    let refused = ana.gql(read, json!({ "id": id })).await;
+    assert_eq!(
+        code(&refused),
+        "INTERNAL",
+        "the old key opens nothing: {refused}"
+    );
+    assert!(with_old.terminate().success());
+}
