@@ -139,11 +139,15 @@ impl<'a> Client<'a> {
     }
 
     pub(crate) async fn sign_in(server: &'a Server, email: &str) -> Self {
+        Self::sign_in_with(server, email, PASSWORD).await
+    }
+
+    pub(crate) async fn sign_in_with(server: &'a Server, email: &str, password: &str) -> Self {
         let response = server
             .http
             .post(format!("{}/graphql", server.url))
             .json(&json!({ "query": "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { user { id } } }",
-                            "variables": { "e": email, "p": PASSWORD } }))
+                            "variables": { "e": email, "p": password } }))
             .send()
             .await
             .unwrap();

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `roadback` binary, over HTTP, on both backends.
 
+mod demo;
 mod graphql;
 mod privacy;
 mod read_models;

@@ -49,6 +49,29 @@ pub enum Command {
     /// Manages the vault's master keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The demo program.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+/// `roadback demo ...`
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Loads the demo program (a synthetic TVRP) into the configured store, with a progress
+    /// bar, and prints the demo users' sign-in. Does nothing if it is loaded already.
+    Load(DemoArgs),
+}
+
+/// Which demo program.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct DemoArgs {
+    /// The seed: the same seed loads the same program.
+    #[arg(long, env = "ROADBACK_DEMO_SEED", default_value_t = 2015)]
+    pub seed: u64,
+    /// Copies of the program (1 = the TVRP's 2,890 beneficiaries), for benchmarks.
+    #[arg(long, env = "ROADBACK_DEMO_SCALE", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub scale: u32,
 }
 
 /// `roadback organisation ...`
@@ -214,6 +237,12 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (set this when served over HTTPS).
     #[arg(long, env = "ROADBACK_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Load the demo program on first start (see `roadback demo load`).
+    #[arg(long, env = "ROADBACK_DEMO")]
+    pub demo: bool,
+    /// The demo program, when loaded.
+    #[command(flatten)]
+    pub demo_args: DemoArgs,
 }
 
 /// Log output format.

@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line; everything is wired here so tests can start the same app.
 
 pub mod config;
+pub mod demo;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
@@ -13,8 +14,8 @@ use roadback_store::projector::{self, Projector};
 use roadback_store::{EventStore, StoreLocation};
 
 use config::{
-    Cli, Command, Environment, KeyArgs, KeysCommand, OrganisationCommand, ServeArgs, TokenCommand,
-    UserCommand,
+    Cli, Command, DemoArgs, DemoCommand, Environment, KeyArgs, KeysCommand, OrganisationCommand,
+    ServeArgs, TokenCommand, UserCommand,
 };
 use roadback_domain::access::{Role, Scope};
 use roadback_graphql::error::ApiError;
@@ -37,6 +38,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let keys = keys()?;
             serve(open_store(&config).await?, keys, &args).await
+        }
+        Command::Demo(DemoCommand::Load(args)) => {
+            let store = open_store(&config).await?;
+            let vault = Vault::new(store.clone(), keys()?);
+            load_demo(&store, &vault, args).await
         }
         Command::Keys(KeysCommand::Generate) => {
             println!("{}", MasterKey::generate().to_hex());
@@ -71,6 +77,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => user(&open_store(&config).await?, command).await,
         Command::Token(command) => token(&open_store(&config).await?, command).await,
     }
+}
+
+/// Loads the demo program with a progress bar and prints what it did and how to sign in.
+async fn load_demo(store: &EventStore, vault: &Vault, args: DemoArgs) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} loading the demo program [{bar:40}] {human_pos}/{human_len} beneficiaries, {per_sec}, {eta} left",
+        )?
+        .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    let shown = bar.clone();
+    let loaded = demo::load(
+        store,
+        vault,
+        roadback_demo::Config {
+            seed: args.seed,
+            scale: args.scale,
+        },
+        move |done, total| {
+            shown.set_length(total);
+            if done > 0 {
+                shown.set_position(done);
+            }
+        },
+    )
+    .await
+    .context("the demo program could not be loaded")?;
+    bar.finish_and_clear();
+    if loaded.already {
+        println!("the demo program (seed {}) is loaded already", args.seed);
+    } else {
+        println!(
+            "loaded the demo program (seed {}, scale {}): {} beneficiaries, {} events in {:.1} s",
+            args.seed,
+            args.scale,
+            loaded.beneficiaries,
+            loaded.events,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    print!("{}", demo::sign_ins(args.seed));
+    Ok(())
 }
 
 /// The vault's keyring from the configuration. In development without a key, one is generated
@@ -254,6 +303,15 @@ async fn open_store(config: &roadback_store::StoreConfig) -> anyhow::Result<Even
 
 /// Serves HTTP until SIGTERM or Ctrl-C, then finishes the requests in flight.
 pub async fn serve(store: EventStore, keys: Keyring, args: &ServeArgs) -> anyhow::Result<()> {
+    let vault = Vault::new(store.clone(), keys);
+    tracing::info!(
+        master_key = vault.current_key_id(),
+        "personal-data vault open"
+    );
+    if args.demo {
+        // Before listening, so nobody meets a half-loaded program.
+        load_demo(&store, &vault, args.demo_args).await?;
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -262,11 +320,6 @@ pub async fn serve(store: EventStore, keys: Keyring, args: &ServeArgs) -> anyhow
     let projector = tokio::spawn(Projector::new(store.clone(), PROJECTOR_BATCH).run(async {
         let _ = stopped.await;
     }));
-    let vault = Vault::new(store.clone(), keys);
-    tracing::info!(
-        master_key = vault.current_key_id(),
-        "personal-data vault open"
-    );
     let mut api = roadback_graphql::ApiState::new(store.clone(), vault);
     api.session_hours = args.session_hours;
     api.secure_cookies = args.secure_cookies;

@@ -178,8 +178,19 @@ impl EventStore {
         name: &str,
         country: &str,
     ) -> Result<Organisation, StoreError> {
+        self.create_organisation_with_id(Uuid::now_v7(), name, country)
+            .await
+    }
+
+    /// Adds an organisation with a given id (the demo program's are fixed by its seed).
+    pub async fn create_organisation_with_id(
+        &self,
+        id: Uuid,
+        name: &str,
+        country: &str,
+    ) -> Result<Organisation, StoreError> {
         let organisation = Organisation {
-            id: Uuid::now_v7(),
+            id,
             name: name.trim().to_string(),
             country: country.to_string(),
             created_at: Utc::now(),
@@ -219,8 +230,29 @@ impl EventStore {
         role: Role,
         password_hash: Option<&str>,
     ) -> Result<User, StoreError> {
+        self.create_user_with_id(
+            Uuid::now_v7(),
+            organisation,
+            email,
+            display_name,
+            role,
+            password_hash,
+        )
+        .await
+    }
+
+    /// Adds a user with a given id (the demo program's caseworkers are fixed by its seed).
+    pub async fn create_user_with_id(
+        &self,
+        id: Uuid,
+        organisation: Uuid,
+        email: &str,
+        display_name: &str,
+        role: Role,
+        password_hash: Option<&str>,
+    ) -> Result<User, StoreError> {
         let user = User {
-            id: Uuid::now_v7(),
+            id,
             organisation,
             email: email.trim().to_lowercase(),
             display_name: display_name.trim().to_string(),

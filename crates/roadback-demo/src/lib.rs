@@ -1,0 +1,133 @@
+//! The demo program: a synthetic Trafficking Victims Re/integration Programme (TVRP) modelled on
+//! the one NEXUS evaluated (Balkans, 2007–2015): 15 organisations in 7 countries, 1,711 primary
+//! beneficiaries (296 male, 651 children at identification), 1,179 family members linked to
+//! them, about 60% reintegrated, the rest still in progress, dropped out, lost to contact,
+//! moved abroad or re-trafficked.
+//!
+//! Pure and deterministic: a seed in, the same program out. The program is a list of
+//! *commands* ([`Request`]s) per beneficiary; whoever loads it decides each through the
+//! domain's [`decide`](roadback_domain::decide) and appends what that returns, so every demo
+//! event passed the same rules as a caseworker's. `scale` repeats the program with fresh ids and
+//! shifted variation, for benchmarks.
+
+mod random;
+mod story;
+
+use chrono::NaiveDate;
+use roadback_domain::Request;
+use uuid::Uuid;
+
+pub use random::Random;
+pub use story::event_id;
+
+/// The namespace of every demo id (UUID v5), so ids depend only on the seed.
+const NAMESPACE: Uuid = Uuid::from_u128(0x2f1e_63a8_8c3d_4c52_a0b1_7d9e_5f40_11aa);
+
+/// Published headline figures of the TVRP, reproduced by every copy of the demo.
+pub mod figures {
+    /// Trafficking victims assisted.
+    pub const PRIMARY: usize = 1_711;
+    /// Family members assisted.
+    pub const SECONDARY: usize = 1_179;
+    /// Male victims.
+    pub const MALE: usize = 296;
+    /// Victims under 18 when identified.
+    pub const CHILDREN: usize = 651;
+    /// Share of victims successfully reintegrated.
+    pub const REINTEGRATED_SHARE: f64 = 0.60;
+}
+
+/// An organisation of the demo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Organisation {
+    /// Its id.
+    pub id: Uuid,
+    /// Its (fictional) name.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country (`XK` for Kosovo).
+    pub country: &'static str,
+    /// A short handle for demo sign-in addresses.
+    pub slug: String,
+    /// Its caseworkers' ids (the demo users of role caseworker).
+    pub caseworkers: Vec<Uuid>,
+}
+
+/// The demo's organisations: names are invented; countries and count follow the TVRP.
+pub fn organisations(seed: u64) -> Vec<Organisation> {
+    const ORGS: [(&str, &str, &str); 15] = [
+        ("Shtëpia e Shpresës", "AL", "shpresa"),
+        ("Rruga e Re", "AL", "rrugaere"),
+        ("Vatra e Jugut", "AL", "vatra"),
+        ("Put Povratka", "BA", "povratak"),
+        ("Nadezhda Centre", "BG", "nadezhda"),
+        ("Pat Napred", "BG", "napred"),
+        ("Qendra Hapi", "XK", "hapi"),
+        ("Shtegu i Ri", "XK", "shtegu"),
+        ("Nov Pocetok", "MK", "pocetok"),
+        ("Most do Domot", "MK", "domot"),
+        ("Drum Nou", "RO", "drumnou"),
+        ("Casa Sperantei", "RO", "speranta"),
+        ("Novi Korak", "RS", "korak"),
+        ("Sigurna Luka", "RS", "luka"),
+        ("Izlaz", "RS", "izlaz"),
+    ];
+    ORGS.iter()
+        .enumerate()
+        .map(|(i, (name, country, slug))| Organisation {
+            id: Uuid::new_v5(&NAMESPACE, format!("{seed}/organisation/{i}").as_bytes()),
+            name: (*name).to_string(),
+            country,
+            slug: (*slug).to_string(),
+            caseworkers: (0..2)
+                .map(|k| Uuid::new_v5(&NAMESPACE, format!("{seed}/caseworker/{i}/{k}").as_bytes()))
+                .collect(),
+        })
+        .collect()
+}
+
+/// One beneficiary's history: the commands that build it, in the order they are recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    /// The beneficiary.
+    pub beneficiary: Uuid,
+    /// Index of the organisation in [`organisations`].
+    pub organisation: usize,
+    /// For a family member, the primary beneficiary (registered first).
+    pub primary: Option<Uuid>,
+    /// The commands, in recording order (some dated back: late entries).
+    pub commands: Vec<Command>,
+}
+
+/// A command of the demo: who records what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Command {
+    /// The user recording it (a caseworker of the organisation).
+    pub actor: Uuid,
+    /// What to decide.
+    pub request: Request,
+}
+
+/// The demo's parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The seed: the same seed gives the same program.
+    pub seed: u64,
+    /// Copies of the program (1 = the TVRP's size).
+    pub scale: u32,
+}
+
+/// Every beneficiary's history: for each copy, all primaries first, then their family members.
+pub fn histories(config: Config) -> impl Iterator<Item = History> {
+    let organisations = organisations(config.seed);
+    (0..config.scale.max(1)).flat_map(move |copy| story::copy(config.seed, copy, &organisations))
+}
+
+/// The day the demo ends: later facts are not generated.
+pub fn end() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2015, 12, 31).expect("valid date")
+}
+
+/// The stable id of the `n`-th thing of a kind in a copy.
+fn id(seed: u64, copy: u32, kind: &str, n: usize) -> Uuid {
+    Uuid::new_v5(&NAMESPACE, format!("{seed}/{copy}/{kind}/{n}").as_bytes())
+}

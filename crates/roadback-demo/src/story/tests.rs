@@ -1,0 +1,131 @@
+//! The demo reproduces the TVRP's published headline figures, and is the same for the same seed.
+
+use std::collections::{BTreeSet, HashSet};
+
+use roadback_domain::indicators::default_framework;
+use roadback_domain::projection::Outcome;
+use roadback_domain::{Case, decide};
+
+use super::*;
+use crate::{Config, histories, organisations};
+
+/// Folds every history through the domain's decisions, as a loader does.
+fn outcomes(config: Config) -> Vec<(Outcome, usize)> {
+    let framework = default_framework();
+    let mut primaries = HashSet::new();
+    let mut out = Vec::new();
+    for history in histories(config) {
+        let directory = Known {
+            primaries: &primaries,
+            framework: &framework,
+        };
+        let mut case = Case::default();
+        for (n, command) in history.commands.iter().enumerate() {
+            let events = decide(&case, &command.request, end(), &directory)
+                .unwrap_or_else(|r| panic!("{:?} refused: {r:?}", command.request.fact));
+            for event in &events {
+                case.apply(
+                    event_id(history.beneficiary, n),
+                    command.request.occurred_on,
+                    event,
+                );
+            }
+        }
+        if history.primary.is_none() {
+            primaries.insert(history.beneficiary);
+        }
+        out.push((Outcome::of(&case, end()).unwrap(), history.organisation));
+    }
+    out
+}
+
+#[test]
+fn the_demo_reproduces_the_published_headline_figures() {
+    let config = Config {
+        seed: 2015,
+        scale: 1,
+    };
+    let all = outcomes(config);
+    let primaries: Vec<&Outcome> = all.iter().map(|(o, _)| o).filter(|o| o.primary).collect();
+    assert_eq!(primaries.len(), 1_711);
+    assert_eq!(all.len() - primaries.len(), 1_179);
+    assert_eq!(
+        primaries
+            .iter()
+            .filter(|o| o.gender == Gender::Male)
+            .count(),
+        296
+    );
+    assert_eq!(
+        primaries
+            .iter()
+            .filter(|o| o.age_at_identification.is_some_and(|a| a < 18))
+            .count(),
+        651
+    );
+    let organisations: BTreeSet<usize> = all.iter().map(|(_, org)| *org).collect();
+    assert_eq!(organisations.len(), 15);
+    let countries: BTreeSet<&str> = crate::organisations(2015)
+        .iter()
+        .map(|o| o.country)
+        .collect();
+    assert_eq!(countries.len(), 7);
+    let reintegrated = primaries
+        .iter()
+        .filter(|o| o.reintegrated_on.is_some())
+        .count() as f64;
+    let share = reintegrated / primaries.len() as f64;
+    assert!((0.59..=0.61).contains(&share), "{share}");
+    // Intake 2007 to 2014, follow-up into 2015.
+    let years: BTreeSet<i32> = primaries.iter().map(|o| o.intake_on.year()).collect();
+    assert_eq!(years.first(), Some(&2007));
+    assert!(*years.last().unwrap() <= 2015);
+    // The other endings all occur, and durations spread over months to years.
+    for status in [
+        Status::DroppedOut,
+        Status::LostContact,
+        Status::MovedAbroad,
+        Status::ReTrafficked,
+    ] {
+        assert!(
+            primaries
+                .iter()
+                .any(|o| o.exit.is_some_and(|e| e.status == status)),
+            "{status:?}"
+        );
+    }
+    let durations: Vec<i64> = primaries
+        .iter()
+        .filter_map(|o| o.reintegrated_on.map(|d| (d - o.intake_on).num_days()))
+        .collect();
+    assert!(durations.iter().any(|d| *d < 365) && durations.iter().any(|d| *d > 2 * 365));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_program_and_copies_differ() {
+    let a: Vec<History> = histories(Config { seed: 7, scale: 2 }).collect();
+    let b: Vec<History> = histories(Config { seed: 7, scale: 2 }).collect();
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 2 * (1_711 + 1_179));
+    let ids: HashSet<_> = a.iter().map(|h| h.beneficiary).collect();
+    assert_eq!(ids.len(), a.len(), "fresh ids in every copy");
+    // The second copy is the same program with other people: other dates and choices.
+    let dates = |h: &History| {
+        h.commands
+            .iter()
+            .map(|c| c.request.occurred_on)
+            .collect::<Vec<_>>()
+    };
+    let differing = (0..100)
+        .filter(|&i| dates(&a[i]) != dates(&a[1_711 + 1_179 + i]))
+        .count();
+    assert!(
+        differing > 90,
+        "only {differing} of 100 histories differ between copies"
+    );
+    assert_ne!(
+        organisations(7),
+        organisations(8),
+        "organisation ids follow the seed"
+    );
+}

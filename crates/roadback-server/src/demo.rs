@@ -1,0 +1,264 @@
+//! Loading the demo program: its organisations and demo users in the directory, then every
+//! beneficiary's history, each command decided by the domain's rules and appended (a whole
+//! history per append, eight at a time), then the read models rebuilt.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use anyhow::Context;
+use roadback_demo::{Config, History, Random};
+use roadback_domain::access::Role;
+use roadback_domain::indicators::{Framework, default_framework};
+use roadback_domain::personal::PersonalData;
+use roadback_domain::{Case, Directory, Event, decide};
+use roadback_store::records::{beneficiary_stream, new_event};
+use roadback_store::vault::Vault;
+use roadback_store::{EventContext, EventStore, ExpectedVersion, StoreError, projector};
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+/// The password of every demo user.
+pub const DEMO_PASSWORD: &str = "roadback-demo";
+/// Appends in flight while loading.
+const CLIENTS: usize = 8;
+
+/// What a load did.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Beneficiaries loaded.
+    pub beneficiaries: u64,
+    /// Events appended.
+    pub events: u64,
+    /// Whether the demo was there already (nothing loaded).
+    pub already: bool,
+}
+
+struct Primaries<'a> {
+    known: &'a HashSet<Uuid>,
+    framework: &'a Framework,
+}
+
+impl Directory for Primaries<'_> {
+    fn is_primary_beneficiary(&self, beneficiary: Uuid) -> bool {
+        self.known.contains(&beneficiary)
+    }
+    fn framework(&self, version: u32) -> Option<&Framework> {
+        (version == self.framework.version).then_some(self.framework)
+    }
+}
+
+/// The demo users of one organisation: (role, address, name, id if fixed by the program).
+fn users(org: &roadback_demo::Organisation) -> Vec<(Role, String, String, Option<Uuid>)> {
+    let mut users = vec![
+        (
+            Role::Administrator,
+            format!("admin@{}.demo", org.slug),
+            format!("{} administrator", org.name),
+            None,
+        ),
+        (
+            Role::Supervisor,
+            format!("supervisor@{}.demo", org.slug),
+            format!("{} supervisor", org.name),
+            None,
+        ),
+        (
+            Role::Evaluator,
+            format!("evaluator@{}.demo", org.slug),
+            format!("{} evaluator", org.name),
+            None,
+        ),
+        (
+            Role::Integrator,
+            format!("integrator@{}.demo", org.slug),
+            format!("{} integrator", org.name),
+            None,
+        ),
+    ];
+    for (k, id) in org.caseworkers.iter().enumerate() {
+        users.push((
+            Role::Caseworker,
+            format!("caseworker{}@{}.demo", k + 1, org.slug),
+            format!("{} caseworker {}", org.name, k + 1),
+            Some(*id),
+        ));
+    }
+    users
+}
+
+/// Invented personal details for a demo beneficiary (kept in the vault like real ones).
+fn personal(beneficiary: Uuid) -> PersonalData {
+    const GIVEN: [&str; 12] = [
+        "Ana", "Besa", "Drita", "Elena", "Ivana", "Jelena", "Marija", "Mirela", "Nora", "Petra",
+        "Teuta", "Vesna",
+    ];
+    const FAMILY: [&str; 12] = [
+        "Hoxha",
+        "Petrova",
+        "Krasniqi",
+        "Popescu",
+        "Jovanovic",
+        "Stojanova",
+        "Berisha",
+        "Ionescu",
+        "Dimitrova",
+        "Kovac",
+        "Gashi",
+        "Nikolic",
+    ];
+    let mut r = Random::new(beneficiary.as_u128() as u64);
+    PersonalData {
+        given_name: Some(GIVEN[r.below(12) as usize].to_string()),
+        family_name: Some(FAMILY[r.below(12) as usize].to_string()),
+        phone: Some(format!(
+            "+38 0{} 555 {:04}",
+            r.between(60, 79),
+            r.below(10_000)
+        )),
+        ..PersonalData::default()
+    }
+}
+
+/// Loads the demo into the store; `progress(done, total)` after each beneficiary.
+pub async fn load(
+    store: &EventStore,
+    vault: &Vault,
+    config: Config,
+    progress: impl Fn(u64, u64) + Send + Sync + 'static,
+) -> anyhow::Result<Loaded> {
+    let organisations = roadback_demo::organisations(config.seed);
+    let existing = store.organisations().await?;
+    if existing.iter().any(|o| o.id == organisations[0].id) {
+        return Ok(Loaded {
+            beneficiaries: 0,
+            events: 0,
+            already: true,
+        });
+    }
+    let password = roadback_graphql::auth::hash_password(DEMO_PASSWORD)
+        .map_err(|e| anyhow::anyhow!(e.message()))?;
+    for org in &organisations {
+        store
+            .create_organisation_with_id(org.id, &org.name, org.country)
+            .await
+            .with_context(|| format!("cannot create the demo organisation {}", org.name))?;
+        for (role, email, name, id) in users(org) {
+            store
+                .create_user_with_id(
+                    id.unwrap_or_else(Uuid::now_v7),
+                    org.id,
+                    &email,
+                    &name,
+                    role,
+                    Some(&password),
+                )
+                .await?;
+        }
+    }
+
+    let total = u64::from(config.scale.max(1))
+        * (roadback_demo::figures::PRIMARY + roadback_demo::figures::SECONDARY) as u64;
+    let framework = default_framework();
+    let mut primaries = HashSet::new();
+    let slots = Arc::new(Semaphore::new(CLIENTS));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut events = 0u64;
+    let mut done = 0u64;
+    for history in roadback_demo::histories(config) {
+        let directory = Primaries {
+            known: &primaries,
+            framework: &framework,
+        };
+        let (batch, personal_data) =
+            decided(&history, &directory, organisations[history.organisation].id)?;
+        if history.primary.is_none() {
+            primaries.insert(history.beneficiary);
+        }
+        events += batch.len() as u64;
+        let permit = slots.clone().acquire_owned().await?;
+        let (store, vault) = (store.clone(), vault.clone());
+        let beneficiary = history.beneficiary;
+        tasks.spawn(async move {
+            let _permit = permit;
+            if personal_data {
+                vault.put(beneficiary, &personal(beneficiary)).await?;
+            }
+            store
+                .append(
+                    &beneficiary_stream(beneficiary)?,
+                    ExpectedVersion::NoStream,
+                    batch,
+                )
+                .await?;
+            Ok::<_, StoreError>(())
+        });
+        while let Some(result) = tasks.try_join_next() {
+            result??;
+            done += 1;
+            progress(done, total);
+        }
+    }
+    while let Some(result) = tasks.join_next().await {
+        result??;
+        done += 1;
+        progress(done, total);
+    }
+    projector::rebuild(store, |_, _| {}).await?;
+    Ok(Loaded {
+        beneficiaries: done,
+        events,
+        already: false,
+    })
+}
+
+/// Decides a history's commands; returns the events to append and whether personal data was
+/// recorded (so the vault gets details to match).
+fn decided(
+    history: &History,
+    directory: &Primaries<'_>,
+    organisation: Uuid,
+) -> anyhow::Result<(Vec<roadback_store::NewEvent>, bool)> {
+    let mut case = Case::default();
+    let mut batch = Vec::with_capacity(history.commands.len());
+    let mut personal_data = false;
+    for (n, command) in history.commands.iter().enumerate() {
+        let events =
+            decide(&case, &command.request, roadback_demo::end(), directory).map_err(|r| {
+                anyhow::anyhow!(
+                    "the demo program broke a rule ({}): {}",
+                    r.code.as_str(),
+                    r.reason
+                )
+            })?;
+        for event in &events {
+            let id = roadback_demo::event_id(history.beneficiary, n);
+            case.apply(id, command.request.occurred_on, event);
+            personal_data |= matches!(event, Event::PersonalDataRecorded(_));
+            let context = EventContext {
+                actor: command.actor,
+                organisation,
+                correlation_id: id,
+            };
+            batch.push(new_event(id, event, command.request.occurred_on, context)?);
+        }
+    }
+    Ok((batch, personal_data))
+}
+
+/// The demo users' sign-in, to print after a load.
+pub fn sign_ins(seed: u64) -> String {
+    let mut out = format!("Demo users (password \"{DEMO_PASSWORD}\"), per organisation:\n");
+    for org in roadback_demo::organisations(seed) {
+        let emails: Vec<String> = users(&org)
+            .into_iter()
+            .map(|(_, email, _, _)| email)
+            .collect();
+        out.push_str(&format!(
+            "  {} ({}): {}\n",
+            org.name,
+            org.country,
+            emails.join(", ")
+        ));
+    }
+    out
+}

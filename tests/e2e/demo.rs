@@ -1,0 +1,146 @@
+//! The demo program through the binary: `roadback demo load` reproduces the TVRP's headline
+//! figures, loads the same store for the same seed, and `serve --demo` gives a living program.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use roadback_domain::Case;
+use roadback_domain::projection::{Outcome, STREAM_PREFIX};
+use roadback_domain::vocabulary::Gender;
+use roadback_e2e::Server;
+use roadback_store::records::envelope;
+use roadback_store::{EventStore, StoreConfig, StoreLocation};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::graphql::{Client, cli};
+
+async fn store(dir: &Path) -> EventStore {
+    EventStore::open(&StoreConfig::new(StoreLocation::Sqlite(
+        dir.join("data/roadback.db"),
+    )))
+    .await
+    .unwrap()
+}
+
+/// A digest of every event's content in (stream, version) order: ids, types, dates, payloads,
+/// actors and organisations (not positions or recording times, which depend on the run).
+async fn digest_and_outcomes(store: &EventStore) -> (String, Vec<Outcome>) {
+    let mut hash = Sha256::new();
+    let mut outcomes = Vec::new();
+    let mut stream: Vec<roadback_domain::projection::Envelope> = Vec::new();
+    let mut after = (String::new(), 0);
+    let head = store.head().await.unwrap();
+    let finish = |stream: &mut Vec<roadback_domain::projection::Envelope>,
+                  outcomes: &mut Vec<Outcome>| {
+        if !stream.is_empty() {
+            let case = Case::from_events(stream.iter().map(|e| (e.id, e.occurred_on, &e.event)));
+            outcomes.push(Outcome::of(&case, roadback_demo::end()).unwrap());
+            stream.clear();
+        }
+    };
+    loop {
+        let page = store
+            .read_streams(STREAM_PREFIX, (&after.0, after.1), head, 5_000)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = (last.stream_id.clone(), last.version);
+        for e in &page {
+            hash.update(format!(
+                "{}|{}|{}|{}|{}|{}|{}|{}\n",
+                e.stream_id,
+                e.version,
+                e.id,
+                e.event_type,
+                e.schema_version,
+                e.occurred_on,
+                e.context.actor,
+                e.context.organisation
+            ));
+            hash.update(e.payload.get());
+            let entry = envelope(e).unwrap().unwrap();
+            if stream
+                .first()
+                .is_some_and(|s| s.beneficiary != entry.beneficiary)
+            {
+                finish(&mut stream, &mut outcomes);
+            }
+            stream.push(entry);
+        }
+    }
+    finish(&mut stream, &mut outcomes);
+    let digest = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    (digest, outcomes)
+}
+
+#[tokio::test]
+async fn the_demo_loads_the_published_figures_and_the_same_store_for_the_same_seed() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let out = cli(a.path(), &[], &["demo", "load", "--seed", "2015"]);
+    assert!(out.contains("2890 beneficiaries"), "{out}");
+    assert!(out.contains("caseworker1@shpresa.demo"), "{out}");
+    cli(b.path(), &[], &["demo", "load", "--seed", "2015"]);
+    let again = cli(a.path(), &[], &["demo", "load", "--seed", "2015"]);
+    assert!(again.contains("loaded already"), "{again}");
+
+    let (digest_a, outcomes) = digest_and_outcomes(&store(a.path()).await).await;
+    let (digest_b, _) = digest_and_outcomes(&store(b.path()).await).await;
+    assert_eq!(
+        digest_a, digest_b,
+        "two loads with the same seed hold the same events"
+    );
+
+    let primaries: Vec<&Outcome> = outcomes.iter().filter(|o| o.primary).collect();
+    assert_eq!(primaries.len(), 1_711);
+    assert_eq!(outcomes.len() - primaries.len(), 1_179);
+    assert_eq!(
+        primaries
+            .iter()
+            .filter(|o| o.gender == Gender::Male)
+            .count(),
+        296
+    );
+    assert_eq!(
+        primaries
+            .iter()
+            .filter(|o| o.age_at_identification.is_some_and(|a| a < 18))
+            .count(),
+        651
+    );
+    let organisations: BTreeSet<_> = outcomes.iter().map(|o| o.organisation).collect();
+    let countries: BTreeSet<_> = outcomes.iter().map(|o| o.country_of_assistance).collect();
+    assert_eq!((organisations.len(), countries.len()), (15, 7));
+    let share = primaries
+        .iter()
+        .filter(|o| o.reintegrated_on.is_some())
+        .count() as f64
+        / 1_711.0;
+    assert!((0.59..=0.61).contains(&share), "{share}");
+}
+
+#[tokio::test]
+async fn serve_with_demo_starts_a_living_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[("ROADBACK_DEMO", "true")]).await;
+    let caseworker = Client::sign_in_with(
+        &server,
+        "caseworker1@shpresa.demo",
+        roadback_server::demo::DEMO_PASSWORD,
+    )
+    .await;
+    let list = caseworker
+        .ok(
+            "beneficiaries",
+            "{ beneficiaries(first: 5) { totalCount edges { node { id caseCode status } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(list["totalCount"].as_u64().unwrap() > 50, "{list}");
+    let id = list["edges"][0]["node"]["id"].as_str().unwrap().to_string();
+    let record = caseworker
+        .ok("beneficiary", "query($id: UUID!) { beneficiary(id: $id) { personalData { givenName } timeline { summary } } }", json!({ "id": id }))
+        .await;
+    assert!(record["timeline"].as_array().unwrap().len() > 5, "{record}");
+    assert!(server.terminate().success());
+}
