@@ -37,6 +37,76 @@ pub mod figures {
     pub const REINTEGRATED_SHARE: f64 = 0.60;
 }
 
+/// The headline figures of a program, counted from its outcome views (the figures the TVRP
+/// published, for comparison with [`figures`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Headline {
+    /// Primary beneficiaries.
+    pub primary: usize,
+    /// Family members.
+    pub secondary: usize,
+    /// Male primary beneficiaries.
+    pub male: usize,
+    /// Primary beneficiaries under 18 when identified.
+    pub children: usize,
+    /// Organisations with beneficiaries.
+    pub organisations: usize,
+    /// Countries of assistance.
+    pub countries: usize,
+    /// Share of primary beneficiaries reintegrated.
+    pub reintegrated_share: f64,
+}
+
+impl Headline {
+    /// Counts the figures over every beneficiary's outcome.
+    pub fn of<'a>(
+        outcomes: impl IntoIterator<Item = &'a roadback_domain::projection::Outcome>,
+    ) -> Self {
+        use roadback_domain::vocabulary::Gender;
+        use std::collections::BTreeSet;
+        let outcomes: Vec<_> = outcomes.into_iter().collect();
+        let primaries: Vec<_> = outcomes.iter().filter(|o| o.primary).collect();
+        Self {
+            primary: primaries.len(),
+            secondary: outcomes.len() - primaries.len(),
+            male: primaries
+                .iter()
+                .filter(|o| o.gender == Gender::Male)
+                .count(),
+            children: primaries
+                .iter()
+                .filter(|o| o.age_at_identification.is_some_and(|a| a < 18))
+                .count(),
+            organisations: outcomes
+                .iter()
+                .map(|o| o.organisation)
+                .collect::<BTreeSet<_>>()
+                .len(),
+            countries: outcomes
+                .iter()
+                .map(|o| o.country_of_assistance)
+                .collect::<BTreeSet<_>>()
+                .len(),
+            reintegrated_share: primaries
+                .iter()
+                .filter(|o| o.reintegrated_on.is_some())
+                .count() as f64
+                / primaries.len().max(1) as f64,
+        }
+    }
+
+    /// True when the figures are the TVRP's (the reintegrated share within one point).
+    pub fn matches_the_tvrp(&self) -> bool {
+        self.primary == figures::PRIMARY
+            && self.secondary == figures::SECONDARY
+            && self.male == figures::MALE
+            && self.children == figures::CHILDREN
+            && self.organisations == 15
+            && self.countries == 7
+            && (self.reintegrated_share - figures::REINTEGRATED_SHARE).abs() <= 0.01
+    }
+}
+
 /// An organisation of the demo.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Organisation {

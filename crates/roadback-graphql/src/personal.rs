@@ -61,8 +61,10 @@ pub enum ErasureReason {
     SafetyRisk,
 }
 
-/// A person's identifying details (from the vault).
-#[derive(SimpleObject, Clone, Debug)]
+/// A person's identifying details, kept in the encrypted vault. As input, the whole set: fields
+/// left out are removed.
+#[derive(SimpleObject, InputObject, Clone, Debug, Default)]
+#[graphql(name = "PersonalDataView", input_name = "PersonalDataInput")]
 pub struct PersonalDataView {
     /// Given name(s).
     #[graphql(directive = personalData::apply())]
@@ -93,6 +95,9 @@ pub struct PersonalDataView {
     pub notes: Option<String>,
 }
 
+/// The same details as input.
+pub type PersonalDataInput = PersonalDataView;
+
 impl From<PersonalData> for PersonalDataView {
     fn from(p: PersonalData) -> Self {
         Self {
@@ -109,40 +114,7 @@ impl From<PersonalData> for PersonalDataView {
     }
 }
 
-/// A person's identifying details to keep in the vault (the whole set: fields left out are
-/// removed).
-#[derive(InputObject, Clone, Debug, Default)]
-pub struct PersonalDataInput {
-    /// Given name(s).
-    #[graphql(directive = personalData::apply())]
-    pub given_name: Option<String>,
-    /// Family name.
-    #[graphql(directive = personalData::apply())]
-    pub family_name: Option<String>,
-    /// The name the person wants to be called by.
-    #[graphql(directive = personalData::apply())]
-    pub known_as: Option<String>,
-    /// Full date of birth.
-    #[graphql(directive = personalData::apply())]
-    pub date_of_birth: Option<NaiveDate>,
-    /// Telephone number.
-    #[graphql(directive = personalData::apply())]
-    pub phone: Option<String>,
-    /// E-mail address.
-    #[graphql(directive = personalData::apply())]
-    pub email: Option<String>,
-    /// Postal address or whereabouts.
-    #[graphql(directive = personalData::apply())]
-    pub address: Option<String>,
-    /// Number of an identity or travel document.
-    #[graphql(directive = personalData::apply())]
-    pub document_number: Option<String>,
-    /// Free-text notes.
-    #[graphql(directive = personalData::apply())]
-    pub notes: Option<String>,
-}
-
-impl PersonalDataInput {
+impl PersonalDataView {
     /// The checked personal data.
     pub fn into_data(self) -> Result<PersonalData, ApiError> {
         let data = PersonalData {
