@@ -384,6 +384,20 @@ fn event_ids(user: Uuid, key: &str) -> Vec<Uuid> {
         .collect()
 }
 
+/// The id of a new goal, service, assessment or referral: derived from the user, the record
+/// and the idempotency key, so a retry names the same thing.
+fn new_id(ctx: &Context<'_>, change: &Change) -> Result<Uuid, ApiError> {
+    let user = session(ctx)?.user.id;
+    Ok(Uuid::new_v5(
+        &KEY_NAMESPACE,
+        format!(
+            "{user}/{}/{}/new",
+            change.beneficiary_id, change.idempotency_key
+        )
+        .as_bytes(),
+    ))
+}
+
 fn check_key(key: &str) -> Result<(), ApiError> {
     if key.trim().is_empty() || key.len() > 200 {
         return Err(ApiError::invalid(
@@ -861,7 +875,7 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: SetPlanGoalInput,
     ) -> ApiResult<RecordResult> {
-        let goal_id = Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes());
+        let goal_id = new_id(ctx, &input.change)?;
         let fact = Event::PlanGoalSet(ev::PlanGoalSet {
             goal_id,
             domain: input.domain.into(),
@@ -938,7 +952,7 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: PlanServiceInput,
     ) -> ApiResult<RecordResult> {
-        let service_id = Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes());
+        let service_id = new_id(ctx, &input.change)?;
         let fact = Event::ServicePlanned(ev::ServicePlanned {
             service_id,
             service: input.service.into(),
@@ -980,9 +994,10 @@ impl Mutation {
                 .into());
             }
         };
-        let service_id = input.service_id.unwrap_or_else(|| {
-            Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes())
-        });
+        let service_id = match input.service_id {
+            Some(id) => id,
+            None => new_id(ctx, &input.change)?,
+        };
         let fact = Event::ServiceDelivered(ev::ServiceDelivered {
             service_id,
             service: input.service.into(),
@@ -1013,7 +1028,7 @@ impl Mutation {
         #[graphql(desc = "What to record or create.")] input: RecordAssessmentInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::AssessmentRecorded(ev::AssessmentRecorded {
-            assessment_id: Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes()),
+            assessment_id: new_id(ctx, &input.change)?,
             framework_version: input.framework_version,
             scores: input
                 .scores
@@ -1047,7 +1062,7 @@ impl Mutation {
         #[graphql(desc = "What to record or create.")] input: ReferInput,
     ) -> ApiResult<RecordResult> {
         let fact = Event::ReferredToOrganisation(ev::ReferredToOrganisation {
-            referral_id: Uuid::new_v5(&KEY_NAMESPACE, input.change.idempotency_key.as_bytes()),
+            referral_id: new_id(ctx, &input.change)?,
             to_organisation: input.to_organisation_id,
         });
         record(ctx, &input.change, fact).await
