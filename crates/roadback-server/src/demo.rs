@@ -3,7 +3,6 @@
 //! history per append, eight at a time), then the read models rebuilt.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use anyhow::Context;
 use roadback_demo::{Config, History, Random};
@@ -13,14 +12,15 @@ use roadback_domain::personal::PersonalData;
 use roadback_domain::{Case, Directory, Event, decide};
 use roadback_store::records::{beneficiary_stream, new_event};
 use roadback_store::vault::Vault;
-use roadback_store::{EventContext, EventStore, ExpectedVersion, StoreError, projector};
-use tokio::sync::Semaphore;
+use roadback_store::{EventContext, EventStore, ExpectedVersion, projector};
 use uuid::Uuid;
 
 /// The password of every demo user.
 pub const DEMO_PASSWORD: &str = "roadback-demo";
 /// Appends in flight while loading.
 const CLIENTS: usize = 8;
+/// Histories decided before their vault details and events are written.
+const FLUSH_EVERY: usize = 500;
 
 /// What a load did.
 #[derive(Debug)]
@@ -160,10 +160,9 @@ pub async fn load(
         * (roadback_demo::figures::PRIMARY + roadback_demo::figures::SECONDARY) as u64;
     let framework = default_framework();
     let mut primaries = HashSet::new();
-    let slots = Arc::new(Semaphore::new(CLIENTS));
-    let mut tasks = tokio::task::JoinSet::new();
     let mut events = 0u64;
     let mut done = 0u64;
+    let mut pending = Pending::default();
     for history in roadback_demo::histories(config) {
         let directory = Primaries {
             known: &primaries,
@@ -175,40 +174,63 @@ pub async fn load(
             primaries.insert(history.beneficiary);
         }
         events += batch.len() as u64;
-        let permit = slots.clone().acquire_owned().await?;
-        let (store, vault) = (store.clone(), vault.clone());
-        let beneficiary = history.beneficiary;
-        tasks.spawn(async move {
-            let _permit = permit;
-            if personal_data {
-                vault.put(beneficiary, &personal(beneficiary)).await?;
-            }
-            store
-                .append(
-                    &beneficiary_stream(beneficiary)?,
-                    ExpectedVersion::NoStream,
-                    batch,
-                )
-                .await?;
-            Ok::<_, StoreError>(())
-        });
-        while let Some(result) = tasks.try_join_next() {
-            result??;
-            done += 1;
+        if personal_data {
+            pending
+                .personal
+                .push((history.beneficiary, personal(history.beneficiary)));
+        }
+        pending.histories.push((history.beneficiary, batch));
+        if pending.histories.len() >= FLUSH_EVERY {
+            done += pending.flush(store, vault).await?;
             progress(done, total);
         }
     }
-    while let Some(result) = tasks.join_next().await {
-        result??;
-        done += 1;
-        progress(done, total);
-    }
+    done += pending.flush(store, vault).await?;
+    progress(done, total);
     projector::rebuild(store, |_, _| {}).await?;
     Ok(Loaded {
         beneficiaries: done,
         events,
         already: false,
     })
+}
+
+/// Histories decided and waiting to be written, with the vault details they need.
+#[derive(Default)]
+struct Pending {
+    histories: Vec<(Uuid, Vec<roadback_store::NewEvent>)>,
+    personal: Vec<(Uuid, PersonalData)>,
+}
+
+impl Pending {
+    /// Writes the vault details in one transaction, then the histories, [`CLIENTS`] appends
+    /// in flight (the store's group commit shares their durable commits); returns how many.
+    async fn flush(&mut self, store: &EventStore, vault: &Vault) -> anyhow::Result<u64> {
+        vault.put_many(&self.personal).await?;
+        self.personal.clear();
+        let count = self.histories.len() as u64;
+        let mut tasks = tokio::task::JoinSet::new();
+        for (beneficiary, batch) in self.histories.drain(..) {
+            if tasks.len() >= CLIENTS {
+                tasks.join_next().await.expect("a task is running")??;
+            }
+            let store = store.clone();
+            tasks.spawn(async move {
+                store
+                    .append(
+                        &beneficiary_stream(beneficiary)?,
+                        ExpectedVersion::NoStream,
+                        batch,
+                    )
+                    .await
+                    .map(|_| ())
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            result??;
+        }
+        Ok(count)
+    }
 }
 
 /// Decides a history's commands; returns the events to append and whether personal data was

@@ -194,11 +194,29 @@ impl Vault {
 
     /// Stores (replaces) a beneficiary's personal data; refused once they were erased.
     pub async fn put(&self, beneficiary: Uuid, data: &PersonalData) -> Result<(), StoreError> {
-        let plain = serde_json::to_vec(data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.put_many(&[(beneficiary, data.clone())]).await
+    }
+
+    /// Stores the personal data of several beneficiaries in one transaction (one durable
+    /// commit); refused as a whole if any of them was erased.
+    pub async fn put_many(&self, items: &[(Uuid, PersonalData)]) -> Result<(), StoreError> {
         let mut tx = self.store.begin().await?;
+        for (beneficiary, data) in items {
+            self.put_in(&mut tx, *beneficiary, data).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn put_in(
+        &self,
+        tx: &mut crate::StoreTransaction,
+        beneficiary: Uuid,
+        data: &PersonalData,
+    ) -> Result<(), StoreError> {
+        let plain = serde_json::to_vec(data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let existing: Option<(String, Vec<u8>)>;
         let erased: bool;
-        (existing, erased) = on_transaction!(&mut tx, Db, conn => {
+        (existing, erased) = on_transaction!(&mut *tx, Db, conn => {
             let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM vault_erasures WHERE beneficiary_id = ");
             q.push_bind(beneficiary);
             let erased: i64 = q.build_query_scalar().fetch_one(&mut *conn).await?;
@@ -215,7 +233,7 @@ impl Vault {
                 let key = random_bytes::<32>();
                 let wrapped = seal(&self.keys.current.cipher(), &key, &aad(beneficiary, b"key"))?;
                 let key_id = self.keys.current.id().to_string();
-                on_transaction!(&mut tx, Db, conn => {
+                on_transaction!(&mut *tx, Db, conn => {
                     let mut q = QueryBuilder::<Db>::new("INSERT INTO vault_keys (beneficiary_id, master_key_id, wrapped_key, created_at) VALUES (");
                     q.separated(", ").push_bind(beneficiary).push_bind(key_id).push_bind(wrapped).push_bind(Utc::now());
                     q.push(")");
@@ -225,13 +243,13 @@ impl Vault {
             }
         };
         let sealed = seal(&cipher, &plain, &aad(beneficiary, b"data"))?;
-        on_transaction!(&mut tx, Db, conn => {
+        on_transaction!(&mut *tx, Db, conn => {
             let mut q = QueryBuilder::<Db>::new("INSERT INTO vault_entries (beneficiary_id, sealed, updated_at) VALUES (");
             q.separated(", ").push_bind(beneficiary).push_bind(sealed).push_bind(Utc::now());
             q.push(") ON CONFLICT (beneficiary_id) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at");
             q.build().execute(conn).await?;
         });
-        tx.commit().await
+        Ok(())
     }
 
     /// A beneficiary's personal data.
