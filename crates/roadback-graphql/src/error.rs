@@ -137,3 +137,45 @@ impl From<ApiError> for async_graphql::Error {
 
 /// The result of a resolver.
 pub type ApiResult<T> = Result<T, async_graphql::Error>;
+
+/// Gives every error a code: errors from the GraphQL engine itself (parse, validation, depth,
+/// complexity) come without one and get `VALIDATION`. Installed in the schema, so it covers
+/// HTTP and WebSocket alike.
+pub struct DefaultCode;
+
+impl async_graphql::extensions::ExtensionFactory for DefaultCode {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(DefaultCode)
+    }
+}
+
+fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "VALIDATION");
+        }
+    }
+    response
+}
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for DefaultCode {
+    async fn request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextRequest<'_>,
+    ) -> async_graphql::Response {
+        with_codes(next.run(ctx).await)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        stream: futures_util::stream::BoxStream<'s, async_graphql::Response>,
+        next: async_graphql::extensions::NextSubscribe<'_>,
+    ) -> futures_util::stream::BoxStream<'s, async_graphql::Response> {
+        use futures_util::StreamExt;
+        next.run(ctx, stream).map(with_codes).boxed()
+    }
+}

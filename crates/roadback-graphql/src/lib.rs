@@ -32,6 +32,7 @@ pub fn schema(state: ApiState) -> ApiSchema {
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .directive(personal::PersonalDataDirective)
+        .extension(error::DefaultCode)
         .data(state)
         .finish()
 }

@@ -82,3 +82,32 @@ async fn every_type_field_argument_and_value_has_a_description() {
         missing.join("\n")
     );
 }
+
+#[tokio::test]
+async fn errors_of_the_graphql_engine_carry_a_code_too() {
+    let db = roadback_store::testing::TestDatabase::sqlite();
+    let store = db.open().await;
+    let keys = roadback_store::vault::Keyring::new(roadback_store::vault::MasterKey::generate());
+    let vault = roadback_store::vault::Vault::new(store.clone(), keys);
+    let schema = roadback_graphql::schema(roadback_graphql::ApiState::new(store, vault));
+    for query in [
+        "{ noSuchField }",
+        "{ me { user ",
+        "query($x: Int!) { me { user { id } } }",
+    ] {
+        let response = schema.execute(query).await;
+        assert!(!response.errors.is_empty(), "{query}");
+        for error in &response.errors {
+            let code = error
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .map(|c| c.to_string());
+            assert_eq!(
+                code.as_deref(),
+                Some("\"VALIDATION\""),
+                "{query}: {error:?}"
+            );
+        }
+    }
+}

@@ -96,14 +96,7 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Body) -
     if let Some(session) = session {
         request = request.data(session);
     }
-    let mut response = app.schema.execute(request).await;
-    // Parse, validation, depth and complexity errors come from async-graphql without a code.
-    for error in &mut response.errors {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", "VALIDATION");
-        }
-    }
+    let response = app.schema.execute(request).await;
     record(&app.metrics, &response);
     GraphQLResponse::from(response).into_response()
 }
@@ -119,7 +112,7 @@ fn record(metrics: &Metrics, response: &async_graphql::Response) {
                 async_graphql::Value::String(s) => Some(s.clone()),
                 _ => None,
             })
-            .unwrap_or_else(|| "VALIDATION".into());
+            .unwrap_or_else(|| "INTERNAL".into());
         metrics.count_error(&code);
     }
 }
