@@ -75,6 +75,27 @@ pub fn guard<'a>(
     }
 }
 
+/// Writes to the access log that the signed-in user did `action` on a beneficiary's record,
+/// and why.
+pub async fn log_access(
+    ctx: &Context<'_>,
+    beneficiary: Uuid,
+    action: &str,
+    purpose: &str,
+) -> Result<(), ApiError> {
+    let session = session(ctx)?;
+    Ok(state(ctx)
+        .store
+        .log_access(
+            session.user.id,
+            session.user.organisation,
+            Some(beneficiary),
+            action,
+            purpose,
+        )
+        .await?)
+}
+
 /// Today for the rules: the date in the earliest time zone (UTC+14), so a fact recorded late in
 /// the evening anywhere is never "in the future".
 pub fn today() -> NaiveDate {

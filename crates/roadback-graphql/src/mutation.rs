@@ -1187,24 +1187,18 @@ impl Mutation {
             reason: input.reason.into(),
         });
         let result = record(ctx, &input.change, fact).await?;
-        let session = session(ctx)?;
-        let state = state(ctx);
-        state
+        state(ctx)
             .vault
             .erase(input.change.beneficiary_id)
             .await
             .map_err(ApiError::from)?;
-        state
-            .store
-            .log_access(
-                session.user.id,
-                session.user.organisation,
-                Some(input.change.beneficiary_id),
-                "ERASE_PERSONAL_DATA",
-                &format!("{:?}", input.reason),
-            )
-            .await
-            .map_err(ApiError::from)?;
+        crate::context::log_access(
+            ctx,
+            input.change.beneficiary_id,
+            "ERASE_PERSONAL_DATA",
+            &format!("{:?}", input.reason),
+        )
+        .await?;
         Ok(result)
     }
 

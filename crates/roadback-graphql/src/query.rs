@@ -11,7 +11,7 @@ use roadback_store::read_models::PlanFilter;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use crate::context::{guard, load_history, state, today};
+use crate::context::{guard, load_history, log_access, state, today};
 use crate::error::{ApiError, ApiResult};
 use crate::types::*;
 
@@ -62,19 +62,8 @@ impl Beneficiary {
         let history = self
             .history
             .get_or_try_init(|| async {
-                let session = crate::context::session(ctx)?;
-                let store = &state(ctx).store;
-                store
-                    .log_access(
-                        session.user.id,
-                        session.user.organisation,
-                        Some(self.plan.beneficiary_id),
-                        "READ_RECORD",
-                        &self.purpose,
-                    )
-                    .await
-                    .map_err(ApiError::from)?;
-                load_history(store, self.plan.beneficiary_id)
+                log_access(ctx, self.plan.beneficiary_id, "READ_RECORD", &self.purpose).await?;
+                load_history(&state(ctx).store, self.plan.beneficiary_id)
                     .await?
                     .map(Arc::new)
                     .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))
@@ -140,24 +129,19 @@ impl Beneficiary {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<crate::personal::PersonalDataView>> {
-        let session = guard(
+        guard(
             ctx,
             Action::ReadPersonalData,
             Some(&RecordOwner::of(&self.plan)),
         )?;
-        let state = state(ctx);
-        state
-            .store
-            .log_access(
-                session.user.id,
-                session.user.organisation,
-                Some(self.plan.beneficiary_id),
-                "READ_PERSONAL_DATA",
-                &self.purpose,
-            )
-            .await
-            .map_err(ApiError::from)?;
-        match state
+        log_access(
+            ctx,
+            self.plan.beneficiary_id,
+            "READ_PERSONAL_DATA",
+            &self.purpose,
+        )
+        .await?;
+        match state(ctx)
             .vault
             .get(self.plan.beneficiary_id)
             .await
@@ -394,16 +378,8 @@ pub async fn read_beneficiary(
     let plan = history
         .plan(roadback_domain::AsOf::Now)
         .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
-    let session = guard(ctx, Action::ReadRecord, Some(&RecordOwner::of(&plan)))?;
-    store
-        .log_access(
-            session.user.id,
-            session.user.organisation,
-            Some(id),
-            "READ_RECORD",
-            purpose,
-        )
-        .await?;
+    guard(ctx, Action::ReadRecord, Some(&RecordOwner::of(&plan)))?;
+    log_access(ctx, id, "READ_RECORD", purpose).await?;
     Ok(Beneficiary::with_history(
         plan,
         Arc::new(history),
