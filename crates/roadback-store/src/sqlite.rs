@@ -1,5 +1,6 @@
 //! The SQLite backend: the embedded store, one file in the data directory, WAL, one writer.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -21,8 +22,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqli
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
      recorded_at, actor_id, organisation_id, correlation_id, payload";
 
-/// Rows per multi-row INSERT (12 parameters each, well under SQLite's parameter limit).
-const INSERT_CHUNK: usize = 64;
+/// Rows per multi-row INSERT (12 parameters each, well under SQLite's limit of 32,766).
+const INSERT_CHUNK: usize = 1000;
 /// Ids per `IN (...)` lookup.
 const LOOKUP_CHUNK: usize = 500;
 
@@ -55,7 +56,9 @@ impl SqliteBackend {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        let conn = SqliteConnection::connect_with(&options).await?;
+        // The writer walks the indexes on every append: give it a larger page cache (64 MiB).
+        let conn =
+            SqliteConnection::connect_with(&options.clone().pragma("cache_size", "-65536")).await?;
         Ok((Self { pool }, SqliteAppender { conn }))
     }
 
@@ -215,6 +218,9 @@ impl BatchAppender for SqliteAppender {
     }
 }
 
+/// Checks and inserts a whole batch with a handful of statements: one lookup of the batch's
+/// event ids, one of its streams' versions, then multi-row inserts across commands. (The
+/// writer never puts two commands on one stream, or sharing an id, into one batch.)
 async fn append_in_transaction(
     conn: &mut SqliteConnection,
     batch: &[Command],
@@ -226,55 +232,59 @@ async fn append_in_transaction(
     let recorded_micros = Utc::now().timestamp_micros().max(last_recorded);
     let recorded_at =
         DateTime::<Utc>::from_timestamp_micros(recorded_micros).unwrap_or_else(Utc::now);
+    let stored = stored_ids(conn, batch).await?;
+    let versions = stream_versions(conn, batch).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
+    // (command, version of its first event) for every command that is appended.
+    let mut admitted = Vec::with_capacity(batch.len());
     for command in batch {
-        if any_id_stored(conn, command).await? {
+        if command.events.iter().any(|e| stored.contains(&e.id)) {
             outcomes.push(Outcome::Duplicate);
             continue;
         }
-        let current: i64 = sqlx::query_scalar::<_, Option<i64>>(
-            "SELECT max(version) FROM events WHERE stream_id = ?1",
-        )
-        .bind(command.stream.as_str())
-        .fetch_one(&mut *conn)
-        .await?
-        .unwrap_or(0);
+        let current = versions.get(command.stream.as_str()).copied().unwrap_or(0);
         if !command.expected.admits(current as u64) {
             outcomes.push(Outcome::Conflict {
                 actual: current as u64,
             });
             continue;
         }
-        let first_position = head + 1;
-        for (chunk_index, chunk) in command.events.chunks(INSERT_CHUNK).enumerate() {
-            let offset = (chunk_index * INSERT_CHUNK) as i64;
-            let mut query =
-                QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({EVENT_COLUMNS}) "));
-            query.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
-                let n = offset + i as i64 + 1;
-                row.push_bind(head + n)
-                    .push_bind(e.id)
-                    .push_bind(command.stream.as_str())
-                    .push_bind(current + n)
-                    .push_bind(e.event_type.as_str())
-                    .push_bind(e.schema_version as i64)
-                    .push_bind(e.occurred_on)
-                    .push_bind(recorded_micros)
-                    .push_bind(e.context.actor)
-                    .push_bind(e.context.organisation)
-                    .push_bind(e.context.correlation_id)
-                    .push_bind(e.payload.get());
-            });
-            query.build().execute(&mut *conn).await?;
-        }
         let count = command.events.len() as i64;
-        head += count;
         outcomes.push(Outcome::Appended(AppendResult {
             stream_version: (current + count) as u64,
-            first_position: first_position as u64,
-            last_position: head as u64,
+            first_position: (head + 1) as u64,
+            last_position: (head + count) as u64,
             recorded_at,
         }));
+        admitted.push((command, current + 1, head + 1));
+        head += count;
+    }
+    let rows = admitted.iter().flat_map(|(command, version, position)| {
+        command
+            .events
+            .iter()
+            .zip(0..)
+            .map(move |(e, i)| (command.stream.as_str(), version + i, position + i, e))
+    });
+    let rows: Vec<_> = rows.collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let mut query =
+            QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({EVENT_COLUMNS}) "));
+        query.push_values(chunk, |mut row, (stream, version, position, e)| {
+            row.push_bind(*position)
+                .push_bind(e.id)
+                .push_bind(*stream)
+                .push_bind(*version)
+                .push_bind(e.event_type.as_str())
+                .push_bind(e.schema_version as i64)
+                .push_bind(e.occurred_on)
+                .push_bind(recorded_micros)
+                .push_bind(e.context.actor)
+                .push_bind(e.context.organisation)
+                .push_bind(e.context.correlation_id)
+                .push_bind(e.payload.get());
+        });
+        query.build().execute(&mut *conn).await?;
     }
     sqlx::query("UPDATE head SET position = ?1, recorded_at = ?2 WHERE id = 1")
         .bind(head)
@@ -284,25 +294,57 @@ async fn append_in_transaction(
     Ok(outcomes)
 }
 
-/// True when any of the command's event ids is already stored (a retry, or a reused id).
-async fn any_id_stored(
+/// The batch's event ids that are already stored (retries, or reused ids).
+async fn stored_ids(
     conn: &mut SqliteConnection,
-    command: &Command,
-) -> Result<bool, sqlx::Error> {
-    for chunk in command.events.chunks(LOOKUP_CHUNK) {
+    batch: &[Command],
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    let ids: Vec<Uuid> = batch
+        .iter()
+        .flat_map(|c| c.events.iter().map(|e| e.id))
+        .collect();
+    let mut stored = HashSet::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
         let mut query =
-            QueryBuilder::<Sqlite>::new("SELECT EXISTS (SELECT 1 FROM events WHERE event_id IN (");
+            QueryBuilder::<Sqlite>::new("SELECT event_id FROM events WHERE event_id IN (");
         let mut list = query.separated(", ");
-        for e in chunk {
-            list.push_bind(e.id);
+        for id in chunk {
+            list.push_bind(*id);
         }
-        query.push("))");
-        let found: bool = query.build_query_scalar().fetch_one(&mut *conn).await?;
-        if found {
-            return Ok(true);
-        }
+        query.push(")");
+        stored.extend(
+            query
+                .build_query_scalar::<Uuid>()
+                .fetch_all(&mut *conn)
+                .await?,
+        );
     }
-    Ok(false)
+    Ok(stored)
+}
+
+/// The current version of each of the batch's streams that has events.
+async fn stream_versions(
+    conn: &mut SqliteConnection,
+    batch: &[Command],
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let mut versions = HashMap::new();
+    for chunk in batch.chunks(LOOKUP_CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT stream_id, max(version) FROM events WHERE stream_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for command in chunk {
+            list.push_bind(command.stream.as_str());
+        }
+        query.push(") GROUP BY stream_id");
+        versions.extend(
+            query
+                .build_query_as::<(String, i64)>()
+                .fetch_all(&mut *conn)
+                .await?,
+        );
+    }
+    Ok(versions)
 }
 
 fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
