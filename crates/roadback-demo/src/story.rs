@@ -14,7 +14,7 @@ use roadback_domain::{Case, Directory, Event, Request, Status, decide};
 use uuid::Uuid;
 
 use crate::random::Random;
-use crate::{Command, History, Organisation, end, figures, id};
+use crate::{Command, History, Kind, Organisation, derived, end, figures, id};
 
 /// How a primary beneficiary's story ends (by the program's end).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,8 +46,9 @@ struct Builder<'a> {
     case: Case,
     history: History,
     directory: &'a Known<'a>,
-    seed: u64,
-    copy: u32,
+    /// Events recorded so far (numbering their ids).
+    events: usize,
+    /// Services, goals, assessments and referrals so far (numbering their ids).
     serial: usize,
 }
 
@@ -63,29 +64,25 @@ impl Builder<'_> {
             fact,
         };
         let events = decide(&self.case, &request, end(), self.directory).ok()?;
-        let first = self.event_id(self.history.commands.len());
-        for (i, event) in events.iter().enumerate() {
-            self.case
-                .apply(self.event_id(self.history.commands.len() + i), on, event);
+        let first = event_id(self.history.beneficiary, self.events);
+        for event in &events {
+            let id = event_id(self.history.beneficiary, self.events);
+            self.case.apply(id, on, event);
+            self.events += 1;
         }
         self.history.commands.push(Command { actor, request });
         Some(first)
     }
 
-    /// The id the loader gives the event of the `n`-th command.
-    fn event_id(&self, n: usize) -> Uuid {
-        event_id(self.history.beneficiary, n)
-    }
-
-    fn fresh(&mut self, kind: &str) -> Uuid {
+    fn fresh(&mut self, kind: Kind) -> Uuid {
         self.serial += 1;
-        id(self.seed, self.copy, kind, self.serial)
+        derived(self.history.beneficiary, kind, self.serial)
     }
 }
 
-/// The id the loader gives the event of a beneficiary's `n`-th command.
+/// The id the loader gives a beneficiary's `n`-th event (counted from 0).
 pub fn event_id(beneficiary: Uuid, n: usize) -> Uuid {
-    Uuid::new_v5(&beneficiary, format!("event/{n}").as_bytes())
+    derived(beneficiary, Kind::Event, n)
 }
 
 fn day_in(year: i32, r: &mut Random) -> NaiveDate {
@@ -111,7 +108,7 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
     let mut primaries: Vec<(Uuid, usize, NaiveDate, Uuid)> = Vec::with_capacity(n);
 
     for i in 0..n {
-        let beneficiary = id(seed, copy, "primary", i);
+        let beneficiary = id(seed, copy, Kind::Primary, i);
         primaries_set.insert(beneficiary);
         let org = r.weighted(&weights);
         let organisation = &orgs[org];
@@ -142,7 +139,7 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
         };
         let history = primary(
             &mut r,
-            (seed, copy),
+            copy,
             beneficiary,
             (org, organisation, orgs),
             (year, male[i], child[i], ending),
@@ -159,7 +156,7 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
     };
     for i in 0..figures::SECONDARY {
         let (primary, org, registered, caseworker) = primaries[r.below(n as u64) as usize];
-        let beneficiary = id(seed, copy, "secondary", i);
+        let beneficiary = id(seed, copy, Kind::Secondary, i);
         let mut b = Builder {
             case: Case::default(),
             history: History {
@@ -169,9 +166,8 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
                 commands: Vec::new(),
             },
             directory: &directory,
-            seed,
-            copy,
-            serial: 1_000_000 + i * 100,
+            events: 0,
+            serial: 0,
         };
         let identified = (registered + days(&mut r, 0, 90)).min(end());
         let relationship = r.weighted(&[
@@ -241,7 +237,7 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
                 (ServiceType::ChildCare, 2),
                 (ServiceType::Medical, 1),
             ]);
-            let service_id = b.fresh("service");
+            let service_id = b.fresh(Kind::Service);
             b.record(
                 caseworker,
                 on,
@@ -263,7 +259,7 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
 #[allow(clippy::too_many_lines)]
 fn primary(
     r: &mut Random,
-    (seed, copy): (u64, u32),
+    copy: u32,
     beneficiary: Uuid,
     (org, organisation, orgs): (usize, &Organisation, &[Organisation]),
     (year, male, child, ending): (i32, bool, bool, Ending),
@@ -278,8 +274,7 @@ fn primary(
             commands: Vec::new(),
         },
         directory,
-        seed,
-        copy,
+        events: 0,
         serial: 0,
     };
     let cw = organisation.caseworkers[r.below(2) as usize];
@@ -396,7 +391,7 @@ fn primary(
         ReintegrationDomain::LegalStatus,
     ];
     for k in 0..r.between(2, 4) as usize {
-        let goal_id = b.fresh("goal");
+        let goal_id = b.fresh(Kind::Goal);
         let domain = domains[(k + r.below(2) as usize) % domains.len()];
         if b.record(
             cw,
@@ -425,7 +420,7 @@ fn primary(
         ServiceType::Medical,
         ServiceType::Psychological,
     ] {
-        let service_id = b.fresh("service");
+        let service_id = b.fresh(Kind::Service);
         let from = on + days(r, 0, 10);
         if let Some(event) = b.record(
             cw,
@@ -444,7 +439,7 @@ fn primary(
     }
     let mut score = 1u8;
     let assess = |b: &mut Builder<'_>, r: &mut Random, on: NaiveDate, score: u8| {
-        let assessment_id = b.fresh("assessment");
+        let assessment_id = b.fresh(Kind::Assessment);
         b.record(
             cw,
             on,
@@ -476,7 +471,7 @@ fn primary(
             ServiceType::VocationalTraining
         },
     ] {
-        let service_id = b.fresh("service");
+        let service_id = b.fresh(Kind::Service);
         let from = on + days(r, 5, 60);
         b.record(
             cw,
@@ -522,7 +517,7 @@ fn primary(
             (ServiceType::SocialEnterpriseWork, 1),
             (ServiceType::Education, if child { 3 } else { 0 }),
         ]);
-        let service_id = b.fresh("service");
+        let service_id = b.fresh(Kind::Service);
         b.record(
             cw,
             review,
@@ -547,7 +542,7 @@ fn primary(
                 organisation: other.id,
             }),
         );
-        let referral_id = b.fresh("referral");
+        let referral_id = b.fresh(Kind::Referral);
         b.record(
             cw,
             review,
@@ -664,7 +659,7 @@ fn primary(
     }
     // A late entry: a service recorded now, dated months back.
     if r.chance(0.1) {
-        let service_id = b.fresh("service");
+        let service_id = b.fresh(Kind::Service);
         let from = crisis_end + days(r, 0, 30);
         b.record(
             cw,

@@ -1,6 +1,7 @@
 //! Loading the demo program: its organisations and demo users in the directory, then every
 //! beneficiary's history, each command decided by the domain's rules and appended (a whole
-//! history per append, eight at a time), then the read models rebuilt.
+//! history per append, many in flight, generated on another thread meanwhile), then the read
+//! models rebuilt.
 
 use std::collections::HashSet;
 
@@ -17,10 +18,11 @@ use uuid::Uuid;
 
 /// The password of every demo user.
 pub const DEMO_PASSWORD: &str = "roadback-demo";
-/// Appends in flight while loading.
-const CLIENTS: usize = 8;
-/// Histories decided before their vault details and events are written.
-const FLUSH_EVERY: usize = 500;
+/// Appends in flight while loading: the store's group commit takes them in one transaction.
+const IN_FLIGHT: usize = 64;
+/// Histories generated and decided before their vault details are written (in one
+/// transaction) and their appends start.
+const CHUNK: usize = 500;
 
 /// What a load did.
 #[derive(Debug)]
@@ -158,34 +160,41 @@ pub async fn load(
 
     let total = u64::from(config.scale.max(1))
         * (roadback_demo::figures::PRIMARY + roadback_demo::figures::SECONDARY) as u64;
-    let framework = default_framework();
-    let mut primaries = HashSet::new();
+    // The program is generated and decided on a thread of its own while the store writes the
+    // chunks before it: on two cores, neither waits for the other.
+    let (chunks, mut ready) = tokio::sync::mpsc::channel(2);
+    let ids: Vec<Uuid> = organisations.iter().map(|o| o.id).collect();
+    let producer = tokio::task::spawn_blocking(move || produce(config, &ids, &chunks));
+    let mut appends = tokio::task::JoinSet::new();
     let mut events = 0u64;
     let mut done = 0u64;
-    let mut pending = Pending::default();
-    for history in roadback_demo::histories(config) {
-        let directory = Primaries {
-            known: &primaries,
-            framework: &framework,
-        };
-        let (batch, personal_data) =
-            decided(&history, &directory, organisations[history.organisation].id)?;
-        if history.primary.is_none() {
-            primaries.insert(history.beneficiary);
-        }
-        events += batch.len() as u64;
-        if personal_data {
-            pending
-                .personal
-                .push((history.beneficiary, personal(history.beneficiary)));
-        }
-        pending.histories.push((history.beneficiary, batch));
-        if pending.histories.len() >= FLUSH_EVERY {
-            done += pending.flush(store, vault).await?;
-            progress(done, total);
+    while let Some(chunk) = ready.recv().await {
+        let Chunk {
+            histories,
+            personal,
+        } = chunk;
+        vault.put_many(&personal).await?;
+        for (beneficiary, batch) in histories {
+            if appends.len() >= IN_FLIGHT {
+                done += appends.join_next().await.expect("a task is running")??;
+                progress(done, total);
+            }
+            events += batch.len() as u64;
+            let store = store.clone();
+            appends.spawn(async move {
+                let stream = beneficiary_stream(beneficiary)?;
+                store
+                    .append(&stream, ExpectedVersion::NoStream, batch)
+                    .await?;
+                anyhow::Ok(1)
+            });
         }
     }
-    done += pending.flush(store, vault).await?;
+    // The producer stops at its first error (a broken rule), which ends the chunks early.
+    producer.await??;
+    while let Some(appended) = appends.join_next().await {
+        done += appended??;
+    }
     progress(done, total);
     projector::rebuild(store, |_, _| {}).await?;
     Ok(Loaded {
@@ -195,42 +204,47 @@ pub async fn load(
     })
 }
 
-/// Histories decided and waiting to be written, with the vault details they need.
+/// Decided histories, with the vault details their personal-data events refer to.
 #[derive(Default)]
-struct Pending {
+struct Chunk {
     histories: Vec<(Uuid, Vec<roadback_store::NewEvent>)>,
     personal: Vec<(Uuid, PersonalData)>,
 }
 
-impl Pending {
-    /// Writes the vault details in one transaction, then the histories, [`CLIENTS`] appends
-    /// in flight (the store's group commit shares their durable commits); returns how many.
-    async fn flush(&mut self, store: &EventStore, vault: &Vault) -> anyhow::Result<u64> {
-        vault.put_many(&self.personal).await?;
-        self.personal.clear();
-        let count = self.histories.len() as u64;
-        let mut tasks = tokio::task::JoinSet::new();
-        for (beneficiary, batch) in self.histories.drain(..) {
-            if tasks.len() >= CLIENTS {
-                tasks.join_next().await.expect("a task is running")??;
-            }
-            let store = store.clone();
-            tasks.spawn(async move {
-                store
-                    .append(
-                        &beneficiary_stream(beneficiary)?,
-                        ExpectedVersion::NoStream,
-                        batch,
-                    )
-                    .await
-                    .map(|_| ())
-            });
+/// Generates and decides the program, sending it in chunks of [`CHUNK`] histories; returns
+/// early, without error, when the receiver is gone.
+fn produce(
+    config: Config,
+    organisations: &[Uuid],
+    chunks: &tokio::sync::mpsc::Sender<Chunk>,
+) -> anyhow::Result<()> {
+    let framework = default_framework();
+    let mut primaries = HashSet::new();
+    let mut chunk = Chunk::default();
+    for history in roadback_demo::histories(config) {
+        let directory = Primaries {
+            known: &primaries,
+            framework: &framework,
+        };
+        let (batch, personal_data) =
+            decided(&history, &directory, organisations[history.organisation])?;
+        if history.primary.is_none() {
+            primaries.insert(history.beneficiary);
         }
-        while let Some(result) = tasks.join_next().await {
-            result??;
+        if personal_data {
+            chunk
+                .personal
+                .push((history.beneficiary, personal(history.beneficiary)));
         }
-        Ok(count)
+        chunk.histories.push((history.beneficiary, batch));
+        if chunk.histories.len() >= CHUNK
+            && chunks.blocking_send(std::mem::take(&mut chunk)).is_err()
+        {
+            return Ok(());
+        }
     }
+    let _ = chunks.blocking_send(chunk);
+    Ok(())
 }
 
 /// Decides a history's commands; returns the events to append and whether personal data was
@@ -243,7 +257,7 @@ fn decided(
     let mut case = Case::default();
     let mut batch = Vec::with_capacity(history.commands.len());
     let mut personal_data = false;
-    for (n, command) in history.commands.iter().enumerate() {
+    for command in &history.commands {
         let events =
             decide(&case, &command.request, roadback_demo::end(), directory).map_err(|r| {
                 anyhow::anyhow!(
@@ -253,7 +267,7 @@ fn decided(
                 )
             })?;
         for event in &events {
-            let id = roadback_demo::event_id(history.beneficiary, n);
+            let id = roadback_demo::event_id(history.beneficiary, batch.len());
             case.apply(id, command.request.occurred_on, event);
             personal_data |= matches!(event, Event::PersonalDataRecorded(_));
             let context = EventContext {

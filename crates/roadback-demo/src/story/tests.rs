@@ -20,7 +20,8 @@ fn outcomes(config: Config) -> Vec<(Outcome, usize)> {
             framework: &framework,
         };
         let mut case = Case::default();
-        for (n, command) in history.commands.iter().enumerate() {
+        let mut n = 0;
+        for command in &history.commands {
             let events = decide(&case, &command.request, end(), &directory)
                 .unwrap_or_else(|r| panic!("{:?} refused: {r:?}", command.request.fact));
             for event in &events {
@@ -29,6 +30,7 @@ fn outcomes(config: Config) -> Vec<(Outcome, usize)> {
                     command.request.occurred_on,
                     event,
                 );
+                n += 1;
             }
         }
         if history.primary.is_none() {
@@ -103,4 +105,34 @@ fn the_same_seed_gives_the_same_program_and_copies_differ() {
         organisations(8),
         "organisation ids follow the seed"
     );
+}
+
+#[test]
+fn ids_are_unique_and_sort_in_the_order_they_are_made() {
+    let all: Vec<History> = histories(Config { seed: 7, scale: 2 }).collect();
+    let beneficiaries: Vec<Uuid> = all.iter().map(|h| h.beneficiary).collect();
+    assert!(beneficiaries.is_sorted_by(|a, b| a < b));
+    let events: Vec<Uuid> = all
+        .iter()
+        .flat_map(|h| (0..h.commands.len()).map(|n| event_id(h.beneficiary, n)))
+        .collect();
+    assert!(events.is_sorted_by(|a, b| a < b), "events in load order");
+    // Services, goals, assessments and referrals are unique across the whole program too.
+    let mut things = HashSet::new();
+    for history in &all {
+        for command in &history.commands {
+            let thing = match &command.request.fact {
+                Event::ServicePlanned(s) => s.service_id,
+                Event::PlanGoalSet(g) => g.goal_id,
+                Event::AssessmentRecorded(a) => a.assessment_id,
+                Event::ReferredToOrganisation(r) => r.referral_id,
+                _ => continue,
+            };
+            assert!(things.insert(thing), "{thing} made twice");
+        }
+    }
+    assert!(things.len() > 10_000);
+    // Another seed makes other ids.
+    let other = histories(Config { seed: 8, scale: 1 }).next().unwrap();
+    assert!(!beneficiaries.contains(&other.beneficiary));
 }
