@@ -532,7 +532,8 @@ fn primary(
         );
     }
 
-    // Now and then: a referral, a transfer, a late entry, a correction, a withdrawn consent.
+    // Now and then: a referral, a transfer, a late entry, a correction, a void, a withdrawn
+    // consent.
     if r.chance(0.05) {
         let other = &orgs[(org + 1 + r.below(orgs.len() as u64 - 1) as usize) % orgs.len()];
         b.record(
@@ -588,6 +589,24 @@ fn primary(
                 })),
             }),
         );
+    }
+    // A delivery entered twice by mistake, and the copy voided.
+    if r.chance(0.03)
+        && let Some((_, service_id, service, from)) = delivered.last().copied()
+        && let Some(copy) = b.record(
+            cw,
+            from,
+            Event::ServiceDelivered(ServiceDelivered {
+                service_id,
+                service,
+                provider: Some(organisation.id),
+                from,
+                to: None,
+                amount: None,
+            }),
+        )
+    {
+        b.record(cw, review, Event::EventVoided(EventVoided { voids: copy }));
     }
     if evaluation && r.chance(0.03) {
         b.record(

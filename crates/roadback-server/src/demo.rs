@@ -108,7 +108,8 @@ fn personal(beneficiary: Uuid) -> PersonalData {
         "Gashi",
         "Nikolic",
     ];
-    let mut r = Random::new(beneficiary.as_u128() as u64);
+    let bits = beneficiary.as_u128();
+    let mut r = Random::new((bits >> 64) as u64 ^ bits as u64);
     PersonalData {
         given_name: Some(GIVEN[r.below(12) as usize].to_string()),
         family_name: Some(FAMILY[r.below(12) as usize].to_string()),

@@ -42,7 +42,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(DemoCommand::Load(args)) => {
             let store = open_store(&config).await?;
             let vault = Vault::new(store.clone(), keys()?);
-            load_demo(&store, &vault, args).await
+            load_demo(&store, &vault, args).await?;
+            Ok(store.close().await?)
         }
         Command::Keys(KeysCommand::Generate) => {
             println!("{}", MasterKey::generate().to_hex());
@@ -68,7 +69,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Rebuild => rebuild(&open_store(&config).await?).await,
+        Command::Rebuild => {
+            let store = open_store(&config).await?;
+            rebuild(&store).await?;
+            Ok(store.close().await?)
+        }
         Command::Schema => {
             print!("{}", roadback_graphql::sdl());
             Ok(())
@@ -326,7 +331,7 @@ pub async fn serve(store: EventStore, keys: Keyring, args: &ServeArgs) -> anyhow
     if args.dev {
         tracing::info!("development mode: GraphiQL at /graphiql");
     }
-    let app = http::app(http::AppState::new(store, api, args.dev));
+    let app = http::app(http::AppState::new(store.clone(), api, args.dev));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -334,6 +339,7 @@ pub async fn serve(store: EventStore, keys: Keyring, args: &ServeArgs) -> anyhow
     let _ = stop_projector.send(());
     let _ = projector.await;
     served?;
+    store.close().await?;
     tracing::info!("stopped");
     Ok(())
 }

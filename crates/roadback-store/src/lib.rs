@@ -324,6 +324,23 @@ impl EventStore {
         }
     }
 
+    /// Closes the store's pooled connections, waiting for those in use. On SQLite it first
+    /// copies the write-ahead log into the database file and empties it: a rebuild is one
+    /// transaction, so it leaves a WAL as large as the read models, which nothing else would
+    /// empty before the next write.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.pool.close().await,
+            Backend::Sqlite(b) => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&b.pool)
+                    .await?;
+                b.pool.close().await;
+            }
+        }
+        Ok(())
+    }
+
     /// The PostgreSQL pool, for read models kept in the same database (None on SQLite).
     pub fn postgres_pool(&self) -> Option<&sqlx::PgPool> {
         match &self.inner.backend {

@@ -49,6 +49,9 @@ impl SqliteBackend {
             .busy_timeout(Duration::from_secs(10))
             // Deleted rows are overwritten, so erased vault entries leave nothing in the file.
             .pragma("secure_delete", "ON")
+            // A rebuild is one transaction, so the WAL grows to the size of the read models;
+            // after the next checkpoint, shrink the file back rather than keep it at its peak.
+            .pragma("journal_size_limit", "67108864")
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)

@@ -136,3 +136,171 @@ fn ids_are_unique_and_sort_in_the_order_they_are_made() {
     let other = histories(Config { seed: 8, scale: 1 }).next().unwrap();
     assert!(!beneficiaries.contains(&other.beneficiary));
 }
+
+/// The median of some numbers (sorted here).
+fn median(mut values: Vec<i64>) -> i64 {
+    assert!(!values.is_empty());
+    values.sort_unstable();
+    values[values.len() / 2]
+}
+
+#[test]
+fn the_demo_records_what_a_program_like_the_tvrp_records() {
+    let config = Config {
+        seed: 2015,
+        scale: 1,
+    };
+    let all: Vec<History> = histories(config).collect();
+    let outcomes = outcomes(config);
+    let requests = || {
+        all.iter()
+            .flat_map(|h| h.commands.iter().map(|c| &c.request))
+    };
+    let count = |matches: fn(&Event) -> bool| requests().filter(|r| matches(&r.fact)).count();
+
+    // Forms of exploitation, alone and combined.
+    let forms: Vec<&Vec<FormOfExploitation>> = requests()
+        .filter_map(|r| match &r.fact {
+            Event::BeneficiaryRegistered(b) if b.role == BeneficiaryRole::Primary => {
+                Some(&b.forms_of_exploitation)
+            }
+            _ => None,
+        })
+        .collect();
+    for form in [
+        FormOfExploitation::SexualExploitation,
+        FormOfExploitation::LabourExploitation,
+        FormOfExploitation::Begging,
+        FormOfExploitation::ForcedCriminality,
+    ] {
+        assert!(forms.iter().any(|f| f.contains(&form)), "{form:?}");
+    }
+    assert!(
+        forms.iter().filter(|f| f.len() > 1).count() > 50,
+        "multiple forms"
+    );
+
+    // A guardian consents for every child.
+    for ((outcome, _), history) in outcomes.iter().zip(&all) {
+        if outcome.primary && outcome.age_at_identification.is_some_and(|age| age < 18) {
+            assert!(
+                history.commands.iter().any(|c| matches!(
+                    c.request.fact,
+                    Event::ConsentGiven(ConsentGiven {
+                        given_by: ConsentGiver::Guardian,
+                        ..
+                    })
+                )),
+                "no guardian for child {}",
+                history.beneficiary
+            );
+        }
+    }
+
+    // Consent sometimes withdrawn; referrals made and accepted; corrections and voids; closures
+    // and follow-ups.
+    let withdrawn = count(|e| matches!(e, Event::ConsentWithdrawn(_)));
+    assert!(
+        withdrawn > 20 && withdrawn < all.len() / 5,
+        "{withdrawn} withdrawals"
+    );
+    assert!(count(|e| matches!(e, Event::ReferredToOrganisation(_))) > 50);
+    assert!(count(|e| matches!(e, Event::ReferralAccepted(_))) > 20);
+    assert!(count(|e| matches!(e, Event::EventCorrected(_))) > 20);
+    assert!(count(|e| matches!(e, Event::EventVoided(_))) > 5);
+    assert!(count(|e| matches!(e, Event::CaseClosed(_))) > 1_000);
+    assert!(count(|e| matches!(e, Event::FollowUpContactMade(_))) > 500);
+
+    // Late entries: facts recorded months after facts of a later day.
+    let late_entries = all
+        .iter()
+        .filter(|h| {
+            let mut latest = NaiveDate::MIN;
+            h.commands.iter().any(|c| {
+                let on = c.request.occurred_on;
+                let late = on + Duration::days(90) < latest;
+                latest = latest.max(on);
+                late
+            })
+        })
+        .count();
+    assert!(
+        late_entries > 50 && late_entries < all.len() / 4,
+        "{late_entries} histories with late entries"
+    );
+
+    // Assessments every few months, with scores that move.
+    let primaries: Vec<&Outcome> = outcomes
+        .iter()
+        .map(|(o, _)| o)
+        .filter(|o| o.primary)
+        .collect();
+    let gaps: Vec<i64> = primaries
+        .iter()
+        .flat_map(|o| {
+            o.assessments
+                .windows(2)
+                .map(|w| (w[1].on - w[0].on).num_days())
+        })
+        .collect();
+    let gap = median(gaps);
+    assert!(
+        (45..=200).contains(&gap),
+        "median {gap} days between assessments"
+    );
+    let total = |a: &roadback_domain::projection::Assessment| -> u32 {
+        a.scores.iter().map(|s| u32::from(s.score)).sum()
+    };
+    let assessed: Vec<&&Outcome> = primaries
+        .iter()
+        .filter(|o| o.assessments.len() >= 3)
+        .collect();
+    let moved = assessed
+        .iter()
+        .filter(|o| total(&o.assessments[0]) != total(o.assessments.last().unwrap()))
+        .count();
+    assert!(
+        moved * 10 > assessed.len() * 8,
+        "{moved} of {} moved",
+        assessed.len()
+    );
+
+    // Services by stage: shelter and medical care come early, work later.
+    let delivered_after_intake = |kind: ServiceType| -> i64 {
+        median(
+            all.iter()
+                .flat_map(|h| {
+                    let intake = h.commands[0].request.occurred_on;
+                    h.commands.iter().filter_map(move |c| match c.request.fact {
+                        Event::ServiceDelivered(s) if s.service == kind => {
+                            Some((s.from - intake).num_days())
+                        }
+                        _ => None,
+                    })
+                })
+                .collect(),
+        )
+    };
+    let accommodation = delivered_after_intake(ServiceType::Accommodation);
+    let jobs = delivered_after_intake(ServiceType::JobPlacement);
+    assert!(
+        accommodation * 3 < jobs,
+        "accommodation {accommodation} days, jobs {jobs} days"
+    );
+
+    // Durations differ by cohort: the TVRP got faster as it went on.
+    let duration = |years: std::ops::RangeInclusive<i32>| {
+        median(
+            primaries
+                .iter()
+                .filter(|o| years.contains(&o.intake_on.year()))
+                .filter_map(|o| o.reintegrated_on.map(|d| (d - o.intake_on).num_days()))
+                .collect(),
+        )
+    };
+    let (early, late) = (duration(2007..=2009), duration(2012..=2014));
+    assert!(
+        early > late + 60,
+        "2007-09: {early} days, 2012-14: {late} days"
+    );
+}
