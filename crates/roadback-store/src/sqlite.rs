@@ -332,14 +332,19 @@ async fn stream_versions(
 ) -> Result<HashMap<String, i64>, sqlx::Error> {
     let mut versions = HashMap::new();
     for chunk in batch.chunks(LOOKUP_CHUNK) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT stream_id, max(version) FROM events WHERE stream_id IN (",
-        );
+        // One scalar max() per stream: SQLite answers each with one step on the (stream_id,
+        // version) index, where a GROUP BY would read every event of the stream.
+        let mut query = QueryBuilder::<Sqlite>::new("WITH s (id) AS (VALUES ");
         let mut list = query.separated(", ");
         for command in chunk {
-            list.push_bind(command.stream.as_str());
+            list.push("(");
+            list.push_bind_unseparated(command.stream.as_str());
+            list.push_unseparated(")");
         }
-        query.push(") GROUP BY stream_id");
+        query.push(
+            ") SELECT id, (SELECT max(version) FROM events WHERE stream_id = s.id) AS version \
+             FROM s WHERE version IS NOT NULL",
+        );
         versions.extend(
             query
                 .build_query_as::<(String, i64)>()
