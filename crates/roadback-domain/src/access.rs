@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::case::Case;
+use crate::command::Command;
 use crate::projection::Plan;
 use crate::vocabulary::ConsentScope;
 
@@ -242,6 +244,26 @@ pub fn authorize(principal: &Principal, action: Action, record: Option<&RecordOw
             }
         }
     }
+}
+
+/// The action recording an event of this type needs; correcting or voiding it needs the same.
+pub fn action_to_record(event_type: &str) -> Action {
+    match event_type {
+        "CaseTransferred" | "CaseClosed" | "CaseReopened" => Action::SuperviseRecord,
+        "PersonalDataRecorded" => Action::WritePersonalData,
+        "PersonalDataErased" => Action::EraseRecord,
+        _ => Action::WriteRecord,
+    }
+}
+
+/// The action a command needs on the record: the one recording its entry needs, or for a void,
+/// the one recording the voided entry needed (so only a supervisor voids a closure).
+pub fn action_for(command: &Command, case: &Case) -> Action {
+    let event_type = match command {
+        Command::VoidEvent { event_id } => case.recorded.get(event_id).copied(),
+        other => other.records(),
+    };
+    event_type.map_or(Action::WriteRecord, action_to_record)
 }
 
 #[cfg(test)]

@@ -105,10 +105,25 @@ pub struct Referral {
 pub struct Fact {
     /// The id of the event that recorded it (the original, for a corrected fact).
     pub id: Uuid,
-    /// When it happened.
+    /// Its place in the order of recording (0 for the stream's first event): orders facts of the
+    /// same day.
+    pub seq: usize,
+    /// When it happened (the corrected day, for a correction that moved it).
     pub occurred_on: NaiveDate,
     /// What happened.
     pub event: Event,
+}
+
+impl Fact {
+    /// The order facts count in: the registration first (it opens the record), then the order
+    /// things happened, then the order they were recorded.
+    pub fn order(&self) -> (bool, NaiveDate, usize) {
+        (
+            !matches!(self.event, Event::BeneficiaryRegistered(_)),
+            self.occurred_on,
+            self.seq,
+        )
+    }
 }
 
 /// A beneficiary's case.
@@ -144,7 +159,8 @@ pub struct Case {
     pub erased: bool,
     /// Every event id of the stream and its type name (corrections and voids included).
     pub recorded: BTreeMap<Uuid, &'static str>,
-    /// The facts that count, in stream order.
+    /// The facts that count, in the order they count ([`Fact::order`]: registration, then
+    /// valid time, then recording).
     pub facts: Vec<Fact>,
 }
 
@@ -152,17 +168,19 @@ impl Case {
     /// Folds a stream's events (id, valid date, event) in stream order.
     ///
     /// Gives the same case as [`apply`](Self::apply) on each event, in linear time: corrections
-    /// and voids are applied to the list of facts first, then the facts are folded once.
+    /// and voids are applied to the list of facts first, then the facts are put in the order
+    /// they count and folded once.
     pub fn from_events<'a>(events: impl IntoIterator<Item = (Uuid, NaiveDate, &'a Event)>) -> Self {
         let mut facts: Vec<Option<Fact>> = Vec::new();
         let mut index: HashMap<Uuid, usize> = HashMap::new();
         let mut recorded = BTreeMap::new();
-        for (id, occurred_on, event) in events {
+        for (seq, (id, occurred_on, event)) in events.into_iter().enumerate() {
             recorded.insert(id, event.type_name());
             match event {
                 Event::EventCorrected(c) => {
                     if let Some(Some(fact)) = index.get(&c.corrects).map(|&i| &mut facts[i]) {
                         fact.event = (*c.replacement).clone();
+                        fact.occurred_on = c.occurred_on.unwrap_or(fact.occurred_on);
                     }
                 }
                 Event::EventVoided(v) => {
@@ -174,28 +192,38 @@ impl Case {
                     index.insert(id, facts.len());
                     facts.push(Some(Fact {
                         id,
+                        seq,
                         occurred_on,
                         event: other.clone(),
                     }));
                 }
             }
         }
-        let mut case = Self::default();
-        for fact in facts.into_iter().flatten() {
-            case.evolve(&fact);
-            case.facts.push(fact);
-        }
+        let mut case = Self::fold(facts.into_iter().flatten().collect());
         case.recorded = recorded;
         case
     }
 
-    /// Adds one event to the case.
+    /// The case of these facts (in any order; they are put in the order they count).
+    pub fn fold(mut facts: Vec<Fact>) -> Self {
+        facts.sort_by_key(Fact::order);
+        let mut case = Self::default();
+        for fact in &facts {
+            case.evolve(fact);
+        }
+        case.facts = facts;
+        case
+    }
+
+    /// Adds one event (the next of the stream) to the case.
     pub fn apply(&mut self, id: Uuid, occurred_on: NaiveDate, event: &Event) {
+        let seq = self.recorded.len();
         self.recorded.insert(id, event.type_name());
         match event {
             Event::EventCorrected(c) => {
                 if let Some(fact) = self.facts.iter_mut().find(|f| f.id == c.corrects) {
                     fact.event = (*c.replacement).clone();
+                    fact.occurred_on = c.occurred_on.unwrap_or(fact.occurred_on);
                 }
                 self.refold();
             }
@@ -206,11 +234,22 @@ impl Case {
             other => {
                 let fact = Fact {
                     id,
+                    seq,
                     occurred_on,
                     event: other.clone(),
                 };
-                self.evolve(&fact);
-                self.facts.push(fact);
+                // Most facts are the latest yet; a backdated one changes what followed it.
+                if self
+                    .facts
+                    .last()
+                    .is_none_or(|last| last.order() <= fact.order())
+                {
+                    self.evolve(&fact);
+                    self.facts.push(fact);
+                } else {
+                    self.facts.push(fact);
+                    self.refold();
+                }
             }
         }
     }
@@ -225,19 +264,22 @@ impl Case {
         self.consents.contains_key(&scope)
     }
 
-    /// Recomputes the derived state from the facts, after a correction or a void changed one.
+    /// The id the next event of the stream is recorded under counts as this `seq`.
+    pub fn next_seq(&self) -> usize {
+        self.recorded.len()
+    }
+
+    /// Recomputes the derived state from the facts, after a correction, a void or a backdated
+    /// fact changed them.
     fn refold(&mut self) {
-        let facts = std::mem::take(&mut self.facts);
         let recorded = std::mem::take(&mut self.recorded);
-        *self = Self::default();
-        for fact in &facts {
-            self.evolve(fact);
-        }
-        self.facts = facts;
+        *self = Self::fold(std::mem::take(&mut self.facts));
         self.recorded = recorded;
     }
 
-    fn evolve(&mut self, fact: &Fact) {
+    /// Adds one fact, the latest in the order facts count, to the derived state (not to
+    /// `facts`).
+    pub(crate) fn evolve(&mut self, fact: &Fact) {
         let on = fact.occurred_on;
         self.last_activity_on = self.last_activity_on.max(Some(on));
         match &fact.event {

@@ -1,36 +1,36 @@
-//! Decisions: a request to record a fact is checked against the case and yields the events to
-//! append, or a rejection with a stable code and a reason a caseworker understands.
+//! Decisions: a command is checked against the case and yields the events to append, or a
+//! rejection with a stable code, the input field at fault and a reason a caseworker understands.
+//!
+//! The invariant: a beneficiary's history (corrections and voids applied, facts in the order
+//! they count) replays through [`rules::admit`], every fact accepted against the case as it
+//! stood on its date. A command is accepted only if the history it produces still does: the
+//! fact it adds or restates is admitted against the case on its date, and every fact after it is
+//! admitted again, so a backdated entry, a correction or a void that would contradict a later
+//! fact is refused, naming that fact.
 
 use std::fmt;
 
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::case::{Case, GoalState};
-use crate::events::{BeneficiaryRole, Event, StatusChanged};
-use crate::vocabulary::{ConsentGiver, ConsentScope};
+use crate::case::{Case, Fact};
+use crate::command::{Command, Delivery, Request};
+use crate::events::{self as ev, BeneficiaryRole, Event};
+use crate::projection::describe;
+use crate::rules::admit;
+use crate::vocabulary::ConsentScope;
 
-/// Age below which consent must come from a guardian.
-pub const AGE_OF_CONSENT: i32 = 18;
-
-/// A request to record `fact` as having happened on `occurred_on`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Request {
-    /// When it happened (valid time).
-    pub occurred_on: NaiveDate,
-    /// Set for facts from before the person's identification (e.g. schooling before trafficking),
-    /// which may then be dated before the identification date.
-    pub pre_program: bool,
-    /// What happened. For a status change, `from` is taken from the case.
-    pub fact: Event,
-}
-
-/// What a decision may look up outside the case itself.
+/// What a decision may look up outside the case itself (checked for the command's own fact when
+/// it is decided: these do not change with the history).
 pub trait Directory {
     /// True when `beneficiary` is registered as a primary beneficiary.
     fn is_primary_beneficiary(&self, beneficiary: Uuid) -> bool;
     /// The indicator framework of this version, if the program has it.
     fn framework(&self, version: u32) -> Option<&crate::indicators::Framework>;
+    /// True when the organisation is one of the program's.
+    fn is_organisation(&self, organisation: Uuid) -> bool;
+    /// True when `user` can hold cases (caseworker or supervisor) in `organisation`.
+    fn is_caseworker_of(&self, user: Uuid, organisation: Uuid) -> bool;
 }
 
 /// The stable codes of rejections.
@@ -44,6 +44,8 @@ pub enum RejectionCode {
     InTheFuture,
     /// `occurred_on` is before the identification date and not flagged pre-program.
     BeforeIdentification,
+    /// A date before the person was born.
+    BeforeBirth,
     /// The status state machine does not allow this change.
     InvalidTransition,
     /// The case is closed and takes only follow-up, reopening, corrections and consent withdrawal.
@@ -68,6 +70,14 @@ pub enum RejectionCode {
     InvalidValue,
     /// The person's personal data was erased: nothing personal can be recorded again.
     PersonalDataErased,
+    /// The entry cannot be corrected or voided (the registration's identity, personal data,
+    /// an erasure).
+    NotCorrectable,
+    /// A closure's outcome is no longer the status on its day.
+    OutcomeChanged,
+    /// The command would make a later fact of the history break a rule (see
+    /// [`Rejection::contradicts`]).
+    ContradictsLaterEntry,
 }
 
 impl RejectionCode {
@@ -78,6 +88,7 @@ impl RejectionCode {
             Self::AlreadyRegistered => "ALREADY_REGISTERED",
             Self::InTheFuture => "IN_THE_FUTURE",
             Self::BeforeIdentification => "BEFORE_IDENTIFICATION",
+            Self::BeforeBirth => "BEFORE_BIRTH",
             Self::InvalidTransition => "INVALID_TRANSITION",
             Self::CaseClosed => "CASE_CLOSED",
             Self::CaseOpen => "CASE_OPEN",
@@ -90,6 +101,9 @@ impl RejectionCode {
             Self::UnknownReference => "UNKNOWN_REFERENCE",
             Self::InvalidValue => "INVALID_VALUE",
             Self::PersonalDataErased => "PERSONAL_DATA_ERASED",
+            Self::NotCorrectable => "NOT_CORRECTABLE",
+            Self::OutcomeChanged => "OUTCOME_CHANGED",
+            Self::ContradictsLaterEntry => "CONTRADICTS_LATER_ENTRY",
         }
     }
 }
@@ -103,6 +117,19 @@ pub struct Rejection {
     pub field: Option<&'static str>,
     /// A sentence a caseworker understands.
     pub reason: String,
+    /// For [`RejectionCode::ContradictsLaterEntry`]: the fact that would break a rule.
+    pub contradicts: Option<Contradiction>,
+}
+
+/// The later fact a command would contradict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contradiction {
+    /// The id of the entry that recorded it.
+    pub event_id: Uuid,
+    /// Its day.
+    pub occurred_on: NaiveDate,
+    /// The rule it would break.
+    pub rule: RejectionCode,
 }
 
 impl fmt::Display for Rejection {
@@ -113,7 +140,7 @@ impl fmt::Display for Rejection {
 
 impl std::error::Error for Rejection {}
 
-fn reject(
+pub(crate) fn reject(
     code: RejectionCode,
     field: Option<&'static str>,
     reason: impl Into<String>,
@@ -122,10 +149,11 @@ fn reject(
         code,
         field,
         reason: reason.into(),
+        contradicts: None,
     }
 }
 
-/// Decides a request against the case: the events to append, or why not.
+/// Decides a command against the case: the events to append, or why not.
 pub fn decide(
     case: &Case,
     request: &Request,
@@ -133,297 +161,539 @@ pub fn decide(
     directory: &dyn Directory,
 ) -> Result<Vec<Event>, Rejection> {
     use RejectionCode::*;
-    if request.occurred_on > today {
-        return Err(reject(
-            InTheFuture,
-            Some("occurredOn"),
-            format!(
-                "{} is in the future; record facts once they have happened",
-                request.occurred_on
-            ),
-        ));
+    let Request {
+        occurred_on: on,
+        corrects,
+        command,
+    } = request;
+    let on = *on;
+    match command {
+        Command::RegisterBeneficiary(r) => {
+            if case.registration.is_some() {
+                return Err(reject(
+                    AlreadyRegistered,
+                    None,
+                    "this beneficiary is already registered",
+                ));
+            }
+            references(command, case, directory)?;
+            let event = Event::BeneficiaryRegistered(registration(r));
+            let fact = Fact {
+                id: Uuid::nil(),
+                seq: 0,
+                occurred_on: on,
+                event,
+            };
+            admit(case, &fact, today)?;
+            return Ok(vec![fact.event]);
+        }
+        Command::VoidEvent { event_id } => return void(case, *event_id, on, today),
+        _ => {}
     }
-    let Some(registration) = &case.registration else {
-        return match &request.fact {
-            Event::BeneficiaryRegistered(r) => decide_registration(r, request, directory),
-            _ => Err(reject(
-                NotRegistered,
-                None,
-                "register the beneficiary before recording anything else",
-            )),
-        };
-    };
-    if request.occurred_on < registration.identified_on && !request.pre_program {
+    if case.registration.is_none() {
         return Err(reject(
-            BeforeIdentification,
-            Some("occurredOn"),
-            format!(
-                "{} is before the identification date {}; mark it as a pre-program fact if it really happened then",
-                request.occurred_on, registration.identified_on
-            ),
-        ));
-    }
-    let allowed_when_closed = matches!(
-        request.fact,
-        Event::FollowUpContactMade(_)
-            | Event::CaseReopened(_)
-            | Event::EventCorrected(_)
-            | Event::EventVoided(_)
-            // Withdrawing consent and erasure are the person's rights at any time.
-            | Event::ConsentWithdrawn(_)
-            | Event::PersonalDataErased(_)
-    );
-    if case.closed && !allowed_when_closed {
-        return Err(reject(
-            CaseClosed,
+            NotRegistered,
             None,
-            "the case is closed: record a follow-up contact, reopen the case, or correct an earlier entry",
+            "register the beneficiary before recording anything else",
         ));
     }
-    let withdrawn = |scope: ConsentScope| case.withdrawn.contains(&scope);
-    if withdrawn(ConsentScope::Assistance)
+    let original = match (command, corrects) {
+        (Command::CorrectRegistration { .. }, _) => case.facts.first(),
+        (_, None) => None,
+        (_, Some(id)) => Some(correctable(case, *id, command)?),
+    };
+    if case.erased
         && matches!(
-            request.fact,
-            Event::ServicePlanned(_) | Event::ServiceDelivered(_) | Event::PlanGoalSet(_)
+            command,
+            Command::RecordPersonalData { .. } | Command::ErasePersonalData { .. }
         )
     {
         return Err(reject(
-            ConsentRequired,
+            PersonalDataErased,
             None,
-            "the person withdrew their consent to assistance: no new services or goals until they give it again",
+            "this person's personal data was erased; nothing personal can be recorded again",
         ));
     }
-    if withdrawn(ConsentScope::FollowUpContact)
-        && matches!(request.fact, Event::FollowUpContactMade(_))
-    {
-        return Err(reject(
-            ConsentRequired,
-            None,
-            "the person withdrew their consent to follow-up contact",
-        ));
+    references(command, case, directory)?;
+    let seq = original.map_or(case.next_seq(), |f| f.seq);
+    let is_registration = matches!(command, Command::CorrectRegistration { .. });
+    let key = (!is_registration, on, seq);
+    let others: Vec<&Fact> = case
+        .facts
+        .iter()
+        .filter(|f| Some(f.id) != original.map(|o| o.id))
+        .collect();
+    let at = others.partition_point(|f| f.order() < key);
+    // The first fact whose case-before changes: where the new fact goes, or where the restated
+    // one was.
+    let from = original
+        .and_then(|o| others.iter().position(|f| f.order() > o.order()))
+        .unwrap_or(others.len())
+        .min(at);
+    let mut state = Replay::from(case, &others, from);
+    for fact in &others[from..at] {
+        state.admit_later(fact, today)?;
     }
-    let goal_open = |goal: Uuid| {
-        case.goals
-            .get(&goal)
-            .is_some_and(|g| g.state == GoalState::Open)
+    let event = event_of(command, state.case(), original, on)?;
+    let fact = Fact {
+        id: original.map_or(Uuid::nil(), |o| o.id),
+        seq,
+        occurred_on: on,
+        event,
     };
-    let status = case.status.unwrap_or(crate::Status::Identified);
-    match &request.fact {
-        Event::BeneficiaryRegistered(_) => Err(reject(
-            AlreadyRegistered,
-            None,
-            "this beneficiary is already registered",
-        )),
-        Event::ConsentGiven(c) => {
-            let minor = registration
-                .birth
-                .is_some_and(|birth| birth.age_on(request.occurred_on) < AGE_OF_CONSENT);
-            if minor && c.given_by != ConsentGiver::Guardian {
+    admit(state.case(), &fact, today)?;
+    state.evolve(&fact);
+    for later in &others[at..] {
+        state.admit_later(later, today)?;
+    }
+    Ok(vec![match original {
+        None => fact.event,
+        Some(original) => Event::EventCorrected(ev::EventCorrected {
+            corrects: original.id,
+            occurred_on: Some(on),
+            replacement: Box::new(fact.event),
+        }),
+    }])
+}
+
+/// The case a replay goes on from: the case itself when nothing before the end changes (the
+/// common case: a new fact dated today), else the fold of the facts before the change.
+enum Replay<'a> {
+    Borrowed(&'a Case),
+    Owned(Box<Case>),
+}
+
+impl<'a> Replay<'a> {
+    fn from(case: &'a Case, others: &[&Fact], from: usize) -> Self {
+        if from == case.facts.len() {
+            return Replay::Borrowed(case);
+        }
+        let mut state = Case::default();
+        for fact in &others[..from] {
+            state.evolve(fact);
+        }
+        Replay::Owned(Box::new(state))
+    }
+
+    fn case(&self) -> &Case {
+        match self {
+            Replay::Borrowed(case) => case,
+            Replay::Owned(case) => case,
+        }
+    }
+
+    fn evolve(&mut self, fact: &Fact) {
+        if let Replay::Owned(case) = self {
+            case.evolve(fact);
+        }
+    }
+
+    /// Admits a fact that stays in the history, after the change: a failure is a contradiction.
+    fn admit_later(&mut self, fact: &Fact, today: NaiveDate) -> Result<(), Rejection> {
+        admit(self.case(), fact, today).map_err(|rule| contradiction(fact, rule))?;
+        self.evolve(fact);
+        Ok(())
+    }
+}
+
+fn contradiction(fact: &Fact, rule: Rejection) -> Rejection {
+    Rejection {
+        code: RejectionCode::ContradictsLaterEntry,
+        field: None,
+        reason: format!(
+            "this contradicts a later entry, of {} (\"{}\"): {}",
+            fact.occurred_on,
+            describe(&fact.event),
+            rule.reason
+        ),
+        contradicts: Some(Contradiction {
+            event_id: fact.id,
+            occurred_on: fact.occurred_on,
+            rule: rule.code,
+        }),
+    }
+}
+
+/// Voids an entry: the history without it must still obey the rules.
+fn void(case: &Case, id: Uuid, on: NaiveDate, today: NaiveDate) -> Result<Vec<Event>, Rejection> {
+    use RejectionCode::*;
+    if on > today {
+        return Err(reject(
+            InTheFuture,
+            Some("occurredOn"),
+            format!("{on} is in the future"),
+        ));
+    }
+    let fact = existing(case, id, "eventId")?;
+    let refusal = match fact.event {
+        Event::BeneficiaryRegistered(_) => {
+            Some("the registration cannot be voided; correct it instead")
+        }
+        Event::PersonalDataRecorded(_) => Some(
+            "personal details are not voided: record them again as they should be, or erase them",
+        ),
+        Event::PersonalDataErased(_) => Some("an erasure cannot be voided"),
+        _ => None,
+    };
+    if let Some(reason) = refusal {
+        return Err(reject(NotCorrectable, Some("eventId"), reason));
+    }
+    let others: Vec<&Fact> = case.facts.iter().filter(|f| f.id != id).collect();
+    let from = others
+        .iter()
+        .position(|f| f.order() > fact.order())
+        .unwrap_or(others.len());
+    let mut state = Replay::from(case, &others, from);
+    for later in &others[from..] {
+        state.admit_later(later, today)?;
+    }
+    Ok(vec![Event::EventVoided(ev::EventVoided { voids: id })])
+}
+
+/// A fact that counts now, by the id of the event that recorded it.
+fn existing<'a>(case: &'a Case, id: Uuid, field: &'static str) -> Result<&'a Fact, Rejection> {
+    if let Some(fact) = case.facts.iter().find(|f| f.id == id) {
+        return Ok(fact);
+    }
+    let reason = match case.recorded.get(&id) {
+        Some(&"EventCorrected") | Some(&"EventVoided") => {
+            "that entry is itself a correction or a void; name the entry it amended"
+        }
+        Some(_) => "that entry was voided",
+        None => "there is no such entry in this person's record",
+    };
+    Err(reject(RejectionCode::UnknownEvent, Some(field), reason))
+}
+
+/// The fact a correction restates, if the command may restate it.
+fn correctable<'a>(case: &'a Case, id: Uuid, command: &Command) -> Result<&'a Fact, Rejection> {
+    use RejectionCode::*;
+    let fact = existing(case, id, "corrects")?;
+    let refusal = match fact.event {
+        Event::BeneficiaryRegistered(_) => Some(
+            "the registration is corrected with correctRegistration, which cannot change whose record it is",
+        ),
+        Event::PersonalDataRecorded(_) => {
+            Some("personal details are not corrected: record them again as they should be")
+        }
+        Event::PersonalDataErased(_) => Some("an erasure cannot be corrected"),
+        _ => None,
+    };
+    if let Some(reason) = refusal {
+        return Err(reject(NotCorrectable, Some("corrects"), reason));
+    }
+    let original = fact.event.type_name();
+    if command.records() != Some(original) {
+        return Err(reject(
+            CorrectionTypeMismatch,
+            Some("corrects"),
+            format!(
+                "that entry is a {}; correct it with the command that records one",
+                describe(&fact.event).to_lowercase()
+            ),
+        ));
+    }
+    Ok(fact)
+}
+
+/// What the directory must confirm about the things a command names.
+fn references(command: &Command, case: &Case, directory: &dyn Directory) -> Result<(), Rejection> {
+    use RejectionCode::*;
+    let unknown = |field, reason: &str| Err(reject(UnknownReference, Some(field), reason));
+    let organisation = |field, org| {
+        if directory.is_organisation(org) {
+            Ok(())
+        } else {
+            unknown(field, "there is no such organisation in the program")
+        }
+    };
+    match command {
+        Command::RegisterBeneficiary(r) => {
+            if let BeneficiaryRole::Secondary { primary, .. } = r.role
+                && !directory.is_primary_beneficiary(primary)
+            {
                 return Err(reject(
-                    GuardianRequired,
-                    Some("givenBy"),
-                    "the person was under 18 on that date: consent must be given by a parent or guardian",
+                    PrimaryNotFound,
+                    Some("primaryBeneficiaryId"),
+                    "a family member must be linked to a registered primary beneficiary",
                 ));
             }
-            Ok(vec![request.fact.clone()])
-        }
-        Event::ConsentWithdrawn(c) => {
-            if !case.has_consent(c.scope) {
-                return Err(reject(
-                    ConsentNotInForce,
-                    Some("scope"),
-                    "this consent is not in force, so it cannot be withdrawn",
-                ));
+            if !directory.is_caseworker_of(r.caseworker, r.organisation) {
+                return unknown(
+                    "caseworkerId",
+                    "the caseworker must be a caseworker or supervisor of the registering organisation",
+                );
             }
-            Ok(vec![request.fact.clone()])
+            Ok(())
         }
-        Event::PlanGoalSet(g) => {
-            if case.goals.contains_key(&g.goal_id) {
-                return Err(reject(
-                    InvalidValue,
-                    Some("goalId"),
-                    "a goal with this id is already in the plan",
-                ));
+        Command::TransferCase { to_caseworker } => {
+            let organisation = case.registration.as_ref().map(|r| r.organisation);
+            if organisation.is_some_and(|org| directory.is_caseworker_of(*to_caseworker, org)) {
+                Ok(())
+            } else {
+                unknown(
+                    "toCaseworkerId",
+                    "the case can be handed only to a caseworker or supervisor of the assisting organisation",
+                )
             }
-            Ok(vec![request.fact.clone()])
         }
-        Event::PlanGoalRevised(g) if !goal_open(g.goal_id) => Err(unknown_goal()),
-        Event::PlanGoalAchieved(g) if !goal_open(g.goal_id) => Err(unknown_goal()),
-        Event::PlanGoalAbandoned(g) if !goal_open(g.goal_id) => Err(unknown_goal()),
-        Event::ServiceDiscontinued(s)
-            if !case
-                .services
-                .get(&s.service_id)
-                .is_some_and(|s| s.is_active()) =>
-        {
-            Err(reject(
-                UnknownReference,
-                Some("serviceId"),
-                "there is no planned or running service with this id",
-            ))
+        Command::GiveConsent {
+            scope: ConsentScope::DataSharing { organisation: org },
+            ..
+        } => organisation("organisationId", *org),
+        Command::ReferToOrganisation {
+            to_organisation, ..
+        } => organisation("toOrganisationId", *to_organisation),
+        Command::PlanService {
+            provider: Some(provider),
+            ..
         }
-        Event::ServiceDelivered(s) if s.to.is_some_and(|to| to < s.from) => Err(reject(
-            InvalidValue,
-            Some("to"),
-            "a service cannot end before it starts",
-        )),
-        Event::AssessmentRecorded(a) => {
-            if a.scores.is_empty() {
-                return Err(reject(
-                    InvalidValue,
-                    Some("scores"),
-                    "an assessment needs at least one domain score",
-                ));
-            }
-            let Some(framework) = directory.framework(a.framework_version) else {
+        | Command::RecordServiceDelivery(Delivery {
+            provider: Some(provider),
+            ..
+        }) => organisation("providerId", *provider),
+        Command::RecordAssessment {
+            framework_version,
+            scores,
+            ..
+        } => {
+            let Some(framework) = directory.framework(*framework_version) else {
                 return Err(reject(
                     InvalidValue,
                     Some("frameworkVersion"),
-                    format!(
-                        "there is no indicator framework version {}",
-                        a.framework_version
-                    ),
+                    format!("there is no indicator framework version {framework_version}"),
                 ));
             };
             framework
-                .check(&a.scores)
-                .map_err(|reason| reject(InvalidValue, Some("scores"), reason))?;
-            Ok(vec![request.fact.clone()])
+                .check(scores)
+                .map_err(|reason| reject(InvalidValue, Some("scores"), reason))
         }
-        Event::StatusChanged(s) => {
-            if !status.can_become(s.to) {
-                return Err(reject(
-                    InvalidTransition,
-                    Some("to"),
-                    format!(
-                        "the status cannot change from \"{}\" to \"{}\"",
-                        status.label(),
-                        s.to.label()
-                    ),
-                ));
-            }
-            Ok(vec![Event::StatusChanged(StatusChanged {
-                from: status,
-                to: s.to,
-            })])
-        }
-        Event::ReferredToOrganisation(r) => {
-            let consent = ConsentScope::DataSharing {
-                organisation: r.to_organisation,
-            };
-            if !case.has_consent(consent) {
-                return Err(reject(
-                    ConsentRequired,
-                    Some("toOrganisation"),
-                    "the person has not consented to share their case with that organisation",
-                ));
-            }
-            Ok(vec![request.fact.clone()])
-        }
-        Event::ReferralAccepted(r) => match case.referrals.get(&r.referral_id) {
-            Some(referral) if !referral.accepted => Ok(vec![request.fact.clone()]),
-            _ => Err(reject(
-                UnknownReference,
-                Some("referralId"),
-                "there is no open referral with this id",
-            )),
-        },
-        Event::CaseClosed(_) => Ok(vec![Event::CaseClosed(crate::events::CaseClosed {
-            outcome: status,
-        })]),
-        Event::PersonalDataRecorded(_) | Event::PersonalDataErased(_) if case.erased => {
-            Err(reject(
-                PersonalDataErased,
-                None,
-                "this person's personal data was erased; nothing personal can be recorded again",
-            ))
-        }
-        Event::CaseReopened(_) if !case.closed => {
-            Err(reject(CaseOpen, None, "the case is open already"))
-        }
-        Event::EventCorrected(c) => match case.recorded.get(&c.corrects) {
-            None | Some(&"EventCorrected") | Some(&"EventVoided") => Err(unknown_event()),
-            Some(original) if *original != c.replacement.type_name() => Err(reject(
-                CorrectionTypeMismatch,
-                Some("replacement"),
-                format!("a correction of a {original} entry must be a {original} entry"),
-            )),
-            Some(_) if !case.facts.iter().any(|f| f.id == c.corrects) => Err(unknown_event()),
-            Some(_) => Ok(vec![request.fact.clone()]),
-        },
-        Event::EventVoided(v) => {
-            let registration_id = case.facts.first().map(|f| f.id);
-            if Some(v.voids) == registration_id {
-                return Err(reject(
-                    InvalidValue,
-                    Some("voids"),
-                    "the registration cannot be voided; correct it instead",
-                ));
-            }
-            if !case.facts.iter().any(|f| f.id == v.voids) {
-                return Err(unknown_event());
-            }
-            Ok(vec![request.fact.clone()])
-        }
-        _ => Ok(vec![request.fact.clone()]),
+        _ => Ok(()),
     }
 }
 
-fn decide_registration(
-    r: &crate::events::BeneficiaryRegistered,
-    request: &Request,
-    directory: &dyn Directory,
-) -> Result<Vec<Event>, Rejection> {
+fn registration(r: &crate::command::Registration) -> ev::BeneficiaryRegistered {
+    let d = &r.details;
+    ev::BeneficiaryRegistered {
+        beneficiary_id: r.beneficiary_id,
+        organisation: r.organisation,
+        caseworker: r.caseworker,
+        case_code: d.case_code.clone(),
+        gender: d.gender,
+        birth: d.birth,
+        citizenship: d.citizenship,
+        country_of_assistance: d.country_of_assistance,
+        identified_on: d.identified_on,
+        identification_route: d.identification_route,
+        forms_of_exploitation: d.forms_of_exploitation.clone(),
+        role: r.role,
+    }
+}
+
+/// The event a command records, given the case as it stood on its day; a correction keeps the
+/// ids the original gave (the goal, service, assessment or referral it is about).
+fn event_of(
+    command: &Command,
+    case: &Case,
+    original: Option<&Fact>,
+    on: NaiveDate,
+) -> Result<Event, Rejection> {
     use RejectionCode::*;
-    if r.case_code.trim().is_empty() || r.case_code.len() > 40 {
-        return Err(reject(
-            InvalidValue,
-            Some("caseCode"),
-            "the case code must have 1 to 40 characters",
-        ));
-    }
-    if request.occurred_on < r.identified_on {
-        return Err(reject(
-            BeforeIdentification,
-            Some("occurredOn"),
-            "a person cannot be registered before the day they were identified",
-        ));
-    }
-    if r.birth
-        .is_some_and(|b| !(1..=12).contains(&b.month) || b.age_on(r.identified_on) > 110)
-    {
-        return Err(reject(
-            InvalidValue,
-            Some("birth"),
-            "the birth month must be 1 to 12 and the year plausible",
-        ));
-    }
-    if let BeneficiaryRole::Secondary { primary, .. } = r.role
-        && !directory.is_primary_beneficiary(primary)
-    {
-        return Err(reject(
-            PrimaryNotFound,
-            Some("role.primary"),
-            "a family member must be linked to a registered primary beneficiary",
-        ));
-    }
-    Ok(vec![request.fact.clone()])
-}
-
-fn unknown_goal() -> Rejection {
-    reject(
-        RejectionCode::UnknownReference,
-        Some("goalId"),
-        "there is no open goal with this id in the plan",
-    )
-}
-
-fn unknown_event() -> Rejection {
-    reject(
-        RejectionCode::UnknownEvent,
-        Some("corrects"),
-        "there is no such entry in this person's record to correct",
-    )
+    let was = original.map(|f| &f.event);
+    Ok(match command {
+        Command::CorrectRegistration {
+            details,
+            relationship,
+        } => {
+            let Some(Event::BeneficiaryRegistered(old)) = was else {
+                return Err(reject(
+                    NotRegistered,
+                    None,
+                    "there is no registration to correct",
+                ));
+            };
+            let role = match (old.role, relationship) {
+                (BeneficiaryRole::Primary, Some(_)) => {
+                    return Err(reject(
+                        InvalidValue,
+                        Some("relationship"),
+                        "a relationship is recorded only for a family member",
+                    ));
+                }
+                (BeneficiaryRole::Secondary { primary, .. }, Some(relationship)) => {
+                    BeneficiaryRole::Secondary {
+                        primary,
+                        relationship: *relationship,
+                    }
+                }
+                (role, None) => role,
+            };
+            Event::BeneficiaryRegistered(registration(&crate::command::Registration {
+                beneficiary_id: old.beneficiary_id,
+                organisation: old.organisation,
+                caseworker: old.caseworker,
+                role,
+                details: details.clone(),
+            }))
+        }
+        Command::GiveConsent {
+            scope,
+            given_by,
+            evidence,
+        } => Event::ConsentGiven(ev::ConsentGiven {
+            scope: *scope,
+            given_by: *given_by,
+            evidence: *evidence,
+        }),
+        Command::WithdrawConsent {
+            scope,
+            withdrawn_by,
+        } => Event::ConsentWithdrawn(ev::ConsentWithdrawn {
+            scope: *scope,
+            withdrawn_by: *withdrawn_by,
+        }),
+        Command::SetPlanGoal {
+            goal_id,
+            domain,
+            target_on,
+        } => Event::PlanGoalSet(ev::PlanGoalSet {
+            goal_id: match was {
+                Some(Event::PlanGoalSet(g)) => g.goal_id,
+                _ => *goal_id,
+            },
+            domain: *domain,
+            target_on: *target_on,
+        }),
+        Command::RevisePlanGoal {
+            goal_id,
+            domain,
+            target_on,
+        } => Event::PlanGoalRevised(ev::PlanGoalRevised {
+            goal_id: *goal_id,
+            domain: *domain,
+            target_on: *target_on,
+        }),
+        Command::AchievePlanGoal { goal_id } => {
+            Event::PlanGoalAchieved(ev::PlanGoalAchieved { goal_id: *goal_id })
+        }
+        Command::AbandonPlanGoal { goal_id } => {
+            Event::PlanGoalAbandoned(ev::PlanGoalAbandoned { goal_id: *goal_id })
+        }
+        Command::ScheduleReview { due_on } => {
+            Event::ReviewScheduled(ev::ReviewScheduled { due_on: *due_on })
+        }
+        Command::RecordPlanReview { next_review_on } => Event::PlanReviewed(ev::PlanReviewed {
+            next_review_on: *next_review_on,
+        }),
+        Command::PlanService {
+            service_id,
+            service,
+            provider,
+            goal_id,
+        } => Event::ServicePlanned(ev::ServicePlanned {
+            service_id: match was {
+                Some(Event::ServicePlanned(s)) => s.service_id,
+                _ => *service_id,
+            },
+            service: *service,
+            provider: *provider,
+            goal_id: *goal_id,
+        }),
+        Command::RecordServiceDelivery(d) => {
+            let service_id = match (d.service_id, was) {
+                (Some(id), _) => {
+                    if !case.services.contains_key(&id) {
+                        return Err(reject(
+                            UnknownReference,
+                            Some("serviceId"),
+                            format!(
+                                "on {on} there was no planned or delivered service with this id; leave it out for an unplanned delivery"
+                            ),
+                        ));
+                    }
+                    id
+                }
+                (None, Some(Event::ServiceDelivered(old))) => old.service_id,
+                (None, _) => {
+                    if case.services.contains_key(&d.new_service_id) {
+                        return Err(reject(
+                            InvalidValue,
+                            None,
+                            "a service with this id exists already",
+                        ));
+                    }
+                    d.new_service_id
+                }
+            };
+            Event::ServiceDelivered(ev::ServiceDelivered {
+                service_id,
+                service: d.service,
+                provider: d.provider,
+                from: d.from,
+                to: d.to,
+                amount: d.amount,
+                pre_program: d.pre_program,
+            })
+        }
+        Command::DiscontinueService { service_id } => {
+            Event::ServiceDiscontinued(ev::ServiceDiscontinued {
+                service_id: *service_id,
+            })
+        }
+        Command::RecordAssessment {
+            assessment_id,
+            framework_version,
+            scores,
+        } => Event::AssessmentRecorded(ev::AssessmentRecorded {
+            assessment_id: match was {
+                Some(Event::AssessmentRecorded(a)) => a.assessment_id,
+                _ => *assessment_id,
+            },
+            framework_version: *framework_version,
+            scores: scores.clone(),
+        }),
+        Command::ChangeStatus { to } => Event::StatusChanged(ev::StatusChanged { to: *to }),
+        Command::ReferToOrganisation {
+            referral_id,
+            to_organisation,
+        } => Event::ReferredToOrganisation(ev::ReferredToOrganisation {
+            referral_id: match was {
+                Some(Event::ReferredToOrganisation(r)) => r.referral_id,
+                _ => *referral_id,
+            },
+            to_organisation: *to_organisation,
+        }),
+        Command::AcceptReferral { referral_id } => Event::ReferralAccepted(ev::ReferralAccepted {
+            referral_id: *referral_id,
+        }),
+        Command::TransferCase { to_caseworker } => Event::CaseTransferred(ev::CaseTransferred {
+            to_caseworker: *to_caseworker,
+        }),
+        Command::CloseCase => Event::CaseClosed(ev::CaseClosed {
+            outcome: case.status.unwrap_or(crate::Status::Identified),
+        }),
+        Command::ReopenCase => Event::CaseReopened(ev::CaseReopened {}),
+        Command::RecordFollowUpContact { observed_status } => {
+            Event::FollowUpContactMade(ev::FollowUpContactMade {
+                observed_status: *observed_status,
+            })
+        }
+        Command::RecordPersonalData { fields } => {
+            Event::PersonalDataRecorded(ev::PersonalDataRecorded {
+                fields: fields.clone(),
+            })
+        }
+        Command::ErasePersonalData { reason } => {
+            Event::PersonalDataErased(ev::PersonalDataErased { reason: *reason })
+        }
+        Command::RegisterBeneficiary(_) | Command::VoidEvent { .. } => {
+            return Err(reject(
+                InvalidValue,
+                None,
+                "registrations and voids are decided on their own",
+            ));
+        }
+    })
 }
 
 #[cfg(test)]

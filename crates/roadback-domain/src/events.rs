@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::status::Status;
 use crate::vocabulary::{
-    ConsentGiver, ConsentScope, CountryCode, FormOfExploitation, Gender, IdentificationRoute,
-    ReintegrationDomain, Relationship, YearMonth,
+    Birth, ConsentGiver, ConsentScope, CountryCode, Currency, FormOfExploitation, Gender,
+    IdentificationRoute, ReintegrationDomain, Relationship,
 };
 
 /// Whether the person is the trafficked person or a family member assisted with them.
@@ -42,8 +42,8 @@ pub struct BeneficiaryRegistered {
     pub case_code: String,
     /// Gender (HTCDS).
     pub gender: Gender,
-    /// Year and month of birth, when known.
-    pub birth: Option<YearMonth>,
+    /// Year of birth, and month when known.
+    pub birth: Option<Birth>,
     /// Citizenship (ISO 3166-1).
     pub citizenship: CountryCode,
     /// Country where assistance is given (ISO 3166-1).
@@ -176,13 +176,36 @@ pub enum ServiceType {
     Other,
 }
 
+impl ServiceType {
+    /// The service in words, for summaries and messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Accommodation => "accommodation",
+            Self::Medical => "medical care",
+            Self::Psychological => "psychological support",
+            Self::Legal => "legal assistance",
+            Self::AdministrativeDocuments => "administrative and document help",
+            Self::Education => "education",
+            Self::VocationalTraining => "vocational training",
+            Self::JobPlacement => "job placement",
+            Self::BusinessStartUpGrant => "business start-up grant",
+            Self::SocialEnterpriseWork => "social enterprise work",
+            Self::FamilyMediation => "family mediation",
+            Self::FinancialSupport => "financial support",
+            Self::ChildCare => "child care",
+            Self::CaseManagement => "case management",
+            Self::Other => "other service",
+        }
+    }
+}
+
 /// An amount of money, in minor units of a currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
-    /// Amount in minor units (cents).
+    /// Amount in minor units (cents), not negative.
     pub minor_units: i64,
-    /// ISO 4217 code, e.g. `EUR`.
-    pub currency: [char; 3],
+    /// The currency.
+    pub currency: Currency,
 }
 
 /// A service was planned for the beneficiary.
@@ -213,6 +236,10 @@ pub struct ServiceDelivered {
     pub to: Option<NaiveDate>,
     /// What it cost, if recorded.
     pub amount: Option<Money>,
+    /// True for a service from before the person's identification (e.g. earlier schooling),
+    /// which is then dated before the identification date and needs no consent to assistance.
+    #[serde(default)]
+    pub pre_program: bool,
 }
 
 /// A planned or running service was stopped.
@@ -242,12 +269,11 @@ pub struct AssessmentRecorded {
     pub scores: Vec<DomainScore>,
 }
 
-/// The reintegration status changed.
+/// The reintegration status changed. The status before is not stored: it is whatever the
+/// history, in the order things happened, says it was on that day.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatusChanged {
-    /// The status before.
-    pub from: Status,
-    /// The status now.
+    /// The status from that day.
     pub to: Status,
 }
 
@@ -308,15 +334,19 @@ pub struct PersonalDataErased {
     pub reason: crate::personal::ErasureReason,
 }
 
-/// An earlier event of the same stream was corrected: `replacement` states what should have been recorded.
+/// An earlier event of the same stream was corrected: `replacement` states what should have
+/// been recorded, and `occurred_on` the day it should have been dated.
 ///
-/// Stored as `{corrects, event_type, schema_version, payload}`, so a replacement written in an
-/// older shape is upcast like any other event when read.
+/// Stored as `{corrects, occurred_on, event_type, schema_version, payload}`, so a replacement
+/// written in an older shape is upcast like any other event when read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(into = "StoredCorrection", try_from = "StoredCorrection")]
 pub struct EventCorrected {
     /// The corrected event's id.
     pub corrects: Uuid,
+    /// The day the corrected fact happened (None, in corrections recorded before version 2:
+    /// the original's day).
+    pub occurred_on: Option<NaiveDate>,
     /// The corrected fact, of the same type as the original.
     pub replacement: Box<Event>,
 }
@@ -324,6 +354,8 @@ pub struct EventCorrected {
 #[derive(Serialize, Deserialize)]
 struct StoredCorrection {
     corrects: Uuid,
+    #[serde(default)]
+    occurred_on: Option<NaiveDate>,
     event_type: String,
     schema_version: u32,
     payload: serde_json::Value,
@@ -333,6 +365,7 @@ impl From<EventCorrected> for StoredCorrection {
     fn from(c: EventCorrected) -> Self {
         Self {
             corrects: c.corrects,
+            occurred_on: c.occurred_on,
             event_type: c.replacement.type_name().to_string(),
             schema_version: c.replacement.schema_version(),
             payload: c.replacement.payload(),
@@ -346,6 +379,7 @@ impl TryFrom<StoredCorrection> for EventCorrected {
         let replacement = Event::decode_value(&s.event_type, s.schema_version, s.payload)?;
         Ok(Self {
             corrects: s.corrects,
+            occurred_on: s.occurred_on,
             replacement: Box::new(replacement),
         })
     }
@@ -430,13 +464,13 @@ catalogue! {
     /// See [`ServicePlanned`].
     ServicePlanned = 1,
     /// See [`ServiceDelivered`].
-    ServiceDelivered = 1,
+    ServiceDelivered = 2,
     /// See [`ServiceDiscontinued`].
     ServiceDiscontinued = 1,
     /// See [`AssessmentRecorded`].
     AssessmentRecorded = 1,
     /// See [`StatusChanged`].
-    StatusChanged = 1,
+    StatusChanged = 2,
     /// See [`ReferredToOrganisation`].
     ReferredToOrganisation = 1,
     /// See [`ReferralAccepted`].
@@ -454,7 +488,7 @@ catalogue! {
     /// See [`PersonalDataErased`].
     PersonalDataErased = 1,
     /// See [`EventCorrected`].
-    EventCorrected = 1,
+    EventCorrected = 2,
     /// See [`EventVoided`].
     EventVoided = 1,
 }

@@ -4,11 +4,13 @@
 
 pub mod access;
 pub mod case;
+pub mod command;
 pub mod decide;
 pub mod events;
 pub mod indicators;
 pub mod personal;
 pub mod projection;
+pub mod rules;
 pub mod status;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -16,7 +18,8 @@ pub mod upcast;
 pub mod vocabulary;
 
 pub use case::Case;
-pub use decide::{Directory, Rejection, RejectionCode, Request, decide};
+pub use command::{Command, Request};
+pub use decide::{Contradiction, Directory, Rejection, RejectionCode, decide};
 pub use events::{DecodeError, Event};
 pub use projection::{AsOf, Envelope, History, Plan, Projections, Timeline};
 pub use status::Status;

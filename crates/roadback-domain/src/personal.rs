@@ -51,6 +51,23 @@ pub enum PersonalField {
     Notes,
 }
 
+impl PersonalField {
+    /// The field in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::GivenName => "given name",
+            Self::FamilyName => "family name",
+            Self::KnownAs => "preferred name",
+            Self::DateOfBirth => "date of birth",
+            Self::Phone => "telephone",
+            Self::Email => "e-mail",
+            Self::Address => "address",
+            Self::DocumentNumber => "document number",
+            Self::Notes => "notes",
+        }
+    }
+}
+
 /// Longest value of one field, in characters.
 pub const MAX_FIELD_CHARS: usize = 2_000;
 
@@ -116,4 +133,16 @@ pub enum ErasureReason {
     RecordedInError,
     /// Keeping it puts the person at risk.
     SafetyRisk,
+}
+
+impl ErasureReason {
+    /// The reason in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PersonRequested => "at the person's request",
+            Self::RetentionEnded => "the retention period ended",
+            Self::RecordedInError => "recorded in error",
+            Self::SafetyRisk => "keeping it put the person at risk",
+        }
+    }
 }

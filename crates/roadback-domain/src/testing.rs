@@ -11,9 +11,11 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::case::{Case, GoalState};
-use crate::decide::{Directory, Request, decide};
+use crate::command::{Command, Delivery, Registration, RegistrationDetails, Request};
+use crate::decide::{Directory, decide};
 use crate::events::*;
 use crate::indicators::{Framework, default_framework};
+use crate::personal::{ErasureReason, PersonalField};
 use crate::projection::Envelope;
 use crate::status::Status;
 use crate::vocabulary::*;
@@ -66,9 +68,30 @@ pub fn today() -> NaiveDate {
 /// Organisations histories use.
 pub const ORGANISATIONS: [Uuid; 2] = [Uuid::from_u128(0x0A), Uuid::from_u128(0x0B)];
 
-struct Program {
+/// The caseworkers of an organisation (by its index in [`ORGANISATIONS`]).
+pub fn caseworkers(organisation: usize) -> [Uuid; 3] {
+    let base = 0xC0 + 0x10 * organisation as u128;
+    [
+        Uuid::from_u128(base),
+        Uuid::from_u128(base + 1),
+        Uuid::from_u128(base + 2),
+    ]
+}
+
+/// The program random histories are decided in: two organisations with three caseworkers each,
+/// the default indicator framework, and the primaries registered so far.
+pub struct Program {
     framework: Framework,
     primaries: Vec<Uuid>,
+}
+
+impl Default for Program {
+    fn default() -> Self {
+        Self {
+            framework: default_framework(),
+            primaries: Vec::new(),
+        }
+    }
 }
 
 impl Directory for Program {
@@ -77,6 +100,15 @@ impl Directory for Program {
     }
     fn framework(&self, version: u32) -> Option<&Framework> {
         (version == self.framework.version).then_some(&self.framework)
+    }
+    fn is_organisation(&self, organisation: Uuid) -> bool {
+        ORGANISATIONS.contains(&organisation)
+    }
+    fn is_caseworker_of(&self, user: Uuid, organisation: Uuid) -> bool {
+        ORGANISATIONS
+            .iter()
+            .position(|o| *o == organisation)
+            .is_some_and(|i| caseworkers(i).contains(&user))
     }
 }
 
@@ -88,11 +120,18 @@ struct Stream {
 
 /// Plays steps over `streams` beneficiaries; returns the accepted events in global order.
 pub fn play(steps: &[Step], streams: u8) -> Vec<Envelope> {
+    play_as(steps, streams, |_, _, _| true)
+}
+
+/// Like [`play`], with `may` deciding whether the step's actor may make the request (for
+/// role tests: it sees the step, the case and the request); refused steps are skipped.
+pub fn play_as(
+    steps: &[Step],
+    streams: u8,
+    mut may: impl FnMut(&Step, &Case, &Request) -> bool,
+) -> Vec<Envelope> {
     let streams = streams.max(1);
-    let mut program = Program {
-        framework: default_framework(),
-        primaries: Vec::new(),
-    };
+    let mut program = Program::default();
     let mut state: HashMap<u8, Stream> = HashMap::new();
     let mut out = Vec::new();
     let mut clock: DateTime<Utc> = "2010-01-01T00:00:00Z".parse().expect("valid time");
@@ -110,36 +149,62 @@ pub fn play(steps: &[Step], streams: u8) -> Vec<Envelope> {
         let Some(request) = request(step, s, beneficiary, stream, &program, id(counter)) else {
             continue;
         };
-        let Ok(events) = decide(&stream.case, &request, today(), &program) else {
-            continue;
-        };
-        // Recorded after it happened (the day's evening at the earliest), never before the
-        // previous record: backdated entries are the ones dated well before their recording.
-        clock = (clock + Duration::minutes(i64::from(step.minutes % 600) + 1))
-            .max(request.occurred_on.and_hms_opt(18, 0, 0).unwrap().and_utc());
-        for event in events {
-            counter += 1;
-            if let Event::BeneficiaryRegistered(r) = &event
-                && r.role == BeneficiaryRole::Primary
-            {
-                program.primaries.push(r.beneficiary_id);
+        let mut requests = vec![request];
+        // A registration comes with consent to assistance (a guardian's for a child), so that
+        // random histories get past "identified".
+        if let Command::RegisterBeneficiary(r) = &requests[0].command {
+            let minor = r
+                .details
+                .birth
+                .is_some_and(|b| b.age_on(requests[0].occurred_on) < 18);
+            requests.push(Request::new(
+                requests[0].occurred_on,
+                Command::GiveConsent {
+                    scope: ConsentScope::Assistance,
+                    given_by: if minor {
+                        ConsentGiver::Guardian
+                    } else {
+                        ConsentGiver::Beneficiary
+                    },
+                    evidence: ConsentEvidence::SignedForm,
+                },
+            ));
+        }
+        for request in requests {
+            if !may(step, &stream.case, &request) {
+                break;
             }
-            stream.version += 1;
-            let envelope = Envelope {
-                id: id(counter),
-                beneficiary,
-                version: stream.version,
-                position: out.len() as u64 + 1,
-                occurred_on: request.occurred_on,
-                recorded_at: clock,
-                actor: stream.case.caseworker.unwrap_or(Uuid::from_u128(0xC0)),
-                event,
+            let Ok(events) = decide(&stream.case, &request, today(), &program) else {
+                break;
             };
-            stream
-                .case
-                .apply(envelope.id, envelope.occurred_on, &envelope.event);
-            stream.last_day = stream.last_day.max(request.occurred_on);
-            out.push(envelope);
+            // Recorded after it happened (the day's evening at the earliest), never before the
+            // previous record: backdated entries are the ones dated well before their recording.
+            clock = (clock + Duration::minutes(i64::from(step.minutes % 600) + 1))
+                .max(request.occurred_on.and_hms_opt(18, 0, 0).unwrap().and_utc());
+            for event in events {
+                counter += 1;
+                if let Event::BeneficiaryRegistered(r) = &event
+                    && r.role == BeneficiaryRole::Primary
+                {
+                    program.primaries.push(r.beneficiary_id);
+                }
+                stream.version += 1;
+                let envelope = Envelope {
+                    id: id(counter),
+                    beneficiary,
+                    version: stream.version,
+                    position: out.len() as u64 + 1,
+                    occurred_on: request.occurred_on,
+                    recorded_at: clock,
+                    actor: stream.case.caseworker.unwrap_or(Uuid::from_u128(0xC0)),
+                    event,
+                };
+                stream
+                    .case
+                    .apply(envelope.id, envelope.occurred_on, &envelope.event);
+                stream.last_day = stream.last_day.max(request.occurred_on);
+                out.push(envelope);
+            }
         }
     }
     out
@@ -150,6 +215,8 @@ fn nth<T: Copy>(items: impl IntoIterator<Item = T>, pick: u8) -> Option<T> {
     (!items.is_empty()).then(|| items[usize::from(pick) % items.len()])
 }
 
+/// The request a step makes of a stream: a registration first, then anything (new, backdated,
+/// a correction or a void of an earlier fact).
 fn request(
     step: &Step,
     s: u8,
@@ -164,6 +231,8 @@ fn request(
     if step.backdate.is_multiple_of(5) {
         occurred_on = stream.last_day - Duration::days(i64::from(step.backdate % 200));
     }
+    let org = usize::from(s % 2);
+    let other_org = ORGANISATIONS[1 - org];
     let Some(registration) = &case.registration else {
         let role = match program.primaries.first() {
             Some(primary) if s % 3 == 2 => BeneficiaryRole::Secondary {
@@ -172,31 +241,16 @@ fn request(
             },
             _ => BeneficiaryRole::Primary,
         };
-        return Some(Request {
-            occurred_on: stream.last_day,
-            pre_program: false,
-            fact: Event::BeneficiaryRegistered(BeneficiaryRegistered {
+        return Some(Request::new(
+            stream.last_day,
+            Command::RegisterBeneficiary(Registration {
                 beneficiary_id: beneficiary,
-                organisation: ORGANISATIONS[usize::from(s % 2)],
-                caseworker: Uuid::from_u128(0xC0 + u128::from(s % 3)),
-                case_code: format!("T-{s}"),
-                gender: if s.is_multiple_of(2) {
-                    Gender::Female
-                } else {
-                    Gender::Male
-                },
-                birth: Some(YearMonth {
-                    year: if s % 4 == 1 { 1996 } else { 1980 },
-                    month: 1 + u32::from(s % 12),
-                }),
-                citizenship: CountryCode::new("RS").unwrap(),
-                country_of_assistance: CountryCode::new("RS").unwrap(),
-                identified_on: stream.last_day,
-                identification_route: IdentificationRoute::Ngo,
-                forms_of_exploitation: vec![FormOfExploitation::LabourExploitation],
+                organisation: ORGANISATIONS[org],
+                caseworker: caseworkers(org)[usize::from(s % 3)],
                 role,
+                details: details(s, stream.last_day, role),
             }),
-        });
+        ));
     };
     let occurred_on = occurred_on.max(registration.identified_on);
     let scope = match pick % 4 {
@@ -204,7 +258,7 @@ fn request(
         1 => ConsentScope::EvaluationUse,
         2 => ConsentScope::FollowUpContact,
         _ => ConsentScope::DataSharing {
-            organisation: ORGANISATIONS[usize::from(1 - s % 2)],
+            organisation: other_org,
         },
     };
     let open_goal = nth(
@@ -216,8 +270,8 @@ fn request(
     );
     let service = nth(case.services.keys().copied(), pick);
     let domain = ReintegrationDomain::ALL[usize::from(pick) % 8];
-    let fact = match step.kind % 21 {
-        0 => Event::ConsentGiven(ConsentGiven {
+    let command = match step.kind % 24 {
+        0 => Command::GiveConsent {
             scope,
             given_by: if pick % 8 < 4 {
                 ConsentGiver::Guardian
@@ -225,154 +279,230 @@ fn request(
                 ConsentGiver::Beneficiary
             },
             evidence: ConsentEvidence::SignedForm,
-        }),
-        1 => Event::ConsentWithdrawn(ConsentWithdrawn {
+        },
+        1 => Command::WithdrawConsent {
             scope,
             withdrawn_by: ConsentGiver::Beneficiary,
-        }),
-        2 => Event::PlanGoalSet(PlanGoalSet {
+        },
+        2 => Command::SetPlanGoal {
             goal_id: fresh,
             domain,
             target_on: Some(occurred_on + Duration::days(180)),
-        }),
-        3 => Event::PlanGoalAchieved(PlanGoalAchieved {
+        },
+        3 => Command::AchievePlanGoal {
             goal_id: open_goal?,
-        }),
-        4 => Event::PlanGoalAbandoned(PlanGoalAbandoned {
+        },
+        4 => Command::AbandonPlanGoal {
             goal_id: open_goal?,
-        }),
-        5 => Event::PlanGoalRevised(PlanGoalRevised {
+        },
+        5 => Command::RevisePlanGoal {
             goal_id: open_goal?,
             domain,
             target_on: None,
-        }),
-        6 => Event::ReviewScheduled(ReviewScheduled {
+        },
+        6 => Command::ScheduleReview {
             due_on: occurred_on + Duration::days(90),
-        }),
-        7 => Event::PlanReviewed(PlanReviewed {
+        },
+        7 => Command::RecordPlanReview {
             next_review_on: pick
                 .is_multiple_of(2)
                 .then(|| occurred_on + Duration::days(90)),
-        }),
-        8 => Event::ServicePlanned(ServicePlanned {
+        },
+        8 => Command::PlanService {
             service_id: fresh,
             service: ServiceType::Psychological,
             provider: Some(registration.organisation),
             goal_id: open_goal,
-        }),
-        9 => Event::ServiceDelivered(ServiceDelivered {
-            service_id: if pick.is_multiple_of(2) {
-                fresh
+        },
+        9 => {
+            // Now and then a service from before the program, dated before identification.
+            let pre_program = pick % 16 == 1;
+            let from = if pre_program {
+                registration.identified_on - Duration::days(30 + i64::from(pick))
             } else {
-                service.unwrap_or(fresh)
-            },
-            service: ServiceType::Accommodation,
-            provider: None,
-            from: occurred_on,
-            to: pick
-                .is_multiple_of(3)
-                .then(|| occurred_on + Duration::days(i64::from(pick))),
-            amount: None,
-        }),
-        10 => Event::ServiceDiscontinued(ServiceDiscontinued {
+                occurred_on
+            };
+            return Some(Request::new(
+                from,
+                Command::RecordServiceDelivery(Delivery {
+                    service_id: if pick.is_multiple_of(2) {
+                        None
+                    } else {
+                        service
+                    },
+                    new_service_id: fresh,
+                    service: case
+                        .services
+                        .get(&service.unwrap_or(fresh))
+                        .filter(|_| !pick.is_multiple_of(2))
+                        .map_or(ServiceType::Accommodation, |s| s.service),
+                    provider: None,
+                    from,
+                    to: pick
+                        .is_multiple_of(3)
+                        .then(|| from + Duration::days(i64::from(pick))),
+                    amount: None,
+                    pre_program,
+                }),
+            ));
+        }
+        10 => Command::DiscontinueService {
             service_id: service?,
-        }),
-        11 => Event::AssessmentRecorded(AssessmentRecorded {
+        },
+        11 => Command::RecordAssessment {
             assessment_id: fresh,
             framework_version: 1,
-            scores: ReintegrationDomain::ALL
-                .iter()
-                .take(1 + usize::from(pick % 8))
-                .map(|&domain| DomainScore {
-                    domain,
-                    score: 1 + (pick % 4),
-                })
-                .collect(),
-        }),
-        12 | 13 => Event::StatusChanged(StatusChanged {
-            from: Status::Identified,
+            scores: scores(pick),
+        },
+        12 | 13 => Command::ChangeStatus {
             to: Status::ALL[1 + usize::from(pick) % 9],
-        }),
-        14 => Event::ReferredToOrganisation(ReferredToOrganisation {
+        },
+        14 => Command::ReferToOrganisation {
             referral_id: fresh,
-            to_organisation: ORGANISATIONS[usize::from(1 - s % 2)],
-        }),
-        15 => Event::ReferralAccepted(ReferralAccepted {
+            to_organisation: other_org,
+        },
+        15 => Command::AcceptReferral {
             referral_id: nth(case.referrals.keys().copied(), pick)?,
-        }),
-        16 => Event::CaseTransferred(CaseTransferred {
-            to_caseworker: Uuid::from_u128(0xC0 + u128::from(pick % 3)),
-        }),
-        17 => Event::CaseClosed(CaseClosed {
-            outcome: Status::Identified,
-        }),
+        },
+        16 => Command::TransferCase {
+            to_caseworker: caseworkers(org)[usize::from(pick % 3)],
+        },
+        17 => Command::CloseCase,
         18 => {
             if case.closed {
-                Event::CaseReopened(CaseReopened {})
+                Command::ReopenCase
             } else {
-                Event::FollowUpContactMade(FollowUpContactMade {
+                Command::RecordFollowUpContact {
                     observed_status: None,
-                })
+                }
             }
         }
-        19 => correction(case, pick)?,
-        _ => Event::EventVoided(EventVoided {
-            voids: nth(case.facts.iter().skip(1).map(|f| f.id), pick)?,
-        }),
+        19 | 20 => return correction(case, pick, step.days),
+        21 => Command::VoidEvent {
+            event_id: nth(case.facts.iter().map(|f| f.id), pick)?,
+        },
+        22 => Command::CorrectRegistration {
+            details: RegistrationDetails {
+                identified_on: registration.identified_on + Duration::days(i64::from(pick % 7) - 3),
+                ..details(s, registration.identified_on, registration.role)
+            },
+            relationship: None,
+        },
+        _ => {
+            if pick.is_multiple_of(16) {
+                Command::ErasePersonalData {
+                    reason: ErasureReason::PersonRequested,
+                }
+            } else {
+                Command::RecordPersonalData {
+                    fields: vec![PersonalField::GivenName],
+                }
+            }
+        }
     };
-    Some(Request {
-        occurred_on,
-        pre_program: false,
-        fact,
-    })
+    Some(Request::new(
+        if matches!(command, Command::CorrectRegistration { .. }) {
+            case.facts[0].occurred_on
+        } else {
+            occurred_on
+        },
+        command,
+    ))
 }
 
-/// A correction of an earlier fact of a kind whose details can be restated.
-fn correction(case: &Case, pick: u8) -> Option<Event> {
-    let fact = nth(
-        case.facts.iter().filter(|f| {
-            matches!(
-                f.event,
-                Event::ServiceDelivered(_)
-                    | Event::AssessmentRecorded(_)
-                    | Event::PlanGoalSet(_)
-                    | Event::ReviewScheduled(_)
-                    | Event::CaseTransferred(_)
-            )
+fn details(s: u8, identified_on: NaiveDate, role: BeneficiaryRole) -> RegistrationDetails {
+    RegistrationDetails {
+        case_code: format!("T-{s}"),
+        gender: if s.is_multiple_of(2) {
+            Gender::Female
+        } else {
+            Gender::Male
+        },
+        birth: Some(Birth {
+            year: if s % 4 == 1 { 1996 } else { 1980 },
+            month: (s % 5 != 3).then_some(1 + u32::from(s % 12)),
         }),
-        pick,
-    )?;
-    let replacement = match &fact.event {
-        Event::ServiceDelivered(d) => Event::ServiceDelivered(ServiceDelivered {
-            service: ServiceType::Medical,
-            to: Some(d.from + Duration::days(i64::from(pick % 40))),
-            ..*d
-        }),
-        Event::AssessmentRecorded(a) => Event::AssessmentRecorded(AssessmentRecorded {
-            scores: a
-                .scores
-                .iter()
-                .map(|s| DomainScore {
-                    score: 1 + (s.score % 4),
-                    ..*s
-                })
-                .collect(),
-            ..a.clone()
-        }),
-        Event::PlanGoalSet(g) => Event::PlanGoalSet(PlanGoalSet {
+        citizenship: CountryCode::new("RS").unwrap(),
+        country_of_assistance: CountryCode::new("RS").unwrap(),
+        identified_on,
+        identification_route: IdentificationRoute::Ngo,
+        forms_of_exploitation: match role {
+            BeneficiaryRole::Primary => vec![FormOfExploitation::LabourExploitation],
+            BeneficiaryRole::Secondary { .. } => Vec::new(),
+        },
+    }
+}
+
+fn scores(pick: u8) -> Vec<DomainScore> {
+    ReintegrationDomain::ALL
+        .iter()
+        .take(1 + usize::from(pick % 8))
+        .map(|&domain| DomainScore {
+            domain,
+            score: 1 + (pick % 4),
+        })
+        .collect()
+}
+
+/// A correction of an earlier fact: the command that records it, restated with other values and
+/// sometimes another day.
+fn correction(case: &Case, pick: u8, days: u8) -> Option<Request> {
+    let fact = nth(case.facts.iter().skip(1), pick)?;
+    let on = if days.is_multiple_of(3) {
+        fact.occurred_on + Duration::days(i64::from(days % 11) - 5)
+    } else {
+        fact.occurred_on
+    };
+    let command = match &fact.event {
+        Event::ConsentGiven(c) => Command::GiveConsent {
+            scope: c.scope,
+            given_by: c.given_by,
+            evidence: ConsentEvidence::WitnessedVerbal,
+        },
+        Event::ConsentWithdrawn(c) => Command::WithdrawConsent {
+            scope: c.scope,
+            withdrawn_by: c.withdrawn_by,
+        },
+        Event::PlanGoalSet(g) => Command::SetPlanGoal {
+            goal_id: g.goal_id,
             domain: ReintegrationDomain::ALL[usize::from(pick) % 8],
-            ..*g
-        }),
-        Event::ReviewScheduled(r) => Event::ReviewScheduled(ReviewScheduled {
+            target_on: g.target_on,
+        },
+        Event::ReviewScheduled(r) => Command::ScheduleReview {
             due_on: r.due_on + Duration::days(7),
+        },
+        Event::ServicePlanned(p) => Command::PlanService {
+            service_id: p.service_id,
+            service: ServiceType::Medical,
+            provider: p.provider,
+            goal_id: p.goal_id,
+        },
+        Event::ServiceDelivered(d) => Command::RecordServiceDelivery(Delivery {
+            service_id: None,
+            new_service_id: d.service_id,
+            service: d.service,
+            provider: d.provider,
+            from: on,
+            to: Some(on + Duration::days(i64::from(pick % 40))),
+            amount: d.amount,
+            pre_program: d.pre_program,
         }),
-        Event::CaseTransferred(_) => Event::CaseTransferred(CaseTransferred {
+        Event::AssessmentRecorded(a) => Command::RecordAssessment {
+            assessment_id: a.assessment_id,
+            framework_version: a.framework_version,
+            scores: scores(pick),
+        },
+        Event::StatusChanged(_) => Command::ChangeStatus {
+            to: Status::ALL[1 + usize::from(pick) % 9],
+        },
+        Event::CaseTransferred(_) => Command::TransferCase {
             to_caseworker: Uuid::from_u128(0xC0 + u128::from(pick % 3)),
-        }),
+        },
+        Event::CaseClosed(_) => Command::CloseCase,
+        Event::FollowUpContactMade(_) => Command::RecordFollowUpContact {
+            observed_status: Some(Status::Reintegrated),
+        },
         _ => return None,
     };
-    Some(Event::EventCorrected(EventCorrected {
-        corrects: fact.id,
-        replacement: Box::new(replacement),
-    }))
+    Some(Request::correcting(fact.id, on, command))
 }

@@ -73,6 +73,19 @@ pub enum Relationship {
     OtherFamily,
 }
 
+impl Relationship {
+    /// The relationship in words, as in "a family member (child)".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Child => "child",
+            Self::Parent => "parent",
+            Self::Sibling => "brother or sister",
+            Self::Partner => "partner",
+            Self::OtherFamily => "other family member",
+        }
+    }
+}
+
 /// The domains of a reintegration plan and of the monitoring framework.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,6 +120,20 @@ impl ReintegrationDomain {
         Self::MentalWellbeing,
         Self::FamilyAndSocialRelations,
     ];
+
+    /// The domain in words, for summaries and messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Safety => "safety",
+            Self::LegalStatus => "legal status",
+            Self::Housing => "housing and standard of living",
+            Self::EconomicSituation => "economic situation",
+            Self::EducationAndSkills => "education and skills",
+            Self::PhysicalHealth => "physical health",
+            Self::MentalWellbeing => "mental well-being",
+            Self::FamilyAndSocialRelations => "family and social relations",
+        }
+    }
 }
 
 /// What consent covers.
@@ -176,21 +203,32 @@ impl From<CountryCode> for String {
     }
 }
 
-/// A year and month (of birth): people often know no more, and age is computed from what is recorded.
+/// When a person was born, as far as it is known: the year, and the month when known (people
+/// often know no more; a missing month stays missing rather than being guessed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct YearMonth {
+pub struct Birth {
     /// The year.
     pub year: i32,
-    /// The month, 1 to 12.
-    pub month: u32,
+    /// The month, 1 to 12, when known.
+    #[serde(default)]
+    pub month: Option<u32>,
 }
 
-impl YearMonth {
-    /// Full years of age on `date` for someone born in this month: counted from the month's last
-    /// day, so a person is never taken for older than they can be.
+impl Birth {
+    /// A birth in a known month.
+    pub fn in_month(year: i32, month: u32) -> Self {
+        Self {
+            year,
+            month: Some(month),
+        }
+    }
+
+    /// Full years of age on `date`: counted from the end of the birth month (of the year, when
+    /// the month is unknown), so a person is never taken for older than they can be.
     pub fn age_on(&self, date: chrono::NaiveDate) -> i32 {
         use chrono::Datelike;
-        let months = (date.year() - self.year) * 12 + date.month() as i32 - self.month as i32;
+        let month = self.month.unwrap_or(12) as i32;
+        let months = (date.year() - self.year) * 12 + date.month() as i32 - month;
         // In the birth month itself, the birthday may still be ahead: count it as not reached.
         let months = if months >= 0 && (months % 12 == 0) {
             months - 1
@@ -198,6 +236,52 @@ impl YearMonth {
             months
         };
         months.div_euclid(12)
+    }
+
+    /// The earliest day the person can have been born: nothing about them happened before it.
+    pub fn earliest_day(&self) -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::from_ymd_opt(self.year, self.month.unwrap_or(1), 1)
+    }
+}
+
+/// An ISO 4217 currency code (three capital letters, e.g. `EUR`, `ALL`, `RSD`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// Accepts three capital ASCII letters.
+    pub fn new(code: &str) -> Option<Self> {
+        match code.as_bytes() {
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => {
+                Some(Self([*a, *b, *c]))
+            }
+            _ => None,
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(&value).ok_or_else(|| format!("{value:?} is not an ISO 4217 currency code"))
+    }
+}
+
+impl From<Currency> for String {
+    fn from(code: Currency) -> Self {
+        code.as_str().to_string()
     }
 }
 
@@ -219,10 +303,7 @@ mod tests {
 
     #[test]
     fn age_is_never_overstated() {
-        let born = YearMonth {
-            year: 1995,
-            month: 6,
-        };
+        let born = Birth::in_month(1995, 6);
         let on = |y, m, d| born.age_on(NaiveDate::from_ymd_opt(y, m, d).unwrap());
         assert_eq!(on(2013, 5, 31), 17);
         assert_eq!(
@@ -232,5 +313,30 @@ mod tests {
         );
         assert_eq!(on(2013, 7, 1), 18);
         assert_eq!(on(1995, 6, 1), -1, "not yet born counts as under age");
+        let year_only = Birth {
+            year: 1995,
+            month: None,
+        };
+        assert_eq!(
+            year_only.age_on(NaiveDate::from_ymd_opt(2013, 12, 31).unwrap()),
+            17,
+            "with the month unknown, the birthday counts as December's"
+        );
+        assert_eq!(
+            year_only.earliest_day(),
+            NaiveDate::from_ymd_opt(1995, 1, 1)
+        );
+    }
+
+    #[test]
+    fn currencies() {
+        assert_eq!(Currency::new("EUR").unwrap().to_string(), "EUR");
+        for bad in ["eur", "EURO", "", "E1R"] {
+            assert!(Currency::new(bad).is_none(), "{bad}");
+        }
+        assert_eq!(
+            serde_json::to_string(&Currency::new("RSD").unwrap()).unwrap(),
+            "\"RSD\""
+        );
     }
 }

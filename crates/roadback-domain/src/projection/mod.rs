@@ -126,11 +126,11 @@ impl History {
         match as_of {
             AsOf::ValidTime(day) => {
                 let now = self.case(AsOf::Now);
-                let mut case = Case::from_events(
+                let mut case = Case::fold(
                     now.facts
-                        .iter()
+                        .into_iter()
                         .filter(|f| f.occurred_on <= day)
-                        .map(|f| (f.id, f.occurred_on, &f.event)),
+                        .collect(),
                 );
                 case.recorded = now.recorded;
                 case

@@ -120,25 +120,24 @@ impl Outcome {
     /// The outcome view of a case, with durations running to `until` for an open case.
     pub fn of(case: &Case, until: NaiveDate) -> Option<Self> {
         let registration = case.registration.as_ref()?;
-        let mut facts: Vec<_> = case.facts.iter().collect();
-        facts.sort_by_key(|f| f.occurred_on); // stable: same-day facts keep their stream order
-        // The registration is always the first fact in stream order.
+        // Facts are in the order they count: the registration, then by day.
+        let facts = &case.facts;
         let intake_on = case
             .facts
             .first()
             .map_or(registration.identified_on, |f| f.occurred_on);
 
-        let mut transitions = Vec::new();
+        let mut transitions: Vec<Transition> = Vec::new();
         let mut assessments = Vec::new();
         let mut services = ServicesReceived::default();
         let mut months = BTreeSet::new();
         let mut first_service_on: Option<NaiveDate> = None;
         let mut closed_on = None;
-        for fact in &facts {
+        for fact in facts {
             match &fact.event {
                 Event::StatusChanged(s) => transitions.push(Transition {
                     on: fact.occurred_on,
-                    from: s.from,
+                    from: transitions.last().map_or(Status::Identified, |t| t.to),
                     to: s.to,
                 }),
                 Event::AssessmentRecorded(a) => assessments.push(Assessment {

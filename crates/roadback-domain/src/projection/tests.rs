@@ -32,10 +32,7 @@ fn registered() -> Event {
         caseworker: CASEWORKER,
         case_code: "AL-2010-1".into(),
         gender: Gender::Female,
-        birth: Some(YearMonth {
-            year: 1990,
-            month: 5,
-        }),
+        birth: Some(Birth::in_month(1990, 5)),
         citizenship: CountryCode::new("AL").unwrap(),
         country_of_assistance: CountryCode::new("AL").unwrap(),
         identified_on: day(2010, 3, 1),
@@ -69,8 +66,10 @@ fn id(n: usize) -> Uuid {
     Uuid::from_u128(n as u128)
 }
 
+/// A status change (`from` says what the history has before it, for the reader).
 fn status(from: Status, to: Status) -> Event {
-    Event::StatusChanged(StatusChanged { from, to })
+    let _ = from;
+    Event::StatusChanged(StatusChanged { to })
 }
 
 fn delivered(service: u128, kind: ServiceType, from: NaiveDate, to: Option<NaiveDate>) -> Event {
@@ -81,6 +80,7 @@ fn delivered(service: u128, kind: ServiceType, from: NaiveDate, to: Option<Naive
         from,
         to,
         amount: None,
+        pre_program: false,
     })
 }
 
@@ -220,6 +220,7 @@ fn the_timeline_reads_in_the_order_things_happened_with_corrections_beside_them(
         day(2010, 10, 1),
         Event::EventCorrected(EventCorrected {
             corrects: id(4),
+            occurred_on: None,
             replacement: Box::new(corrected.clone()),
         }),
     ));

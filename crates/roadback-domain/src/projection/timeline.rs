@@ -75,9 +75,11 @@ impl Timeline {
         };
         let mut entries: Vec<TimelineEntry> = Vec::new();
         for e in stream.iter().filter(|e| recorded_by(e)) {
-            let (target, replacement) = match &e.event {
-                Event::EventCorrected(c) => (c.corrects, Some((*c.replacement).clone())),
-                Event::EventVoided(v) => (v.voids, None),
+            let (target, replacement, moved_to) = match &e.event {
+                Event::EventCorrected(c) => {
+                    (c.corrects, Some((*c.replacement).clone()), c.occurred_on)
+                }
+                Event::EventVoided(v) => (v.voids, None, None),
                 event => {
                     if let AsOf::ValidTime(day) = as_of
                         && e.occurred_on > day
@@ -100,19 +102,42 @@ impl Timeline {
             };
             if let Some(entry) = entries.iter_mut().find(|entry| entry.id == target) {
                 entry.current = replacement.clone();
+                let mut summary = match &replacement {
+                    Some(r) => format!("Corrected: {}", describe(r)),
+                    None => "Voided: recorded in error".to_string(),
+                };
+                if let Some(day) = moved_to.filter(|day| *day != entry.occurred_on) {
+                    summary.push_str(&format!(" (dated {day}, not {})", entry.occurred_on));
+                    entry.occurred_on = day;
+                }
                 entry.notes.push(TimelineNote {
                     id: e.id,
                     recorded_at: e.recorded_at,
                     actor: e.actor,
-                    summary: match &replacement {
-                        Some(r) => format!("Corrected: {}", describe(r)),
-                        None => "Voided: recorded in error".to_string(),
-                    },
+                    summary,
                     replacement,
                 });
             }
         }
-        entries.sort_by_key(|e| (e.occurred_on, e.version));
+        // The registration opens the record; then the order things happened.
+        entries.sort_by_key(|e| {
+            (
+                !matches!(e.event, Event::BeneficiaryRegistered(_)),
+                e.occurred_on,
+                e.version,
+            )
+        });
+        // A status change reads from the status before it, which the order of the history says.
+        let mut status = crate::Status::Identified;
+        for entry in &mut entries {
+            if let Event::StatusChanged(s) = &entry.event {
+                entry.summary =
+                    format!("Status changed from {} to {}", status.label(), s.to.label());
+            }
+            if let Some(Event::StatusChanged(s)) = &entry.current {
+                status = s.to;
+            }
+        }
         Self { entries }
     }
 }
@@ -144,8 +169,9 @@ pub fn describe(event: &Event) -> String {
                 r.case_code, r.identified_on
             ),
             BeneficiaryRole::Secondary { relationship, .. } => format!(
-                "Registered as case {}, a family member ({relationship:?}) of a primary beneficiary",
-                r.case_code
+                "Registered as case {}, a family member ({}) of a primary beneficiary",
+                r.case_code,
+                relationship.label()
             ),
         },
         Event::ConsentGiven(c) => format!(
@@ -155,10 +181,10 @@ pub fn describe(event: &Event) -> String {
         ),
         Event::ConsentWithdrawn(c) => format!("Consent withdrawn for {}", scope(&c.scope)),
         Event::PlanGoalSet(g) => match g.target_on {
-            Some(target) => format!("Plan goal set for {:?}, target {target}", g.domain),
-            None => format!("Plan goal set for {:?}", g.domain),
+            Some(target) => format!("Plan goal set for {}, target {target}", g.domain.label()),
+            None => format!("Plan goal set for {}", g.domain.label()),
         },
-        Event::PlanGoalRevised(g) => format!("Plan goal revised ({:?})", g.domain),
+        Event::PlanGoalRevised(g) => format!("Plan goal revised ({})", g.domain.label()),
         Event::PlanGoalAchieved(_) => "Plan goal achieved".into(),
         Event::PlanGoalAbandoned(_) => "Plan goal abandoned".into(),
         Event::ReviewScheduled(r) => format!("Plan review scheduled for {}", r.due_on),
@@ -166,22 +192,33 @@ pub fn describe(event: &Event) -> String {
             Some(next) => format!("Plan reviewed; next review {next}"),
             None => "Plan reviewed".into(),
         },
-        Event::ServicePlanned(s) => format!("Service planned: {:?}", s.service),
-        Event::ServiceDelivered(s) => match s.to {
-            Some(to) if to != s.from => {
-                format!("Service delivered: {:?}, {} to {to}", s.service, s.from)
+        Event::ServicePlanned(s) => format!("Service planned: {}", s.service.label()),
+        Event::ServiceDelivered(s) => {
+            let before = if s.pre_program {
+                " (before the program)"
+            } else {
+                ""
+            };
+            match s.to {
+                Some(to) if to != s.from => format!(
+                    "Service delivered: {}, {} to {to}{before}",
+                    s.service.label(),
+                    s.from
+                ),
+                _ => format!(
+                    "Service delivered: {} on {}{before}",
+                    s.service.label(),
+                    s.from
+                ),
             }
-            _ => format!("Service delivered: {:?} on {}", s.service, s.from),
-        },
+        }
         Event::ServiceDiscontinued(_) => "Service discontinued".into(),
         Event::AssessmentRecorded(a) => format!(
             "Assessment recorded: {} domains scored (framework v{})",
             a.scores.len(),
             a.framework_version
         ),
-        Event::StatusChanged(s) => {
-            format!("Status changed from {} to {}", s.from.label(), s.to.label())
-        }
+        Event::StatusChanged(s) => format!("Status changed to {}", s.to.label()),
         Event::ReferredToOrganisation(r) => {
             format!("Referred to organisation {}", r.to_organisation)
         }
@@ -194,14 +231,10 @@ pub fn describe(event: &Event) -> String {
             None => "Follow-up contact".into(),
         },
         Event::PersonalDataRecorded(p) => {
-            let fields: Vec<String> = p
-                .fields
-                .iter()
-                .map(|f| format!("{f:?}").to_lowercase())
-                .collect();
+            let fields: Vec<&str> = p.fields.iter().map(|f| f.label()).collect();
             format!("Personal data recorded ({})", fields.join(", "))
         }
-        Event::PersonalDataErased(e) => format!("Personal data erased ({:?})", e.reason),
+        Event::PersonalDataErased(e) => format!("Personal data erased ({})", e.reason.label()),
         Event::EventCorrected(c) => format!("Correction: {}", describe(&c.replacement)),
         Event::EventVoided(_) => "An entry was voided".into(),
     }
