@@ -155,6 +155,47 @@ pub fn organisations(seed: u64) -> Vec<Organisation> {
         .collect()
 }
 
+/// The program as decisions see it: its organisations and their caseworkers, the primary
+/// beneficiaries registered so far and the default indicator framework.
+pub struct Program {
+    organisations: Vec<Organisation>,
+    primaries: std::collections::HashSet<Uuid>,
+    framework: roadback_domain::indicators::Framework,
+}
+
+impl Program {
+    /// The program of these organisations, before anyone is registered.
+    pub fn new(organisations: &[Organisation]) -> Self {
+        Self {
+            organisations: organisations.to_vec(),
+            primaries: std::collections::HashSet::new(),
+            framework: roadback_domain::indicators::default_framework(),
+        }
+    }
+
+    /// Notes a registered primary beneficiary (family members link to them).
+    pub fn add_primary(&mut self, beneficiary: Uuid) {
+        self.primaries.insert(beneficiary);
+    }
+}
+
+impl roadback_domain::Directory for Program {
+    fn is_primary_beneficiary(&self, beneficiary: Uuid) -> bool {
+        self.primaries.contains(&beneficiary)
+    }
+    fn framework(&self, version: u32) -> Option<&roadback_domain::indicators::Framework> {
+        (version == self.framework.version).then_some(&self.framework)
+    }
+    fn is_organisation(&self, organisation: Uuid) -> bool {
+        self.organisations.iter().any(|o| o.id == organisation)
+    }
+    fn is_caseworker_of(&self, user: Uuid, organisation: Uuid) -> bool {
+        self.organisations
+            .iter()
+            .any(|o| o.id == organisation && o.caseworkers.contains(&user))
+    }
+}
+
 /// One beneficiary's history: the commands that build it, in the order they are recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct History {

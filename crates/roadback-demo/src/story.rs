@@ -6,15 +6,15 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use roadback_domain::case::GoalState;
-use roadback_domain::events::*;
-use roadback_domain::indicators::{Framework, default_framework};
+use roadback_domain::command::{Delivery, Registration, RegistrationDetails};
+use roadback_domain::events::{BeneficiaryRole, ConsentEvidence, DomainScore, Money, ServiceType};
 use roadback_domain::personal::PersonalField;
 use roadback_domain::vocabulary::*;
-use roadback_domain::{Case, Directory, Event, Request, Status, decide};
+use roadback_domain::{Case, Command as Cmd, Request, Status, decide};
 use uuid::Uuid;
 
 use crate::random::Random;
-use crate::{Command, History, Kind, Organisation, derived, end, figures, id};
+use crate::{Command, History, Kind, Organisation, Program, derived, end, figures, id};
 
 /// How a primary beneficiary's story ends (by the program's end).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,25 +27,11 @@ enum Ending {
     ReTrafficked,
 }
 
-struct Known<'a> {
-    primaries: &'a std::collections::HashSet<Uuid>,
-    framework: &'a Framework,
-}
-
-impl Directory for Known<'_> {
-    fn is_primary_beneficiary(&self, beneficiary: Uuid) -> bool {
-        self.primaries.contains(&beneficiary)
-    }
-    fn framework(&self, version: u32) -> Option<&Framework> {
-        (version == self.framework.version).then_some(self.framework)
-    }
-}
-
 /// Builds one history, deciding each command as it goes.
 struct Builder<'a> {
     case: Case,
     history: History,
-    directory: &'a Known<'a>,
+    directory: &'a Program,
     /// Events recorded so far (numbering their ids).
     events: usize,
     /// Services, goals, assessments and referrals so far (numbering their ids).
@@ -54,15 +40,16 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     /// Decides and keeps a command; returns the recorded event's id when accepted.
-    fn record(&mut self, actor: Uuid, on: NaiveDate, fact: Event) -> Option<Uuid> {
+    fn record(&mut self, actor: Uuid, on: NaiveDate, command: Cmd) -> Option<Uuid> {
+        self.request(actor, Request::new(on, command))
+    }
+
+    /// Decides and keeps a request (a correction, say); the recorded event's id when accepted.
+    fn request(&mut self, actor: Uuid, request: Request) -> Option<Uuid> {
+        let on = request.occurred_on;
         if on > end() {
             return None;
         }
-        let request = Request {
-            occurred_on: on,
-            pre_program: false,
-            fact,
-        };
         let events = decide(&self.case, &request, end(), self.directory).ok()?;
         let first = event_id(self.history.beneficiary, self.events);
         for event in &events {
@@ -99,8 +86,7 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
     let male = r.sample(n, figures::MALE);
     let child = r.sample(n, figures::CHILDREN);
     let reintegrated = r.sample(n, (figures::REINTEGRATED_SHARE * n as f64).round() as usize);
-    let framework = default_framework();
-    let mut primaries_set = std::collections::HashSet::new();
+    let mut program = Program::new(orgs);
     let weights: Vec<(usize, u32)> = (0..orgs.len())
         .map(|i| (i, 60 + r.below(120) as u32))
         .collect();
@@ -109,7 +95,7 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
 
     for i in 0..n {
         let beneficiary = id(seed, copy, Kind::Primary, i);
-        primaries_set.insert(beneficiary);
+        program.add_primary(beneficiary);
         let org = r.weighted(&weights);
         let organisation = &orgs[org];
         let year = r.weighted(&[
@@ -133,27 +119,20 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
                 (Ending::ReTrafficked, 8),
             ])
         };
-        let directory = Known {
-            primaries: &primaries_set,
-            framework: &framework,
-        };
         let history = primary(
             &mut r,
             copy,
             beneficiary,
             (org, organisation, orgs),
             (year, male[i], child[i], ending),
-            &directory,
+            &program,
         );
         let registered = history.commands[0].request.occurred_on;
         primaries.push((beneficiary, org, registered, organisation.caseworkers[0]));
         histories.push(history);
     }
 
-    let directory = Known {
-        primaries: &primaries_set,
-        framework: &framework,
-    };
+    let directory = &program;
     for i in 0..figures::SECONDARY {
         let (primary, org, registered, caseworker) = primaries[r.below(n as u64) as usize];
         let beneficiary = id(seed, copy, Kind::Secondary, i);
@@ -165,7 +144,7 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
                 primary: Some(primary),
                 commands: Vec::new(),
             },
-            directory: &directory,
+            directory,
             events: 0,
             serial: 0,
         };
@@ -182,42 +161,41 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
         } else {
             r.between(20, 60)
         };
-        let birth = YearMonth {
-            year: identified.year() - age as i32 - 1,
-            month: 1 + r.below(12) as u32,
-        };
+        let birth = Birth::in_month(identified.year() - age as i32 - 1, 1 + r.below(12) as u32);
         let country = CountryCode::new(orgs[org].country).unwrap();
-        let registration = BeneficiaryRegistered {
+        let registration = Registration {
             beneficiary_id: beneficiary,
             organisation: orgs[org].id,
             caseworker,
-            case_code: format!("{}-F{}-{:04}", orgs[org].slug.to_uppercase(), copy, i),
-            gender: if r.chance(0.5) {
-                Gender::Female
-            } else {
-                Gender::Male
-            },
-            birth: Some(birth),
-            citizenship: country,
-            country_of_assistance: country,
-            identified_on: identified,
-            identification_route: IdentificationRoute::FamilyOrFriends,
-            forms_of_exploitation: Vec::new(),
             role: BeneficiaryRole::Secondary {
                 primary,
                 relationship,
+            },
+            details: RegistrationDetails {
+                case_code: format!("{}-F{}-{:04}", orgs[org].slug.to_uppercase(), copy, i),
+                gender: if r.chance(0.5) {
+                    Gender::Female
+                } else {
+                    Gender::Male
+                },
+                birth: Some(birth),
+                citizenship: country,
+                country_of_assistance: country,
+                identified_on: identified,
+                identification_route: IdentificationRoute::FamilyOrFriends,
+                forms_of_exploitation: Vec::new(),
             },
         };
         b.record(
             caseworker,
             identified,
-            Event::BeneficiaryRegistered(registration),
+            Cmd::RegisterBeneficiary(registration),
         );
         let minor = birth.age_on(identified) < 18;
         b.record(
             caseworker,
             identified,
-            Event::ConsentGiven(ConsentGiven {
+            Cmd::GiveConsent {
                 scope: ConsentScope::Assistance,
                 given_by: if minor {
                     ConsentGiver::Guardian
@@ -225,7 +203,7 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
                     ConsentGiver::Beneficiary
                 },
                 evidence: ConsentEvidence::SignedForm,
-            }),
+            },
         );
         let mut on = identified;
         for _ in 0..r.between(1, 4) {
@@ -238,17 +216,11 @@ pub(crate) fn copy(seed: u64, copy: u32, orgs: &[Organisation]) -> Vec<History> 
                 (ServiceType::Medical, 1),
             ]);
             let service_id = b.fresh(Kind::Service);
+            let to = (on + days(&mut r, 0, 60)).min(end());
             b.record(
                 caseworker,
                 on,
-                Event::ServiceDelivered(ServiceDelivered {
-                    service_id,
-                    service,
-                    provider: Some(orgs[org].id),
-                    from: on,
-                    to: Some(on + days(&mut r, 0, 60)),
-                    amount: None,
-                }),
+                delivery(service_id, service, Some(orgs[org].id), on, Some(to)),
             );
         }
         histories.push(b.history);
@@ -263,7 +235,7 @@ fn primary(
     beneficiary: Uuid,
     (org, organisation, orgs): (usize, &Organisation, &[Organisation]),
     (year, male, child, ending): (i32, bool, bool, Ending),
-    directory: &Known<'_>,
+    directory: &Program,
 ) -> History {
     let mut b = Builder {
         case: Case::default(),
@@ -286,10 +258,7 @@ fn primary(
         r.between(18, 45)
     };
     // Born `age` years before identification, in a month that keeps the age exact.
-    let mut birth = YearMonth {
-        year: identified.year() - age as i32,
-        month: 1 + r.below(12) as u32,
-    };
+    let mut birth = Birth::in_month(identified.year() - age as i32, 1 + r.below(12) as u32);
     while birth.age_on(identified) < age as i32 {
         birth.year -= 1;
     }
@@ -316,30 +285,32 @@ fn primary(
     b.record(
         cw,
         registered,
-        Event::BeneficiaryRegistered(BeneficiaryRegistered {
+        Cmd::RegisterBeneficiary(Registration {
             beneficiary_id: beneficiary,
             organisation: organisation.id,
             caseworker: cw,
-            case_code: format!("{code}-{copy}"),
-            gender: if male { Gender::Male } else { Gender::Female },
-            birth: Some(birth),
-            citizenship: if r.chance(0.93) {
-                country
-            } else {
-                CountryCode::new(orgs[r.below(orgs.len() as u64) as usize].country).unwrap()
-            },
-            country_of_assistance: country,
-            identified_on: identified,
-            identification_route: r.weighted(&[
-                (IdentificationRoute::LawEnforcement, 35),
-                (IdentificationRoute::Government, 20),
-                (IdentificationRoute::Ngo, 15),
-                (IdentificationRoute::InternationalOrganisation, 15),
-                (IdentificationRoute::Outreach, 8),
-                (IdentificationRoute::SelfReferral, 7),
-            ]),
-            forms_of_exploitation: forms,
             role: BeneficiaryRole::Primary,
+            details: RegistrationDetails {
+                case_code: format!("{code}-{copy}"),
+                gender: if male { Gender::Male } else { Gender::Female },
+                birth: Some(birth),
+                citizenship: if r.chance(0.93) {
+                    country
+                } else {
+                    CountryCode::new(orgs[r.below(orgs.len() as u64) as usize].country).unwrap()
+                },
+                country_of_assistance: country,
+                identified_on: identified,
+                identification_route: r.weighted(&[
+                    (IdentificationRoute::LawEnforcement, 35),
+                    (IdentificationRoute::Government, 20),
+                    (IdentificationRoute::Ngo, 15),
+                    (IdentificationRoute::InternationalOrganisation, 15),
+                    (IdentificationRoute::Outreach, 8),
+                    (IdentificationRoute::SelfReferral, 7),
+                ]),
+                forms_of_exploitation: forms,
+            },
         }),
     );
     let giver = if child {
@@ -347,12 +318,10 @@ fn primary(
     } else {
         ConsentGiver::Beneficiary
     };
-    let consent = |scope| {
-        Event::ConsentGiven(ConsentGiven {
-            scope,
-            given_by: giver,
-            evidence: ConsentEvidence::SignedForm,
-        })
+    let consent = |scope| Cmd::GiveConsent {
+        scope,
+        given_by: giver,
+        evidence: ConsentEvidence::SignedForm,
     };
     b.record(cw, registered, consent(ConsentScope::Assistance));
     let evaluation = r.chance(0.88);
@@ -362,20 +331,15 @@ fn primary(
     b.record(
         cw,
         registered,
-        Event::PersonalDataRecorded(PersonalDataRecorded {
+        Cmd::RecordPersonalData {
             fields: vec![
                 PersonalField::GivenName,
                 PersonalField::FamilyName,
                 PersonalField::Phone,
             ],
-        }),
+        },
     );
-    let status = |to| {
-        Event::StatusChanged(StatusChanged {
-            from: Status::Identified,
-            to,
-        })
-    };
+    let status = |to| Cmd::ChangeStatus { to };
 
     // Crisis care: shelter, medical and psychological help, first goals and assessment.
     let mut on = registered + days(r, 0, 5);
@@ -396,11 +360,11 @@ fn primary(
         if b.record(
             cw,
             on + days(r, 3, 20),
-            Event::PlanGoalSet(PlanGoalSet {
+            Cmd::SetPlanGoal {
                 goal_id,
                 domain,
                 target_on: Some(on + days(r, 180, 540)),
-            }),
+            },
         )
         .is_some()
         {
@@ -410,9 +374,9 @@ fn primary(
     b.record(
         cw,
         on + days(r, 20, 30),
-        Event::ReviewScheduled(ReviewScheduled {
+        Cmd::ScheduleReview {
             due_on: on + days(r, 80, 100),
-        }),
+        },
     );
     let mut delivered = Vec::new();
     for service in [
@@ -425,14 +389,13 @@ fn primary(
         if let Some(event) = b.record(
             cw,
             from,
-            Event::ServiceDelivered(ServiceDelivered {
+            delivery(
                 service_id,
                 service,
-                provider: Some(organisation.id),
+                Some(organisation.id),
                 from,
-                to: Some(crisis_end.min(end())),
-                amount: None,
-            }),
+                Some(crisis_end.min(end())),
+            ),
         ) {
             delivered.push((event, service_id, service, from));
         }
@@ -443,7 +406,7 @@ fn primary(
         b.record(
             cw,
             on,
-            Event::AssessmentRecorded(AssessmentRecorded {
+            Cmd::RecordAssessment {
                 assessment_id,
                 framework_version: 1,
                 scores: ReintegrationDomain::ALL
@@ -453,7 +416,7 @@ fn primary(
                         score: (score + r.below(2) as u8).clamp(1, 4),
                     })
                     .collect(),
-            }),
+            },
         );
     };
     let first_assessment = on + days(r, 20, 40);
@@ -473,21 +436,16 @@ fn primary(
     ] {
         let service_id = b.fresh(Kind::Service);
         let from = on + days(r, 5, 60);
+        let provider = if r.chance(0.7) {
+            Some(organisation.id)
+        } else {
+            None
+        };
+        let to = (from + days(r, 0, 120)).min(end());
         b.record(
             cw,
             from,
-            Event::ServiceDelivered(ServiceDelivered {
-                service_id,
-                service,
-                provider: if r.chance(0.7) {
-                    Some(organisation.id)
-                } else {
-                    None
-                },
-                from,
-                to: Some(from + days(r, 0, 120)),
-                amount: None,
-            }),
+            delivery(service_id, service, provider, from, Some(to)),
         );
     }
     on += days(r, 60, 240);
@@ -505,9 +463,9 @@ fn primary(
         b.record(
             cw,
             review,
-            Event::PlanReviewed(PlanReviewed {
+            Cmd::RecordPlanReview {
                 next_review_on: Some(review + Duration::days(100)),
-            }),
+            },
         );
         let service = r.weighted(&[
             (ServiceType::JobPlacement, 3),
@@ -518,17 +476,11 @@ fn primary(
             (ServiceType::Education, if child { 3 } else { 0 }),
         ]);
         let service_id = b.fresh(Kind::Service);
+        let to = (review + days(r, 0, 60)).min(end());
         b.record(
             cw,
             review,
-            Event::ServiceDelivered(ServiceDelivered {
-                service_id,
-                service,
-                provider: Some(organisation.id),
-                from: review,
-                to: Some(review + days(r, 0, 60)),
-                amount: None,
-            }),
+            delivery(service_id, service, Some(organisation.id), review, Some(to)),
         );
     }
 
@@ -547,15 +499,15 @@ fn primary(
         b.record(
             cw,
             review,
-            Event::ReferredToOrganisation(ReferredToOrganisation {
+            Cmd::ReferToOrganisation {
                 referral_id,
                 to_organisation: other.id,
-            }),
+            },
         );
         b.record(
             other.caseworkers[0],
             review + days(r, 1, 20),
-            Event::ReferralAccepted(ReferralAccepted { referral_id }),
+            Cmd::AcceptReferral { referral_id },
         );
     }
     if r.chance(0.1) {
@@ -565,29 +517,21 @@ fn primary(
             .copied()
             .find(|c| *c != cw)
             .unwrap_or(cw);
-        b.record(
-            cw,
-            review,
-            Event::CaseTransferred(CaseTransferred { to_caseworker: to }),
-        );
+        b.record(cw, review, Cmd::TransferCase { to_caseworker: to });
     }
     if r.chance(0.05)
         && let Some((event, service_id, service, from)) = delivered.first().copied()
     {
-        b.record(
+        // Recorded at the review, restating the delivery as it should have been: same day,
+        // another end.
+        let to = (from + days(r, 10, 40)).min(end());
+        b.request(
             cw,
-            review,
-            Event::EventCorrected(EventCorrected {
-                corrects: event,
-                replacement: Box::new(Event::ServiceDelivered(ServiceDelivered {
-                    service_id,
-                    service,
-                    provider: Some(organisation.id),
-                    from,
-                    to: Some(from + days(r, 10, 40)),
-                    amount: None,
-                })),
-            }),
+            Request::correcting(
+                event,
+                from,
+                delivery(service_id, service, Some(organisation.id), from, Some(to)),
+            ),
         );
     }
     // A delivery entered twice by mistake, and the copy voided.
@@ -596,38 +540,28 @@ fn primary(
         && let Some(copy) = b.record(
             cw,
             from,
-            Event::ServiceDelivered(ServiceDelivered {
-                service_id,
-                service,
-                provider: Some(organisation.id),
-                from,
-                to: None,
-                amount: None,
+            Cmd::RecordServiceDelivery(Delivery {
+                service_id: Some(service_id),
+                ..delivered_once(service_id, service, Some(organisation.id), from, None)
             }),
         )
     {
-        b.record(cw, review, Event::EventVoided(EventVoided { voids: copy }));
+        b.record(cw, review, Cmd::VoidEvent { event_id: copy });
     }
     if evaluation && r.chance(0.03) {
         b.record(
             cw,
             review,
-            Event::ConsentWithdrawn(ConsentWithdrawn {
+            Cmd::WithdrawConsent {
                 scope: ConsentScope::EvaluationUse,
                 withdrawn_by: giver,
-            }),
+            },
         );
     }
 
     // How it ends.
     let finish = |b: &mut Builder<'_>, r: &mut Random, on: NaiveDate| {
-        b.record(
-            cw,
-            on + days(r, 0, 30),
-            Event::CaseClosed(CaseClosed {
-                outcome: Status::Identified,
-            }),
-        );
+        b.record(cw, on + days(r, 0, 30), Cmd::CloseCase);
     };
     match ending {
         Ending::Reintegrated => {
@@ -643,11 +577,7 @@ fn primary(
                 })
                 .collect();
             for goal_id in open {
-                b.record(
-                    cw,
-                    outcome_on,
-                    Event::PlanGoalAchieved(PlanGoalAchieved { goal_id }),
-                );
+                b.record(cw, outcome_on, Cmd::AchievePlanGoal { goal_id });
             }
             if r.chance(0.8) {
                 b.record(cw, outcome_on, consent(ConsentScope::FollowUpContact));
@@ -656,9 +586,9 @@ fn primary(
                 b.record(
                     cw,
                     follow_up,
-                    Event::FollowUpContactMade(FollowUpContactMade {
+                    Cmd::RecordFollowUpContact {
                         observed_status: Some(Status::Reintegrated),
-                    }),
+                    },
                 );
             }
         }
@@ -680,23 +610,57 @@ fn primary(
     if r.chance(0.1) {
         let service_id = b.fresh(Kind::Service);
         let from = crisis_end + days(r, 0, 30);
+        let amount = Money {
+            minor_units: 5_000 * r.between(1, 10),
+            currency: Currency::new("EUR").expect("a currency code"),
+        };
         b.record(
             cw,
             from,
-            Event::ServiceDelivered(ServiceDelivered {
-                service_id,
-                service: ServiceType::FinancialSupport,
-                provider: Some(organisation.id),
-                from,
-                to: None,
-                amount: Some(Money {
-                    minor_units: 5_000 * r.between(1, 10),
-                    currency: ['E', 'U', 'R'],
-                }),
+            Cmd::RecordServiceDelivery(Delivery {
+                amount: Some(amount),
+                ..delivered_once(
+                    service_id,
+                    ServiceType::FinancialSupport,
+                    Some(organisation.id),
+                    from,
+                    None,
+                )
             }),
         );
     }
     b.history
+}
+
+/// An unplanned delivery whose service gets `service_id`.
+fn delivered_once(
+    service_id: Uuid,
+    service: ServiceType,
+    provider: Option<Uuid>,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+) -> Delivery {
+    Delivery {
+        service_id: None,
+        new_service_id: service_id,
+        service,
+        provider,
+        from,
+        to,
+        amount: None,
+        pre_program: false,
+    }
+}
+
+/// The command recording an unplanned delivery.
+fn delivery(
+    service_id: Uuid,
+    service: ServiceType,
+    provider: Option<Uuid>,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+) -> Cmd {
+    Cmd::RecordServiceDelivery(delivered_once(service_id, service, provider, from, to))
 }
 
 #[cfg(test)]

@@ -112,10 +112,88 @@ impl Directory for Program {
     }
 }
 
-struct Stream {
-    case: Case,
-    version: u64,
-    last_day: NaiveDate,
+/// Makes the requests of random steps against whatever case the caller keeps (in memory here,
+/// read back from a store in the store's tests), and keeps the program's directory up to date.
+pub struct Player {
+    program: Program,
+    streams: u8,
+    counter: u128,
+}
+
+impl Player {
+    /// A player over `streams` beneficiaries.
+    pub fn new(streams: u8) -> Self {
+        Self {
+            program: Program::default(),
+            streams: streams.max(1),
+            counter: 0,
+        }
+    }
+
+    /// The directory decisions are taken against.
+    pub fn directory(&self) -> &Program {
+        &self.program
+    }
+
+    /// The beneficiary a step is about.
+    pub fn beneficiary(&self, step: &Step) -> Uuid {
+        Uuid::from_u128(0xB0_0000 + u128::from(step.stream % self.streams))
+    }
+
+    /// A fresh id for an event or a new goal, service...
+    pub fn fresh(&mut self, step: &Step) -> Uuid {
+        self.counter += 1;
+        Uuid::from_u128((u128::from(step.stream % self.streams) << 64) | self.counter)
+    }
+
+    /// What a step asks of the beneficiary's `case`: nothing, one request, or a registration
+    /// with consent to assistance (a guardian's for a child), so that random histories get past
+    /// "identified".
+    pub fn requests(&mut self, step: &Step, case: &Case) -> Vec<Request> {
+        let s = step.stream % self.streams;
+        let last_day = case.last_activity_on.unwrap_or(
+            NaiveDate::from_ymd_opt(2010, 1, 1).expect("valid date") + Duration::days(i64::from(s)),
+        );
+        let fresh = self.fresh(step);
+        let Some(first) = request(
+            step,
+            s,
+            self.beneficiary(step),
+            case,
+            last_day,
+            &self.program,
+            fresh,
+        ) else {
+            return Vec::new();
+        };
+        let mut requests = vec![first];
+        if let Command::RegisterBeneficiary(r) = &requests[0].command {
+            let on = requests[0].occurred_on;
+            let minor = r.details.birth.is_some_and(|b| b.age_on(on) < 18);
+            requests.push(Request::new(
+                on,
+                Command::GiveConsent {
+                    scope: ConsentScope::Assistance,
+                    given_by: if minor {
+                        ConsentGiver::Guardian
+                    } else {
+                        ConsentGiver::Beneficiary
+                    },
+                    evidence: ConsentEvidence::SignedForm,
+                },
+            ));
+        }
+        requests
+    }
+
+    /// Notes an accepted event (a primary beneficiary's registration, for family members).
+    pub fn accepted(&mut self, event: &Event) {
+        if let Event::BeneficiaryRegistered(r) = event
+            && r.role == BeneficiaryRole::Primary
+        {
+            self.program.primaries.push(r.beneficiary_id);
+        }
+    }
 }
 
 /// Plays steps over `streams` beneficiaries; returns the accepted events in global order.
@@ -130,51 +208,18 @@ pub fn play_as(
     streams: u8,
     mut may: impl FnMut(&Step, &Case, &Request) -> bool,
 ) -> Vec<Envelope> {
-    let streams = streams.max(1);
-    let mut program = Program::default();
-    let mut state: HashMap<u8, Stream> = HashMap::new();
+    let mut player = Player::new(streams);
+    let mut cases: HashMap<Uuid, (Case, u64)> = HashMap::new();
     let mut out = Vec::new();
     let mut clock: DateTime<Utc> = "2010-01-01T00:00:00Z".parse().expect("valid time");
-    let mut counter = 0u128;
     for step in steps {
-        let s = step.stream % streams;
-        let beneficiary = Uuid::from_u128(0xB0_0000 + u128::from(s));
-        let stream = state.entry(s).or_insert_with(|| Stream {
-            case: Case::default(),
-            version: 0,
-            last_day: NaiveDate::from_ymd_opt(2010, 1, 1).unwrap() + Duration::days(i64::from(s)),
-        });
-        counter += 1;
-        let id = |n: u128| Uuid::from_u128((u128::from(s) << 64) | n);
-        let Some(request) = request(step, s, beneficiary, stream, &program, id(counter)) else {
-            continue;
-        };
-        let mut requests = vec![request];
-        // A registration comes with consent to assistance (a guardian's for a child), so that
-        // random histories get past "identified".
-        if let Command::RegisterBeneficiary(r) = &requests[0].command {
-            let minor = r
-                .details
-                .birth
-                .is_some_and(|b| b.age_on(requests[0].occurred_on) < 18);
-            requests.push(Request::new(
-                requests[0].occurred_on,
-                Command::GiveConsent {
-                    scope: ConsentScope::Assistance,
-                    given_by: if minor {
-                        ConsentGiver::Guardian
-                    } else {
-                        ConsentGiver::Beneficiary
-                    },
-                    evidence: ConsentEvidence::SignedForm,
-                },
-            ));
-        }
-        for request in requests {
-            if !may(step, &stream.case, &request) {
+        let beneficiary = player.beneficiary(step);
+        let (case, version) = cases.entry(beneficiary).or_default();
+        for request in player.requests(step, case) {
+            if !may(step, case, &request) {
                 break;
             }
-            let Ok(events) = decide(&stream.case, &request, today(), &program) else {
+            let Ok(events) = decide(case, &request, today(), player.directory()) else {
                 break;
             };
             // Recorded after it happened (the day's evening at the earliest), never before the
@@ -182,27 +227,19 @@ pub fn play_as(
             clock = (clock + Duration::minutes(i64::from(step.minutes % 600) + 1))
                 .max(request.occurred_on.and_hms_opt(18, 0, 0).unwrap().and_utc());
             for event in events {
-                counter += 1;
-                if let Event::BeneficiaryRegistered(r) = &event
-                    && r.role == BeneficiaryRole::Primary
-                {
-                    program.primaries.push(r.beneficiary_id);
-                }
-                stream.version += 1;
+                player.accepted(&event);
+                *version += 1;
                 let envelope = Envelope {
-                    id: id(counter),
+                    id: player.fresh(step),
                     beneficiary,
-                    version: stream.version,
+                    version: *version,
                     position: out.len() as u64 + 1,
                     occurred_on: request.occurred_on,
                     recorded_at: clock,
-                    actor: stream.case.caseworker.unwrap_or(Uuid::from_u128(0xC0)),
+                    actor: case.caseworker.unwrap_or(Uuid::from_u128(0xC0)),
                     event,
                 };
-                stream
-                    .case
-                    .apply(envelope.id, envelope.occurred_on, &envelope.event);
-                stream.last_day = stream.last_day.max(request.occurred_on);
+                case.apply(envelope.id, envelope.occurred_on, &envelope.event);
                 out.push(envelope);
             }
         }
@@ -221,15 +258,15 @@ fn request(
     step: &Step,
     s: u8,
     beneficiary: Uuid,
-    stream: &Stream,
+    case: &Case,
+    last_day: NaiveDate,
     program: &Program,
     fresh: Uuid,
 ) -> Option<Request> {
-    let case = &stream.case;
     let pick = step.pick;
-    let mut occurred_on = stream.last_day + Duration::days(i64::from(step.days % 20));
+    let mut occurred_on = last_day + Duration::days(i64::from(step.days % 20));
     if step.backdate.is_multiple_of(5) {
-        occurred_on = stream.last_day - Duration::days(i64::from(step.backdate % 200));
+        occurred_on = last_day - Duration::days(i64::from(step.backdate % 200));
     }
     let org = usize::from(s % 2);
     let other_org = ORGANISATIONS[1 - org];
@@ -242,13 +279,13 @@ fn request(
             _ => BeneficiaryRole::Primary,
         };
         return Some(Request::new(
-            stream.last_day,
+            last_day,
             Command::RegisterBeneficiary(Registration {
                 beneficiary_id: beneficiary,
                 organisation: ORGANISATIONS[org],
                 caseworker: caseworkers(org)[usize::from(s % 3)],
                 role,
-                details: details(s, stream.last_day, role),
+                details: details(s, last_day, role),
             }),
         ));
     };

@@ -3,14 +3,11 @@
 //! history per append, many in flight, generated on another thread meanwhile), then the read
 //! models rebuilt.
 
-use std::collections::HashSet;
-
 use anyhow::Context;
-use roadback_demo::{Config, History, Random};
+use roadback_demo::{Config, History, Program, Random};
 use roadback_domain::access::Role;
-use roadback_domain::indicators::{Framework, default_framework};
 use roadback_domain::personal::PersonalData;
-use roadback_domain::{Case, Directory, Event, decide};
+use roadback_domain::{Case, Event, decide};
 use roadback_store::records::{beneficiary_stream, new_event};
 use roadback_store::vault::Vault;
 use roadback_store::{EventContext, EventStore, ExpectedVersion, projector};
@@ -33,20 +30,6 @@ pub struct Loaded {
     pub events: u64,
     /// Whether the demo was there already (nothing loaded).
     pub already: bool,
-}
-
-struct Primaries<'a> {
-    known: &'a HashSet<Uuid>,
-    framework: &'a Framework,
-}
-
-impl Directory for Primaries<'_> {
-    fn is_primary_beneficiary(&self, beneficiary: Uuid) -> bool {
-        self.known.contains(&beneficiary)
-    }
-    fn framework(&self, version: u32) -> Option<&Framework> {
-        (version == self.framework.version).then_some(self.framework)
-    }
 }
 
 /// The demo users of one organisation: (role, address, name, id if fixed by the program).
@@ -219,18 +202,13 @@ fn produce(
     organisations: &[Uuid],
     chunks: &tokio::sync::mpsc::Sender<Chunk>,
 ) -> anyhow::Result<()> {
-    let framework = default_framework();
-    let mut primaries = HashSet::new();
+    let mut program = Program::new(&roadback_demo::organisations(config.seed));
     let mut chunk = Chunk::default();
     for history in roadback_demo::histories(config) {
-        let directory = Primaries {
-            known: &primaries,
-            framework: &framework,
-        };
         let (batch, personal_data) =
-            decided(&history, &directory, organisations[history.organisation])?;
+            decided(&history, &program, organisations[history.organisation])?;
         if history.primary.is_none() {
-            primaries.insert(history.beneficiary);
+            program.add_primary(history.beneficiary);
         }
         if personal_data {
             chunk
@@ -252,7 +230,7 @@ fn produce(
 /// recorded (so the vault gets details to match).
 fn decided(
     history: &History,
-    directory: &Primaries<'_>,
+    directory: &Program,
     organisation: Uuid,
 ) -> anyhow::Result<(Vec<roadback_store::NewEvent>, bool)> {
     let mut case = Case::default();

@@ -2,7 +2,8 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use roadback_domain::indicators::default_framework;
+use roadback_domain::Command as Cmd;
+
 use roadback_domain::projection::Outcome;
 use roadback_domain::{Case, decide};
 
@@ -11,19 +12,14 @@ use crate::{Config, histories, organisations};
 
 /// Folds every history through the domain's decisions, as a loader does.
 fn outcomes(config: Config) -> Vec<(Outcome, usize)> {
-    let framework = default_framework();
-    let mut primaries = HashSet::new();
+    let mut program = Program::new(&organisations(config.seed));
     let mut out = Vec::new();
     for history in histories(config) {
-        let directory = Known {
-            primaries: &primaries,
-            framework: &framework,
-        };
         let mut case = Case::default();
         let mut n = 0;
         for command in &history.commands {
-            let events = decide(&case, &command.request, end(), &directory)
-                .unwrap_or_else(|r| panic!("{:?} refused: {r:?}", command.request.fact));
+            let events = decide(&case, &command.request, end(), &program)
+                .unwrap_or_else(|r| panic!("{:?} refused: {r:?}", command.request));
             for event in &events {
                 case.apply(
                     event_id(history.beneficiary, n),
@@ -34,8 +30,13 @@ fn outcomes(config: Config) -> Vec<(Outcome, usize)> {
             }
         }
         if history.primary.is_none() {
-            primaries.insert(history.beneficiary);
+            program.add_primary(history.beneficiary);
         }
+        assert_eq!(
+            roadback_domain::rules::verify(&case, end()),
+            Ok(()),
+            "every demo history obeys the rules"
+        );
         out.push((Outcome::of(&case, end()).unwrap(), history.organisation));
     }
     out
@@ -121,11 +122,17 @@ fn ids_are_unique_and_sort_in_the_order_they_are_made() {
     let mut things = HashSet::new();
     for history in &all {
         for command in &history.commands {
-            let thing = match &command.request.fact {
-                Event::ServicePlanned(s) => s.service_id,
-                Event::PlanGoalSet(g) => g.goal_id,
-                Event::AssessmentRecorded(a) => a.assessment_id,
-                Event::ReferredToOrganisation(r) => r.referral_id,
+            let thing = match &command.request.command {
+                Cmd::PlanService { service_id, .. } => *service_id,
+                Cmd::RecordServiceDelivery(d) if d.service_id.is_none() => {
+                    if command.request.corrects.is_some() {
+                        continue;
+                    }
+                    d.new_service_id
+                }
+                Cmd::SetPlanGoal { goal_id, .. } => *goal_id,
+                Cmd::RecordAssessment { assessment_id, .. } => *assessment_id,
+                Cmd::ReferToOrganisation { referral_id, .. } => *referral_id,
                 _ => continue,
             };
             assert!(things.insert(thing), "{thing} made twice");
@@ -156,13 +163,13 @@ fn the_demo_records_what_a_program_like_the_tvrp_records() {
         all.iter()
             .flat_map(|h| h.commands.iter().map(|c| &c.request))
     };
-    let count = |matches: fn(&Event) -> bool| requests().filter(|r| matches(&r.fact)).count();
+    let count = |matches: fn(&Request) -> bool| requests().filter(|r| matches(r)).count();
 
     // Forms of exploitation, alone and combined.
     let forms: Vec<&Vec<FormOfExploitation>> = requests()
-        .filter_map(|r| match &r.fact {
-            Event::BeneficiaryRegistered(b) if b.role == BeneficiaryRole::Primary => {
-                Some(&b.forms_of_exploitation)
+        .filter_map(|r| match &r.command {
+            Cmd::RegisterBeneficiary(b) if b.role == BeneficiaryRole::Primary => {
+                Some(&b.details.forms_of_exploitation)
             }
             _ => None,
         })
@@ -185,11 +192,11 @@ fn the_demo_records_what_a_program_like_the_tvrp_records() {
         if outcome.primary && outcome.age_at_identification.is_some_and(|age| age < 18) {
             assert!(
                 history.commands.iter().any(|c| matches!(
-                    c.request.fact,
-                    Event::ConsentGiven(ConsentGiven {
+                    c.request.command,
+                    Cmd::GiveConsent {
                         given_by: ConsentGiver::Guardian,
                         ..
-                    })
+                    }
                 )),
                 "no guardian for child {}",
                 history.beneficiary
@@ -199,17 +206,17 @@ fn the_demo_records_what_a_program_like_the_tvrp_records() {
 
     // Consent sometimes withdrawn; referrals made and accepted; corrections and voids; closures
     // and follow-ups.
-    let withdrawn = count(|e| matches!(e, Event::ConsentWithdrawn(_)));
+    let withdrawn = count(|r| matches!(r.command, Cmd::WithdrawConsent { .. }));
     assert!(
         withdrawn > 20 && withdrawn < all.len() / 5,
         "{withdrawn} withdrawals"
     );
-    assert!(count(|e| matches!(e, Event::ReferredToOrganisation(_))) > 50);
-    assert!(count(|e| matches!(e, Event::ReferralAccepted(_))) > 20);
-    assert!(count(|e| matches!(e, Event::EventCorrected(_))) > 20);
-    assert!(count(|e| matches!(e, Event::EventVoided(_))) > 5);
-    assert!(count(|e| matches!(e, Event::CaseClosed(_))) > 1_000);
-    assert!(count(|e| matches!(e, Event::FollowUpContactMade(_))) > 500);
+    assert!(count(|r| matches!(r.command, Cmd::ReferToOrganisation { .. })) > 50);
+    assert!(count(|r| matches!(r.command, Cmd::AcceptReferral { .. })) > 20);
+    assert!(count(|r| r.corrects.is_some()) > 20);
+    assert!(count(|r| matches!(r.command, Cmd::VoidEvent { .. })) > 5);
+    assert!(count(|r| matches!(r.command, Cmd::CloseCase)) > 1_000);
+    assert!(count(|r| matches!(r.command, Cmd::RecordFollowUpContact { .. })) > 500);
 
     // Late entries: facts recorded months after facts of a later day.
     let late_entries = all
@@ -271,12 +278,14 @@ fn the_demo_records_what_a_program_like_the_tvrp_records() {
             all.iter()
                 .flat_map(|h| {
                     let intake = h.commands[0].request.occurred_on;
-                    h.commands.iter().filter_map(move |c| match c.request.fact {
-                        Event::ServiceDelivered(s) if s.service == kind => {
-                            Some((s.from - intake).num_days())
-                        }
-                        _ => None,
-                    })
+                    h.commands
+                        .iter()
+                        .filter_map(move |c| match c.request.command {
+                            Cmd::RecordServiceDelivery(d) if d.service == kind => {
+                                Some((d.from - intake).num_days())
+                            }
+                            _ => None,
+                        })
                 })
                 .collect(),
         )

@@ -5,6 +5,7 @@ mod cases;
 mod concurrency;
 mod directory;
 mod projector;
+mod rules;
 mod vault;
 
 use chrono::NaiveDate;
@@ -61,6 +62,7 @@ conformance!(
     directory::failed_sign_ins_are_counted_in_a_window,
     directory::the_access_log_is_append_only,
     directory::plan_pages_filter_and_page_by_case_code,
+    rules::commands_decided_against_the_stored_record_keep_it_valid,
     vault::personal_data_is_sealed_and_erased_for_good,
     vault::rotation_rewraps_every_data_key,
 );

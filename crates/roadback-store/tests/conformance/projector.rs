@@ -212,7 +212,7 @@ pub async fn an_old_event_shape_is_read_in_the_current_shape(db: &TestDatabase) 
     let Event::BeneficiaryRegistered(r) = &read.event else {
         panic!("{:?}", read.event)
     };
-    assert_eq!(r.birth.map(|b| (b.year, b.month)), Some((1991, 12)));
+    assert_eq!(r.birth.map(|b| (b.year, b.month)), Some((1991, None)));
     assert_eq!(
         r.forms_of_exploitation,
         [roadback_domain::vocabulary::FormOfExploitation::SexualExploitation]
