@@ -98,7 +98,17 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %e, "store failure");
                 Self::Internal("something went wrong on our side; it has been logged".into())
             }
-            _ => Self::Validation {
+            // Every variant by name, so a new one does not compile until it is mapped.
+            StoreError::EmptyAppend
+            | StoreError::TooManyEvents { .. }
+            | StoreError::InvalidStreamId { .. }
+            | StoreError::InvalidEventType { .. }
+            | StoreError::InvalidPayload { .. }
+            | StoreError::PayloadTooLarge { .. }
+            | StoreError::DuplicateEventId { .. }
+            | StoreError::IdempotencyMismatch { .. }
+            | StoreError::AlreadyExists { .. }
+            | StoreError::Erased { .. } => Self::Validation {
                 message: e.to_string(),
                 field: None,
                 reason: None,
