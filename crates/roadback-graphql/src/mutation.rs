@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, SESSION_COOKIE};
 use crate::context::{ApiState, guard, load_history, session, state, today};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::types::*;
 
 /// Ids of events derived from idempotency keys live under this namespace.
@@ -448,7 +448,7 @@ fn action_for(fact: &Event) -> Action {
 }
 
 /// Decides and appends a fact on a beneficiary's record.
-async fn record(ctx: &Context<'_>, change: &Change, fact: Event) -> ApiResult<RecordResult> {
+async fn record(ctx: &Context<'_>, change: &Change, fact: Event) -> Result<RecordResult, ApiError> {
     let action = action_for(&fact);
     record_with(ctx, change, action, None, move |_| Ok(fact)).await
 }
@@ -461,7 +461,7 @@ async fn record_with(
     action: Action,
     personal: Option<roadback_domain::personal::PersonalData>,
     fact: impl FnOnce(&Case) -> Result<Event, ApiError>,
-) -> ApiResult<RecordResult> {
+) -> Result<RecordResult, ApiError> {
     let session = session(ctx)?;
     let state = state(ctx);
     check_key(&change.idempotency_key)?;
@@ -484,8 +484,7 @@ async fn record_with(
                 change.expected_version
             ),
             current_version: version,
-        }
-        .into());
+        });
     }
     let request = Request {
         occurred_on: change.occurred_on,
@@ -517,7 +516,7 @@ async fn append(
     requests: &[Request],
     target: &Target<'_>,
     personal: Option<&roadback_domain::personal::PersonalData>,
-) -> ApiResult<RecordResult> {
+) -> Result<RecordResult, ApiError> {
     let session = session(ctx)?;
     let state = state(ctx);
     let lookup = Lookup {
@@ -527,22 +526,18 @@ async fn append(
     let mut case = case.clone();
     let mut decided: Vec<(Event, NaiveDate)> = Vec::new();
     for request in requests {
-        for event in decide(&case, request, today(), &lookup).map_err(ApiError::from)? {
+        for event in decide(&case, request, today(), &lookup)? {
             case.apply(Uuid::nil(), request.occurred_on, &event);
             decided.push((event, request.occurred_on));
         }
     }
     if decided.len() > target.ids.len() {
-        return Err(
-            ApiError::Internal("a command decided more events than it has ids for".into()).into(),
-        );
+        return Err(ApiError::Internal(
+            "a command decided more events than it has ids for".into(),
+        ));
     }
     if let Some(data) = personal {
-        state
-            .vault
-            .put(target.beneficiary, data)
-            .await
-            .map_err(ApiError::from)?;
+        state.vault.put(target.beneficiary, data).await?;
     }
     let context = EventContext {
         actor: session.user.id,
@@ -553,29 +548,22 @@ async fn append(
         .iter()
         .zip(target.ids)
         .map(|((event, on), id)| new_event(*id, event, *on, context))
-        .collect::<Result<_, _>>()
-        .map_err(ApiError::from)?;
+        .collect::<Result<_, _>>()?;
     let expected = if target.version == 0 {
         ExpectedVersion::NoStream
     } else {
         ExpectedVersion::Exact(target.version)
     };
-    let stream = beneficiary_stream(target.beneficiary).map_err(ApiError::from)?;
-    let appended = state
-        .store
-        .append(&stream, expected, new)
-        .await
-        .map_err(ApiError::from)?;
+    let stream = beneficiary_stream(target.beneficiary)?;
+    let appended = state.store.append(&stream, expected, new).await?;
     let stored = state
         .store
         .read_stream(&stream, target.version + 1, decided.len())
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
     let entries: Vec<Envelope> = stored
         .iter()
         .filter_map(|e| envelope(e).transpose())
-        .collect::<Result<_, _>>()
-        .map_err(ApiError::from)?;
+        .collect::<Result<_, _>>()?;
     Ok(RecordResult {
         beneficiary_id: target.beneficiary,
         version: appended.stream_version,
@@ -624,7 +612,7 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The e-mail address (any case).")] email: String,
         #[graphql(secret, desc = "The password.")] password: String,
-    ) -> ApiResult<SignInResult> {
+    ) -> Result<SignInResult, ApiError> {
         let state = state(ctx);
         let (user, secret, expires_at) =
             auth::sign_in(&state.store, &email, &password, state.session_hours).await?;
@@ -643,14 +631,10 @@ impl Mutation {
     }
 
     /// Signs out: ends the session and clears the cookie.
-    async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+    async fn sign_out(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
         let session = session(ctx)?;
         if let Some(hash) = &session.session_hash {
-            state(ctx)
-                .store
-                .delete_session(hash)
-                .await
-                .map_err(ApiError::from)?;
+            state(ctx).store.delete_session(hash).await?;
         }
         ctx.insert_http_header(
             "set-cookie",
@@ -664,7 +648,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: CreateUserInput,
-    ) -> ApiResult<User> {
+    ) -> Result<User, ApiError> {
         let session = guard(ctx, Action::ManageUsers, None)?;
         Ok(auth::create_user(
             &state(ctx).store,
@@ -683,13 +667,12 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: IssueApiTokenInput,
-    ) -> ApiResult<IssuedApiToken> {
+    ) -> Result<IssuedApiToken, ApiError> {
         let session = guard(ctx, Action::ManageUsers, None)?;
         let store = &state(ctx).store;
         let owner = store
             .users_by_ids(&[input.user_id])
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .find(|u| u.organisation == session.user.organisation)
             .ok_or_else(|| ApiError::NotFound("this user".into()))?;
@@ -710,17 +693,16 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The token's id.")] id: Uuid,
-    ) -> ApiResult<bool> {
+    ) -> Result<bool, ApiError> {
         let session = guard(ctx, Action::ManageUsers, None)?;
         if state(ctx)
             .store
             .revoke_api_token(session.user.organisation, id)
-            .await
-            .map_err(ApiError::from)?
+            .await?
         {
             Ok(true)
         } else {
-            Err(ApiError::NotFound("this token".into()).into())
+            Err(ApiError::NotFound("this token".into()))
         }
     }
 
@@ -729,7 +711,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: RegisterBeneficiaryInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let session = session(ctx)?;
         let organisation = session.user.organisation;
         // Registering is writing a record of one's own organisation.
@@ -756,9 +738,10 @@ impl Mutation {
             (Some(year), None) => Some(YearMonth { year, month: 12 }),
             (None, None) => None,
             (None, Some(_)) => {
-                return Err(
-                    ApiError::invalid("birthYear", "a birth month needs a birth year").into(),
-                );
+                return Err(ApiError::invalid(
+                    "birthYear",
+                    "a birth month needs a birth year",
+                ));
             }
         };
         let role = match (input.primary_beneficiary_id, input.relationship) {
@@ -771,8 +754,7 @@ impl Mutation {
                 return Err(ApiError::invalid(
                     "relationship",
                     "a family member needs both the primary beneficiary and the relationship",
-                )
-                .into());
+                ));
             }
         };
         // A family member links to a primary beneficiary this user may see.
@@ -847,7 +829,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: GiveConsentInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::ConsentGiven(ev::ConsentGiven {
             scope: scope(input.kind, input.organisation_id)?,
             given_by: input.given_by.into(),
@@ -861,7 +843,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: WithdrawConsentInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::ConsentWithdrawn(ev::ConsentWithdrawn {
             scope: scope(input.kind, input.organisation_id)?,
             withdrawn_by: input.withdrawn_by.into(),
@@ -874,7 +856,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: SetPlanGoalInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let goal_id = new_id(ctx, &input.change)?;
         let fact = Event::PlanGoalSet(ev::PlanGoalSet {
             goal_id,
@@ -889,7 +871,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: RevisePlanGoalInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::PlanGoalRevised(ev::PlanGoalRevised {
             goal_id: input.goal_id,
             domain: input.domain.into(),
@@ -903,7 +885,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: GoalInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::PlanGoalAchieved(ev::PlanGoalAchieved {
             goal_id: input.goal_id,
         });
@@ -915,7 +897,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: GoalInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::PlanGoalAbandoned(ev::PlanGoalAbandoned {
             goal_id: input.goal_id,
         });
@@ -927,7 +909,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: ScheduleReviewInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::ReviewScheduled(ev::ReviewScheduled {
             due_on: input.due_on,
         });
@@ -939,7 +921,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: RecordPlanReviewInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::PlanReviewed(ev::PlanReviewed {
             next_review_on: input.next_review_on,
         });
@@ -951,7 +933,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: PlanServiceInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let service_id = new_id(ctx, &input.change)?;
         let fact = Event::ServicePlanned(ev::ServicePlanned {
             service_id,
@@ -967,7 +949,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: RecordServiceDeliveryInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let amount = match (input.amount_minor_units, input.currency.as_deref()) {
             (None, None) => None,
             (Some(minor_units), Some(code)) => {
@@ -981,8 +963,7 @@ impl Mutation {
                         return Err(ApiError::invalid(
                             "currency",
                             "use a three-letter ISO 4217 code, e.g. EUR",
-                        )
-                        .into());
+                        ));
                     }
                 }
             }
@@ -990,8 +971,7 @@ impl Mutation {
                 return Err(ApiError::invalid(
                     "currency",
                     "an amount needs its currency, and a currency its amount",
-                )
-                .into());
+                ));
             }
         };
         let service_id = match input.service_id {
@@ -1014,7 +994,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: DiscontinueServiceInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::ServiceDiscontinued(ev::ServiceDiscontinued {
             service_id: input.service_id,
         });
@@ -1026,7 +1006,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: RecordAssessmentInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::AssessmentRecorded(ev::AssessmentRecorded {
             assessment_id: new_id(ctx, &input.change)?,
             framework_version: input.framework_version,
@@ -1047,7 +1027,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: ChangeStatusInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::StatusChanged(ev::StatusChanged {
             from: roadback_domain::Status::Identified,
             to: input.to.into(),
@@ -1060,7 +1040,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: ReferInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::ReferredToOrganisation(ev::ReferredToOrganisation {
             referral_id: new_id(ctx, &input.change)?,
             to_organisation: input.to_organisation_id,
@@ -1073,7 +1053,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: AcceptReferralInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::ReferralAccepted(ev::ReferralAccepted {
             referral_id: input.referral_id,
         });
@@ -1085,7 +1065,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: TransferCaseInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::CaseTransferred(ev::CaseTransferred {
             to_caseworker: input.to_caseworker_id,
         });
@@ -1097,7 +1077,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: PlainChangeInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::CaseClosed(ev::CaseClosed {
             outcome: roadback_domain::Status::Identified,
         });
@@ -1109,7 +1089,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: PlainChangeInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         record(ctx, &input.change, Event::CaseReopened(ev::CaseReopened {})).await
     }
 
@@ -1118,7 +1098,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: FollowUpInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::FollowUpContactMade(ev::FollowUpContactMade {
             observed_status: input.observed_status.map(Into::into),
         });
@@ -1130,7 +1110,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: CorrectEventInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let event_id = input.event_id;
         let replacement = input.replacement.0;
         record_with(ctx, &input.change, Action::WriteRecord, None, move |case| {
@@ -1160,7 +1140,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: RecordPersonalDataInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let data = input.personal_data.into_data()?;
         let fact = Event::PersonalDataRecorded(ev::PersonalDataRecorded {
             fields: data.fields(),
@@ -1182,16 +1162,12 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: ErasePersonalDataInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::PersonalDataErased(ev::PersonalDataErased {
             reason: input.reason.into(),
         });
         let result = record(ctx, &input.change, fact).await?;
-        state(ctx)
-            .vault
-            .erase(input.change.beneficiary_id)
-            .await
-            .map_err(ApiError::from)?;
+        state(ctx).vault.erase(input.change.beneficiary_id).await?;
         crate::context::log_access(
             ctx,
             input.change.beneficiary_id,
@@ -1207,7 +1183,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: VoidEventInput,
-    ) -> ApiResult<RecordResult> {
+    ) -> Result<RecordResult, ApiError> {
         let fact = Event::EventVoided(ev::EventVoided {
             voids: input.event_id,
         });

@@ -12,7 +12,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::context::{guard, load_history, log_access, state, today};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::types::*;
 
 /// Largest page a list returns.
@@ -58,7 +58,7 @@ impl Beneficiary {
         }
     }
 
-    async fn history(&self, ctx: &Context<'_>) -> ApiResult<Arc<History>> {
+    async fn history(&self, ctx: &Context<'_>) -> Result<Arc<History>, ApiError> {
         let history = self
             .history
             .get_or_try_init(|| async {
@@ -128,7 +128,7 @@ impl Beneficiary {
     async fn personal_data(
         &self,
         ctx: &Context<'_>,
-    ) -> ApiResult<Option<crate::personal::PersonalDataView>> {
+    ) -> Result<Option<crate::personal::PersonalDataView>, ApiError> {
         guard(
             ctx,
             Action::ReadPersonalData,
@@ -141,19 +141,14 @@ impl Beneficiary {
             &self.purpose,
         )
         .await?;
-        match state(ctx)
-            .vault
-            .get(self.plan.beneficiary_id)
-            .await
-            .map_err(ApiError::from)?
-        {
+        match state(ctx).vault.get(self.plan.beneficiary_id).await? {
             roadback_store::vault::Personal::Data(data) => Ok(Some(data.into())),
             _ => Ok(None),
         }
     }
 
     /// The registration facts.
-    async fn registration(&self, ctx: &Context<'_>) -> ApiResult<Option<Registration>> {
+    async fn registration(&self, ctx: &Context<'_>) -> Result<Option<Registration>, ApiError> {
         let history = self.history(ctx).await?;
         Ok(history
             .case(roadback_domain::AsOf::Now)
@@ -169,7 +164,7 @@ impl Beneficiary {
         #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
             AsOfInput,
         >,
-    ) -> ApiResult<Option<PlanView>> {
+    ) -> Result<Option<PlanView>, ApiError> {
         let as_of = AsOfInput::resolve(as_of)?;
         if as_of == roadback_domain::AsOf::Now {
             return Ok(Some(PlanView::from(&self.plan)));
@@ -192,9 +187,9 @@ impl Beneficiary {
             AsOfInput,
         >,
         #[graphql(default = 50, desc = "How many of the latest entries (1 to 500).")] last: i32,
-    ) -> ApiResult<Vec<TimelineItem>> {
+    ) -> Result<Vec<TimelineItem>, ApiError> {
         if !(1..=500).contains(&last) {
-            return Err(ApiError::invalid("last", "ask for 1 to 500 entries").into());
+            return Err(ApiError::invalid("last", "ask for 1 to 500 entries"));
         }
         let as_of = AsOfInput::resolve(as_of)?;
         let timeline = self.history(ctx).await?.timeline(as_of);
@@ -212,7 +207,7 @@ impl Beneficiary {
         #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
             AsOfInput,
         >,
-    ) -> ApiResult<Vec<Consent>> {
+    ) -> Result<Vec<Consent>, ApiError> {
         let as_of = AsOfInput::resolve(as_of)?;
         let case = self.history(ctx).await?.case(as_of);
         Ok(case.consents.values().map(Consent::from).collect())
@@ -225,7 +220,7 @@ impl Beneficiary {
         #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
             AsOfInput,
         >,
-    ) -> ApiResult<Vec<Assessment>> {
+    ) -> Result<Vec<Assessment>, ApiError> {
         let as_of = AsOfInput::resolve(as_of)?;
         Ok(self
             .history(ctx)
@@ -242,7 +237,7 @@ impl Beneficiary {
         #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
             AsOfInput,
         >,
-    ) -> ApiResult<Option<Outcome>> {
+    ) -> Result<Option<Outcome>, ApiError> {
         let as_of = AsOfInput::resolve(as_of)?;
         Ok(self
             .history(ctx)
@@ -391,13 +386,12 @@ pub async fn read_beneficiary(
 #[Object]
 impl Query {
     /// The signed-in user (or the user an API token acts as).
-    async fn me(&self, ctx: &Context<'_>) -> ApiResult<Me> {
+    async fn me(&self, ctx: &Context<'_>) -> Result<Me, ApiError> {
         let session = guard(ctx, Action::ReadDirectory, None)?;
         let organisation = state(ctx)
             .store
             .organisations()
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .find(|o| o.id == session.user.organisation)
             .map(Organisation::from);
@@ -415,46 +409,43 @@ impl Query {
     }
 
     /// Every organisation using this Roadback (for referrals and data-sharing consent).
-    async fn organisations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organisation>> {
+    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>, ApiError> {
         guard(ctx, Action::ReadDirectory, None)?;
         Ok(state(ctx)
             .store
             .organisations()
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .map(Organisation::from)
             .collect())
     }
 
     /// The users of the signed-in user's organisation.
-    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+    async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>, ApiError> {
         let session = guard(ctx, Action::ReadUsers, None)?;
         Ok(state(ctx)
             .store
             .users(session.user.organisation)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .map(User::from)
             .collect())
     }
 
     /// The API tokens of the organisation's users (secrets are never shown again).
-    async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
+    async fn api_tokens(&self, ctx: &Context<'_>) -> Result<Vec<ApiToken>, ApiError> {
         let session = guard(ctx, Action::ManageUsers, None)?;
         Ok(state(ctx)
             .store
             .api_tokens(session.user.organisation)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .map(ApiToken::from)
             .collect())
     }
 
     /// The service catalogue: the kinds of service a plan can include.
-    async fn service_catalogue(&self, ctx: &Context<'_>) -> ApiResult<Vec<ServiceType>> {
+    async fn service_catalogue(&self, ctx: &Context<'_>) -> Result<Vec<ServiceType>, ApiError> {
         guard(ctx, Action::ReadDirectory, None)?;
         Ok(
             <ServiceType as async_graphql::resolver_utils::EnumType>::items()
@@ -469,7 +460,7 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The version; the latest when absent.")] version: Option<u32>,
-    ) -> ApiResult<IndicatorFramework> {
+    ) -> Result<IndicatorFramework, ApiError> {
         guard(ctx, Action::ReadDirectory, None)?;
         let frameworks = &state(ctx).frameworks;
         let framework = match version {
@@ -478,7 +469,7 @@ impl Query {
         };
         framework
             .map(IndicatorFramework::from)
-            .ok_or_else(|| ApiError::NotFound("this indicator framework version".into()).into())
+            .ok_or_else(|| ApiError::NotFound("this indicator framework version".into()))
     }
 
     /// The organisation's beneficiaries, ordered by case code, a page at a time.
@@ -491,7 +482,7 @@ impl Query {
             String,
         >,
         #[graphql(desc = "Narrows the list.")] filter: Option<BeneficiaryFilter>,
-    ) -> ApiResult<BeneficiaryConnection> {
+    ) -> Result<BeneficiaryConnection, ApiError> {
         let session = guard(ctx, Action::ReadCaseload, None)?;
         let limit = page_size(first, 20)?;
         let after = after.as_deref().map(parse_cursor).transpose()?;
@@ -505,13 +496,10 @@ impl Query {
             case_code_contains: filter.case_code.filter(|c| !c.trim().is_empty()),
         };
         let store = &state(ctx).store;
-        let mut plans = store
-            .plans_page(&filter, after, limit + 1)
-            .await
-            .map_err(ApiError::from)?;
+        let mut plans = store.plans_page(&filter, after, limit + 1).await?;
         let has_next_page = plans.len() > limit;
         plans.truncate(limit);
-        let total_count = store.count_plans(&filter).await.map_err(ApiError::from)?;
+        let total_count = store.count_plans(&filter).await?;
         Ok(BeneficiaryConnection {
             page_info: PageInfo {
                 has_next_page,
@@ -538,19 +526,16 @@ impl Query {
             desc = "Why the record is read (kept in the access log)."
         )]
         purpose: String,
-    ) -> ApiResult<Beneficiary> {
-        Ok(read_beneficiary(ctx, id, &purpose).await?)
+    ) -> Result<Beneficiary, ApiError> {
+        read_beneficiary(ctx, id, &purpose).await
     }
 
     /// The organisation's caseload: counts per caseworker and overdue reviews.
-    async fn caseload(&self, ctx: &Context<'_>) -> ApiResult<Caseload> {
+    async fn caseload(&self, ctx: &Context<'_>) -> Result<Caseload, ApiError> {
         let session = guard(ctx, Action::ReadCaseload, None)?;
         let store = &state(ctx).store;
         let organisation = session.user.organisation;
-        let counts = store
-            .caseload_of(Some(organisation))
-            .await
-            .map_err(ApiError::from)?;
+        let counts = store.caseload_of(Some(organisation)).await?;
         let caseworkers: Vec<CaseworkerLoad> = counts
             .counts
             .iter()
@@ -574,8 +559,7 @@ impl Query {
                 review_overdue_on: Some(today()),
                 ..PlanFilter::default()
             })
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(Caseload {
             open_cases: caseworkers.iter().map(|c| c.open_cases).sum(),
             caseworkers,
@@ -595,7 +579,7 @@ impl Query {
             i32,
         >,
         #[graphql(desc = "The cursor of the last page.")] after: Option<String>,
-    ) -> ApiResult<EvaluationPage> {
+    ) -> Result<EvaluationPage, ApiError> {
         let session = guard(ctx, Action::ReadEvaluation, None)?;
         let as_of = AsOfInput::resolve(as_of)?;
         let limit = page_size(first, 50)?;
@@ -606,10 +590,7 @@ impl Query {
             ..PlanFilter::default()
         };
         let store = &state(ctx).store;
-        let mut plans = store
-            .plans_page(&filter, after, limit + 1)
-            .await
-            .map_err(ApiError::from)?;
+        let mut plans = store.plans_page(&filter, after, limit + 1).await?;
         let has_next_page = plans.len() > limit;
         plans.truncate(limit);
         let mut records = Vec::new();
@@ -655,14 +636,13 @@ impl Query {
         #[graphql(desc = "How many (1 to 100; 50 when absent).")] first: Option<i32>,
         #[graphql(desc = "Only entries before this one (for the next page).")] before: Option<i64>,
         #[graphql(desc = "Only reads of this beneficiary's record.")] beneficiary_id: Option<Uuid>,
-    ) -> ApiResult<Vec<AccessLogEntry>> {
+    ) -> Result<Vec<AccessLogEntry>, ApiError> {
         let session = guard(ctx, Action::ReadAccessLog, None)?;
         let limit = page_size(first, 50)?;
         Ok(state(ctx)
             .store
             .access_log(session.user.organisation, beneficiary_id, before, limit)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .map(AccessLogEntry::from)
             .collect())

@@ -7,7 +7,7 @@ use roadback_domain::events::BeneficiaryRole;
 use roadback_domain::projection::{self, AsOf, CaseloadEntry, Plan, TimelineEntry};
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::loaders::user_name;
 
 /// Where a beneficiary stands in their reintegration.
@@ -447,7 +447,7 @@ pub struct PlanView {
 #[ComplexObject]
 impl PlanView {
     /// The caseworker's name.
-    async fn caseworker_name(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+    async fn caseworker_name(&self, ctx: &Context<'_>) -> Result<Option<String>, ApiError> {
         user_name(ctx, self.caseworker_id).await
     }
 }
@@ -853,7 +853,7 @@ pub struct CaseloadItem {
 #[ComplexObject]
 impl CaseloadItem {
     /// The caseworker's name.
-    async fn caseworker_name(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+    async fn caseworker_name(&self, ctx: &Context<'_>) -> Result<Option<String>, ApiError> {
         user_name(ctx, self.caseworker_id).await
     }
 }
@@ -900,7 +900,7 @@ pub struct CaseworkerLoad {
 #[ComplexObject]
 impl CaseworkerLoad {
     /// The caseworker's name.
-    async fn caseworker_name(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+    async fn caseworker_name(&self, ctx: &Context<'_>) -> Result<Option<String>, ApiError> {
         user_name(ctx, self.caseworker_id).await
     }
 }
