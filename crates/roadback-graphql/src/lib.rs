@@ -5,6 +5,7 @@
 //! `extensions.code` ([`error::ApiError`]).
 
 pub mod auth;
+pub mod command;
 pub mod context;
 pub mod error;
 pub mod loaders;
