@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::context::{ApiState, guard, load_history, session, state, today};
 use crate::error::ApiError;
-use crate::types::{AppendedEvent, RecordResult};
+use crate::vocabulary::{AppendedEvent, RecordResult};
 
 /// Ids of events derived from idempotency keys live under this namespace.
 const KEY_NAMESPACE: Uuid = Uuid::from_u128(0x6b0b_6a3c_59d4_4e0e_9f0c_5b1d_7a6e_2c31);

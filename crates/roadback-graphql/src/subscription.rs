@@ -9,9 +9,10 @@ use roadback_domain::projection::{CaseloadEntry, Envelope, Timeline};
 use roadback_store::records::{envelope, load_case};
 use uuid::Uuid;
 
+use crate::beneficiary::CaseloadItem;
 use crate::context::{guard, load_history, state, today};
 use crate::error::ApiError;
-use crate::types::{CaseloadItem, TimelineItem};
+use crate::vocabulary::TimelineItem;
 
 /// One appended event as a timeline item (a correction or void appears as itself: the entry it
 /// amends is not part of a one-event view).

@@ -1,33 +1,30 @@
-//! Queries: the signed-in user, the directory, beneficiaries (a cursor connection and one by
-//! one, with plan, timeline, consents, assessments and outcome, each as of a moment), the
-//! caseload and the access log.
+//! Beneficiaries: the record (registration, plan, timeline, consents, assessments, outcome and
+//! personal data, each as of a moment), the list and one record, the caseload, and registering.
+
+mod registration;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Object, SimpleObject};
+use chrono::NaiveDate;
 use roadback_domain::access::{Action, RecordOwner};
-use roadback_domain::projection::{History, Plan};
+use roadback_domain::projection::{CaseloadEntry, History, Plan};
 use roadback_store::read_models::PlanFilter;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+pub use registration::{BeneficiaryMutation, RegisterBeneficiaryInput, Registration};
+
+use crate::assessments::{Assessment, Outcome};
+use crate::consent::Consent;
 use crate::context::{guard, load_history, log_access, state, today};
 use crate::error::ApiError;
-use crate::types::*;
-
-/// Largest page a list returns.
-pub const MAX_PAGE: i32 = 100;
-
-/// Checks a page size.
-pub fn page_size(first: Option<i32>, default: i32) -> Result<usize, ApiError> {
-    match first.unwrap_or(default) {
-        n @ 1..=MAX_PAGE => Ok(n as usize),
-        _ => Err(ApiError::invalid(
-            "first",
-            format!("ask for 1 to {MAX_PAGE} items at a time"),
-        )),
-    }
-}
+use crate::loaders::user_name;
+use crate::personal::PersonalDataView;
+use crate::plan::PlanView;
+use crate::vocabulary::{
+    AsOfInput, MAX_PAGE, PageInfo, Status, TimelineItem, cursor, page_size, parse_cursor,
+};
 
 /// A beneficiary's record. Its history is read from the log once per request, when a field
 /// needs it, and that read is written to the access log.
@@ -107,7 +104,7 @@ impl Beneficiary {
     }
 
     /// The next plan review.
-    async fn next_review_on(&self) -> Option<chrono::NaiveDate> {
+    async fn next_review_on(&self) -> Option<NaiveDate> {
         self.plan.next_review_on
     }
 
@@ -125,26 +122,8 @@ impl Beneficiary {
     /// personal data (and tokens with the `PERSONAL_DATA` scope); null once erased. Each read
     /// is written to the access log.
     #[graphql(directive = crate::personal::personalData::apply())]
-    async fn personal_data(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<crate::personal::PersonalDataView>, ApiError> {
-        guard(
-            ctx,
-            Action::ReadPersonalData,
-            Some(&RecordOwner::of(&self.plan)),
-        )?;
-        log_access(
-            ctx,
-            self.plan.beneficiary_id,
-            "READ_PERSONAL_DATA",
-            &self.purpose,
-        )
-        .await?;
-        match state(ctx).vault.get(self.plan.beneficiary_id).await? {
-            roadback_store::vault::Personal::Data(data) => Ok(Some(data.into())),
-            _ => Ok(None),
-        }
+    async fn personal_data(&self, ctx: &Context<'_>) -> Result<Option<PersonalDataView>, ApiError> {
+        crate::personal::read(ctx, &self.plan, &self.purpose).await
     }
 
     /// The registration facts.
@@ -294,69 +273,81 @@ pub struct Caseload {
     pub overdue_reviews: u64,
 }
 
-/// One beneficiary's outcome, de-identified, for evaluation: only people whose consent to
-/// evaluation use was in force at the cut-off appear.
-#[derive(SimpleObject)]
-pub struct EvaluationRecord {
-    /// A stable pseudonym (not the record's id).
-    pub pseudonym: String,
-    /// The assisting organisation.
-    pub organisation_id: Uuid,
-    /// Country of assistance.
-    pub country_of_assistance: String,
-    /// Citizenship.
-    pub citizenship: String,
-    /// Gender.
-    pub gender: Gender,
-    /// Age in years when identified, if known.
-    pub age_at_identification: Option<i32>,
-    /// True for a trafficked person, false for a family member.
-    pub primary: bool,
-    /// Forms of exploitation.
-    pub forms_of_exploitation: Vec<FormOfExploitation>,
-    /// The longitudinal outcome as of the cut-off.
-    pub outcome: Outcome,
+/// One caseworker's counts.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct CaseworkerLoad {
+    /// The caseworker (their id).
+    pub caseworker_id: Uuid,
+    /// Open cases.
+    pub open_cases: u32,
+    /// Closed cases.
+    pub closed_cases: u32,
+    /// Open cases by status.
+    pub by_status: Vec<StatusCount>,
 }
 
-/// A page of evaluation records.
-#[derive(SimpleObject)]
-pub struct EvaluationPage {
-    /// The records of this page (people without consent at the cut-off are left out).
-    pub records: Vec<EvaluationRecord>,
-    /// Whether more follow.
-    pub page_info: PageInfo,
+#[ComplexObject]
+impl CaseworkerLoad {
+    /// The caseworker's name.
+    async fn caseworker_name(&self, ctx: &Context<'_>) -> Result<Option<String>, ApiError> {
+        user_name(ctx, self.caseworker_id).await
+    }
 }
 
-/// The pseudonym of a beneficiary in evaluation data.
-fn pseudonym(id: Uuid) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest([b"roadback evaluation ".as_slice(), id.as_bytes()].concat());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+/// Open cases in one status.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct StatusCount {
+    /// The status.
+    pub status: Status,
+    /// Open cases in it.
+    pub cases: u32,
 }
 
-/// The signed-in user.
-#[derive(SimpleObject)]
-pub struct Me {
-    /// The user.
-    pub user: User,
-    /// Their organisation.
-    pub organisation: Option<Organisation>,
-    /// For an API token, its scopes; empty for a signed-in session.
-    pub token_scopes: Vec<Scope>,
+/// One case in a caseworker's list.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct CaseloadItem {
+    /// The beneficiary.
+    pub beneficiary_id: Uuid,
+    /// The organisation's case code.
+    pub case_code: String,
+    /// The caseworker responsible (their id).
+    pub caseworker_id: Uuid,
+    /// The reintegration status.
+    pub status: Status,
+    /// True while closed.
+    pub closed: bool,
+    /// The next plan review.
+    pub next_review_on: Option<NaiveDate>,
+    /// True when the review was due before today and the case is open.
+    pub review_overdue: bool,
+    /// The latest day anything happened.
+    pub last_activity_on: NaiveDate,
 }
 
-/// The root of queries.
-pub struct Query;
-
-fn cursor(plan: &Plan) -> String {
-    format!("{}|{}", plan.beneficiary_id, plan.case_code)
+#[ComplexObject]
+impl CaseloadItem {
+    /// The caseworker's name.
+    async fn caseworker_name(&self, ctx: &Context<'_>) -> Result<Option<String>, ApiError> {
+        user_name(ctx, self.caseworker_id).await
+    }
 }
 
-fn parse_cursor(cursor: &str) -> Result<(String, Uuid), ApiError> {
-    cursor
-        .split_once('|')
-        .and_then(|(id, code)| Uuid::parse_str(id).ok().map(|id| (code.to_string(), id)))
-        .ok_or_else(|| ApiError::invalid("after", "this cursor is not one this API gave out"))
+impl CaseloadItem {
+    /// The item of a caseload entry, with "overdue" judged against `today`.
+    pub fn of(e: &CaseloadEntry, today: NaiveDate) -> Self {
+        Self {
+            beneficiary_id: e.beneficiary_id,
+            case_code: e.case_code.clone(),
+            caseworker_id: e.caseworker,
+            status: e.status.into(),
+            closed: e.closed,
+            next_review_on: e.next_review_on,
+            review_overdue: e.review_overdue(today),
+            last_activity_on: e.last_activity_on,
+        }
+    }
 }
 
 /// Reads one beneficiary's record after the access check; logs the read.
@@ -382,96 +373,12 @@ pub async fn read_beneficiary(
     ))
 }
 
-/// Reads: the signed-in user, the directory, beneficiaries, the caseload and the access log.
+/// Beneficiaries: the list, one record, the caseload.
+#[derive(Default)]
+pub struct BeneficiaryQuery;
+
 #[Object]
-impl Query {
-    /// The signed-in user (or the user an API token acts as).
-    async fn me(&self, ctx: &Context<'_>) -> Result<Me, ApiError> {
-        let session = guard(ctx, Action::ReadDirectory, None)?;
-        let organisation = state(ctx)
-            .store
-            .organisations()
-            .await?
-            .into_iter()
-            .find(|o| o.id == session.user.organisation)
-            .map(Organisation::from);
-        Ok(Me {
-            user: session.user.clone().into(),
-            organisation,
-            token_scopes: session
-                .principal
-                .scopes
-                .iter()
-                .flatten()
-                .map(|s| (*s).into())
-                .collect(),
-        })
-    }
-
-    /// Every organisation using this Roadback (for referrals and data-sharing consent).
-    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>, ApiError> {
-        guard(ctx, Action::ReadDirectory, None)?;
-        Ok(state(ctx)
-            .store
-            .organisations()
-            .await?
-            .into_iter()
-            .map(Organisation::from)
-            .collect())
-    }
-
-    /// The users of the signed-in user's organisation.
-    async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>, ApiError> {
-        let session = guard(ctx, Action::ReadUsers, None)?;
-        Ok(state(ctx)
-            .store
-            .users(session.user.organisation)
-            .await?
-            .into_iter()
-            .map(User::from)
-            .collect())
-    }
-
-    /// The API tokens of the organisation's users (secrets are never shown again).
-    async fn api_tokens(&self, ctx: &Context<'_>) -> Result<Vec<ApiToken>, ApiError> {
-        let session = guard(ctx, Action::ManageUsers, None)?;
-        Ok(state(ctx)
-            .store
-            .api_tokens(session.user.organisation)
-            .await?
-            .into_iter()
-            .map(ApiToken::from)
-            .collect())
-    }
-
-    /// The service catalogue: the kinds of service a plan can include.
-    async fn service_catalogue(&self, ctx: &Context<'_>) -> Result<Vec<ServiceType>, ApiError> {
-        guard(ctx, Action::ReadDirectory, None)?;
-        Ok(
-            <ServiceType as async_graphql::resolver_utils::EnumType>::items()
-                .iter()
-                .map(|item| item.value)
-                .collect(),
-        )
-    }
-
-    /// A version of the indicator framework (the latest when no version is given).
-    async fn indicator_framework(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The version; the latest when absent.")] version: Option<u32>,
-    ) -> Result<IndicatorFramework, ApiError> {
-        guard(ctx, Action::ReadDirectory, None)?;
-        let frameworks = &state(ctx).frameworks;
-        let framework = match version {
-            Some(v) => frameworks.iter().find(|f| f.version == v),
-            None => frameworks.iter().max_by_key(|f| f.version),
-        };
-        framework
-            .map(IndicatorFramework::from)
-            .ok_or_else(|| ApiError::NotFound("this indicator framework version".into()))
-    }
-
+impl BeneficiaryQuery {
     /// The organisation's beneficiaries, ordered by case code, a page at a time.
     #[graphql(complexity = "(first.unwrap_or(20).clamp(1, MAX_PAGE) as usize) * child_complexity")]
     async fn beneficiaries(
@@ -565,86 +472,5 @@ impl Query {
             caseworkers,
             overdue_reviews,
         })
-    }
-
-    /// De-identified outcomes for evaluation, as of a cut-off (now when absent): evaluators see
-    /// the whole program, supervisors their organisation. Only people whose consent to
-    /// evaluation use was in force at the cut-off are included; withdrawing it removes them
-    /// from every later cut-off at once.
-    async fn evaluation_records(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The cut-off, in valid or recorded time.")] as_of: Option<AsOfInput>,
-        #[graphql(desc = "How many people to consider (1 to 100; 50 when absent).")] first: Option<
-            i32,
-        >,
-        #[graphql(desc = "The cursor of the last page.")] after: Option<String>,
-    ) -> Result<EvaluationPage, ApiError> {
-        let session = guard(ctx, Action::ReadEvaluation, None)?;
-        let as_of = AsOfInput::resolve(as_of)?;
-        let limit = page_size(first, 50)?;
-        let after = after.as_deref().map(parse_cursor).transpose()?;
-        let filter = PlanFilter {
-            organisation: (session.principal.role != roadback_domain::access::Role::Evaluator)
-                .then_some(session.user.organisation),
-            ..PlanFilter::default()
-        };
-        let store = &state(ctx).store;
-        let mut plans = store.plans_page(&filter, after, limit + 1).await?;
-        let has_next_page = plans.len() > limit;
-        plans.truncate(limit);
-        let mut records = Vec::new();
-        for plan in &plans {
-            let Some(history) = load_history(store, plan.beneficiary_id).await? else {
-                continue;
-            };
-            let Some(outcome) = history.outcome(as_of, today()) else {
-                continue;
-            };
-            if !outcome.evaluation_consent {
-                continue;
-            }
-            records.push(EvaluationRecord {
-                pseudonym: pseudonym(plan.beneficiary_id),
-                organisation_id: outcome.organisation,
-                country_of_assistance: outcome.country_of_assistance.to_string(),
-                citizenship: outcome.citizenship.to_string(),
-                gender: outcome.gender.into(),
-                age_at_identification: outcome.age_at_identification,
-                primary: outcome.primary,
-                forms_of_exploitation: outcome
-                    .forms_of_exploitation
-                    .iter()
-                    .map(|f| (*f).into())
-                    .collect(),
-                outcome: Outcome::from(&outcome),
-            });
-        }
-        Ok(EvaluationPage {
-            records,
-            page_info: PageInfo {
-                has_next_page,
-                end_cursor: plans.last().map(cursor),
-            },
-        })
-    }
-
-    /// The organisation's access log, newest first (administrators).
-    async fn access_log(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "How many (1 to 100; 50 when absent).")] first: Option<i32>,
-        #[graphql(desc = "Only entries before this one (for the next page).")] before: Option<i64>,
-        #[graphql(desc = "Only reads of this beneficiary's record.")] beneficiary_id: Option<Uuid>,
-    ) -> Result<Vec<AccessLogEntry>, ApiError> {
-        let session = guard(ctx, Action::ReadAccessLog, None)?;
-        let limit = page_size(first, 50)?;
-        Ok(state(ctx)
-            .store
-            .access_log(session.user.organisation, beneficiary_id, before, limit)
-            .await?
-            .into_iter()
-            .map(AccessLogEntry::from)
-            .collect())
     }
 }
