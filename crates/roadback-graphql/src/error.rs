@@ -8,6 +8,9 @@ use roadback_store::StoreError;
 /// A failure of an API call.
 /// Deliberately not `Display`: async-graphql's blanket conversion from displayable errors would
 /// drop the code, so the only way into a GraphQL error is [`ErrorExtensions::extend`].
+/// Resolvers (objects, complex objects and subscriptions alike) return `Result<T, ApiError>`,
+/// spelled out: async-graphql recognises a resolver's error by the type's name `Result` and
+/// converts it with `Into<async_graphql::Error>`, which is [`ErrorExtensions::extend`].
 #[derive(Clone, Debug)]
 pub enum ApiError {
     /// No valid session or token.
@@ -98,7 +101,17 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %e, "store failure");
                 Self::Internal("something went wrong on our side; it has been logged".into())
             }
-            _ => Self::Validation {
+            // Every variant by name, so a new one does not compile until it is mapped.
+            StoreError::EmptyAppend
+            | StoreError::TooManyEvents { .. }
+            | StoreError::InvalidStreamId { .. }
+            | StoreError::InvalidEventType { .. }
+            | StoreError::InvalidPayload { .. }
+            | StoreError::PayloadTooLarge { .. }
+            | StoreError::DuplicateEventId { .. }
+            | StoreError::IdempotencyMismatch { .. }
+            | StoreError::AlreadyExists { .. }
+            | StoreError::Erased { .. } => Self::Validation {
                 message: e.to_string(),
                 field: None,
                 reason: None,
@@ -134,9 +147,6 @@ impl From<ApiError> for async_graphql::Error {
         e.extend()
     }
 }
-
-/// The result of a resolver.
-pub type ApiResult<T> = Result<T, async_graphql::Error>;
 
 /// Gives every error a code: errors from the GraphQL engine itself (parse, validation, depth,
 /// complexity) come without one and get `VALIDATION`. Installed in the schema, so it covers

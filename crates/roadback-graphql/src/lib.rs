@@ -2,24 +2,62 @@
 //!
 //! Resolvers are thin: check access in one place ([`context::guard`], backed by the domain's
 //! policy), call the domain or the store, map the result. Errors carry a stable
-//! `extensions.code` ([`error::ApiError`]).
+//! `extensions.code` ([`error::ApiError`]). Each resource is a module with its inputs, its views
+//! and its part of [`Query`] and [`Mutation`]; every change to a record goes through
+//! [`command`].
 
+pub mod assessments;
 pub mod auth;
+pub mod beneficiary;
+pub mod command;
+pub mod consent;
 pub mod context;
+pub mod corrections;
+pub mod directory;
 pub mod error;
+pub mod evaluation;
+pub mod lifecycle;
 pub mod loaders;
-pub mod mutation;
 pub mod personal;
-pub mod query;
+pub mod plan;
+pub mod referrals;
+pub mod services;
 pub mod subscription;
-pub mod types;
+pub mod vocabulary;
 
-use async_graphql::Schema;
+use async_graphql::{MergedObject, Schema};
 
 pub use context::ApiState;
 
+// A root's doc comment is its description in the schema, and the order of its parts is the
+// order of its fields in `schema.graphql`.
+
+/// Reads: the signed-in user, the directory, beneficiaries, the caseload and the access log.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    directory::DirectoryQuery,
+    assessments::AssessmentQuery,
+    beneficiary::BeneficiaryQuery,
+    evaluation::EvaluationQuery,
+);
+
+/// Changes: each command of the domain, sign-in and sign-out, users and tokens.
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    directory::DirectoryMutation,
+    beneficiary::BeneficiaryMutation,
+    consent::ConsentMutation,
+    plan::PlanMutation,
+    services::ServiceMutation,
+    assessments::AssessmentMutation,
+    lifecycle::LifecycleMutation,
+    referrals::ReferralMutation,
+    corrections::CorrectionMutation,
+    personal::PersonalDataMutation,
+);
+
 /// The API's schema type.
-pub type ApiSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+pub type ApiSchema = Schema<Query, Mutation, subscription::Subscription>;
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
@@ -28,19 +66,27 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 
 /// Builds the schema with its limits and shared state.
 pub fn schema(state: ApiState) -> ApiSchema {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .directive(personal::PersonalDataDirective)
-        .extension(error::DefaultCode)
-        .data(state)
-        .finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscription::Subscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .directive(personal::PersonalDataDirective)
+    .extension(error::DefaultCode)
+    .data(state)
+    .finish()
 }
 
 /// The schema in SDL, as `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
-        .directive(personal::PersonalDataDirective)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscription::Subscription,
+    )
+    .directive(personal::PersonalDataDirective)
+    .finish()
+    .sdl()
 }

@@ -8,7 +8,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use roadback_store::EventStore;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 
 /// Loads users by id.
 pub struct UserLoader(pub EventStore);
@@ -33,8 +33,17 @@ pub fn new_user_loader(store: EventStore) -> DataLoader<UserLoader> {
 }
 
 /// A user's display name, through the request's loader (batched with the response's other names).
-pub async fn user_name(ctx: &Context<'_>, user: Uuid) -> ApiResult<Option<String>> {
-    let loader = ctx.data::<DataLoader<UserLoader>>()?;
+pub async fn user_name(ctx: &Context<'_>, user: Uuid) -> Result<Option<String>, ApiError> {
+    // No loader is the server's wiring fault: the engine's message with `VALIDATION`, as
+    // `DefaultCode` labelled this error when it reached GraphQL unconverted (`Internal` would be
+    // truer, but would change what clients see).
+    let loader = ctx
+        .data::<DataLoader<UserLoader>>()
+        .map_err(|e| ApiError::Validation {
+            message: e.message,
+            field: None,
+            reason: None,
+        })?;
     Ok(loader
         .load_one(user)
         .await

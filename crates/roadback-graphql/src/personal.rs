@@ -1,13 +1,21 @@
-//! Personal data in the API: the `@personalData` marker, the view and the input. Personal data
-//! lives in the vault; resolvers reach it only through `Action::ReadPersonalData` or
-//! `Action::WritePersonalData`, so evaluators and tokens without the `PERSONAL_DATA` scope never
-//! get it.
+//! Personal data in the API: the `@personalData` marker, the view and the input, reading it for
+//! a record, recording and erasing it. Personal data lives in the vault; resolvers reach it only
+//! through `Action::ReadPersonalData` or `Action::WritePersonalData`, so evaluators and tokens
+//! without the `PERSONAL_DATA` scope never get it.
 
-use async_graphql::{Enum, InputObject, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
+use roadback_domain::Event;
+use roadback_domain::access::{Action, RecordOwner};
+use roadback_domain::events as ev;
 use roadback_domain::personal::PersonalData;
+use roadback_domain::projection::Plan;
+use roadback_store::vault::Personal;
 
+use crate::command::{Change, record, record_with};
+use crate::context::{guard, log_access, state};
 use crate::error::ApiError;
+use crate::vocabulary::RecordResult;
 
 #[allow(missing_docs, non_snake_case)]
 mod directive {
@@ -131,5 +139,90 @@ impl PersonalDataView {
         data.check()
             .map_err(|(field, message)| ApiError::invalid(field, message))?;
         Ok(data)
+    }
+}
+
+/// The person's identifying details to keep.
+#[derive(InputObject)]
+pub struct RecordPersonalDataInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// The whole set of details (fields left out are removed).
+    pub personal_data: PersonalDataInput,
+}
+
+/// An erasure of personal data.
+#[derive(InputObject)]
+pub struct ErasePersonalDataInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// Why (a code: the reason must not itself carry personal data).
+    pub reason: ErasureReason,
+}
+
+/// The person's identifying details from the vault, for the record's `personalData` field:
+/// checked against `Action::ReadPersonalData` and written to the access log with `purpose`;
+/// `None` once erased.
+pub async fn read(
+    ctx: &Context<'_>,
+    plan: &Plan,
+    purpose: &str,
+) -> Result<Option<PersonalDataView>, ApiError> {
+    guard(ctx, Action::ReadPersonalData, Some(&RecordOwner::of(plan)))?;
+    log_access(ctx, plan.beneficiary_id, "READ_PERSONAL_DATA", purpose).await?;
+    match state(ctx).vault.get(plan.beneficiary_id).await? {
+        Personal::Data(data) => Ok(Some(data.into())),
+        _ => Ok(None),
+    }
+}
+
+/// Personal data recorded and erased.
+#[derive(Default)]
+pub struct PersonalDataMutation;
+
+#[Object]
+impl PersonalDataMutation {
+    /// Records (replaces) the person's identifying details in the encrypted vault; the event
+    /// names only the fields that hold a value.
+    async fn record_personal_data(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to record or create.")] input: RecordPersonalDataInput,
+    ) -> Result<RecordResult, ApiError> {
+        let data = input.personal_data.into_data()?;
+        let fact = Event::PersonalDataRecorded(ev::PersonalDataRecorded {
+            fields: data.fields(),
+        });
+        record_with(
+            ctx,
+            &input.change,
+            Action::WritePersonalData,
+            Some(data),
+            move |_| Ok(fact),
+        )
+        .await
+    }
+
+    /// Erases the person's personal data for good (supervisors and administrators): the
+    /// vault destroys their data key; the history stays, de-identified. The erasure is an event
+    /// and is written to the access log.
+    async fn erase_personal_data(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to record or create.")] input: ErasePersonalDataInput,
+    ) -> Result<RecordResult, ApiError> {
+        let fact = Event::PersonalDataErased(ev::PersonalDataErased {
+            reason: input.reason.into(),
+        });
+        let result = record(ctx, &input.change, fact).await?;
+        state(ctx).vault.erase(input.change.beneficiary_id).await?;
+        log_access(
+            ctx,
+            input.change.beneficiary_id,
+            "ERASE_PERSONAL_DATA",
+            &format!("{:?}", input.reason),
+        )
+        .await?;
+        Ok(result)
     }
 }

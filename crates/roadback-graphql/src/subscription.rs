@@ -9,9 +9,10 @@ use roadback_domain::projection::{CaseloadEntry, Envelope, Timeline};
 use roadback_store::records::{envelope, load_case};
 use uuid::Uuid;
 
+use crate::beneficiary::CaseloadItem;
 use crate::context::{guard, load_history, state, today};
 use crate::error::ApiError;
-use crate::types::{CaseloadItem, TimelineItem};
+use crate::vocabulary::TimelineItem;
 
 /// One appended event as a timeline item (a correction or void appears as itself: the entry it
 /// amends is not part of a one-event view).
@@ -51,9 +52,9 @@ impl Subscription {
         #[graphql(desc = "The beneficiary.")] beneficiary_id: Uuid,
         #[graphql(desc = "Start after this version of the record (default: from now).")]
         after_version: Option<u64>,
-    ) -> Result<impl Stream<Item = TimelineItem> + use<>, async_graphql::Error> {
+    ) -> Result<impl Stream<Item = TimelineItem> + use<>, ApiError> {
         let store = state(ctx).store.clone();
-        let head = store.head().await.map_err(ApiError::from)?;
+        let head = store.head().await?;
         let history = load_history(&store, beneficiary_id)
             .await?
             .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
@@ -84,11 +85,11 @@ impl Subscription {
     async fn caseload(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<impl Stream<Item = CaseloadItem> + use<>, async_graphql::Error> {
+    ) -> Result<impl Stream<Item = CaseloadItem> + use<>, ApiError> {
         let session = guard(ctx, Action::ReadCaseload, None)?;
         let organisation = session.user.organisation;
         let store = state(ctx).store.clone();
-        let head = store.head().await.map_err(ApiError::from)?;
+        let head = store.head().await?;
         let reader = store.clone();
         Ok(store.subscribe(head).filter_map(move |event| {
             let store = reader.clone();

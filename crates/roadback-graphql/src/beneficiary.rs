@@ -1,33 +1,30 @@
-//! Queries: the signed-in user, the directory, beneficiaries (a cursor connection and one by
-//! one, with plan, timeline, consents, assessments and outcome, each as of a moment), the
-//! caseload and the access log.
+//! Beneficiaries: the record (registration, plan, timeline, consents, assessments, outcome and
+//! personal data, each as of a moment), the list and one record, the caseload, and registering.
+
+mod registration;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Object, SimpleObject};
+use chrono::NaiveDate;
 use roadback_domain::access::{Action, RecordOwner};
-use roadback_domain::projection::{History, Plan};
+use roadback_domain::projection::{CaseloadEntry, History, Plan};
 use roadback_store::read_models::PlanFilter;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+pub use registration::{BeneficiaryMutation, RegisterBeneficiaryInput, Registration};
+
+use crate::assessments::{Assessment, Outcome};
+use crate::consent::Consent;
 use crate::context::{guard, load_history, log_access, state, today};
-use crate::error::{ApiError, ApiResult};
-use crate::types::*;
-
-/// Largest page a list returns.
-pub const MAX_PAGE: i32 = 100;
-
-/// Checks a page size.
-pub fn page_size(first: Option<i32>, default: i32) -> Result<usize, ApiError> {
-    match first.unwrap_or(default) {
-        n @ 1..=MAX_PAGE => Ok(n as usize),
-        _ => Err(ApiError::invalid(
-            "first",
-            format!("ask for 1 to {MAX_PAGE} items at a time"),
-        )),
-    }
-}
+use crate::error::ApiError;
+use crate::loaders::user_name;
+use crate::personal::PersonalDataView;
+use crate::plan::PlanView;
+use crate::vocabulary::{
+    AsOfInput, MAX_PAGE, PageInfo, Status, TimelineItem, cursor, page_size, parse_cursor,
+};
 
 /// A beneficiary's record. Its history is read from the log once per request, when a field
 /// needs it, and that read is written to the access log.
@@ -58,7 +55,7 @@ impl Beneficiary {
         }
     }
 
-    async fn history(&self, ctx: &Context<'_>) -> ApiResult<Arc<History>> {
+    async fn history(&self, ctx: &Context<'_>) -> Result<Arc<History>, ApiError> {
         let history = self
             .history
             .get_or_try_init(|| async {
@@ -107,7 +104,7 @@ impl Beneficiary {
     }
 
     /// The next plan review.
-    async fn next_review_on(&self) -> Option<chrono::NaiveDate> {
+    async fn next_review_on(&self) -> Option<NaiveDate> {
         self.plan.next_review_on
     }
 
@@ -125,35 +122,12 @@ impl Beneficiary {
     /// personal data (and tokens with the `PERSONAL_DATA` scope); null once erased. Each read
     /// is written to the access log.
     #[graphql(directive = crate::personal::personalData::apply())]
-    async fn personal_data(
-        &self,
-        ctx: &Context<'_>,
-    ) -> ApiResult<Option<crate::personal::PersonalDataView>> {
-        guard(
-            ctx,
-            Action::ReadPersonalData,
-            Some(&RecordOwner::of(&self.plan)),
-        )?;
-        log_access(
-            ctx,
-            self.plan.beneficiary_id,
-            "READ_PERSONAL_DATA",
-            &self.purpose,
-        )
-        .await?;
-        match state(ctx)
-            .vault
-            .get(self.plan.beneficiary_id)
-            .await
-            .map_err(ApiError::from)?
-        {
-            roadback_store::vault::Personal::Data(data) => Ok(Some(data.into())),
-            _ => Ok(None),
-        }
+    async fn personal_data(&self, ctx: &Context<'_>) -> Result<Option<PersonalDataView>, ApiError> {
+        crate::personal::read(ctx, &self.plan, &self.purpose).await
     }
 
     /// The registration facts.
-    async fn registration(&self, ctx: &Context<'_>) -> ApiResult<Option<Registration>> {
+    async fn registration(&self, ctx: &Context<'_>) -> Result<Option<Registration>, ApiError> {
         let history = self.history(ctx).await?;
         Ok(history
             .case(roadback_domain::AsOf::Now)
@@ -169,7 +143,7 @@ impl Beneficiary {
         #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
             AsOfInput,
         >,
-    ) -> ApiResult<Option<PlanView>> {
+    ) -> Result<Option<PlanView>, ApiError> {
         let as_of = AsOfInput::resolve(as_of)?;
         if as_of == roadback_domain::AsOf::Now {
             return Ok(Some(PlanView::from(&self.plan)));
@@ -192,9 +166,9 @@ impl Beneficiary {
             AsOfInput,
         >,
         #[graphql(default = 50, desc = "How many of the latest entries (1 to 500).")] last: i32,
-    ) -> ApiResult<Vec<TimelineItem>> {
+    ) -> Result<Vec<TimelineItem>, ApiError> {
         if !(1..=500).contains(&last) {
-            return Err(ApiError::invalid("last", "ask for 1 to 500 entries").into());
+            return Err(ApiError::invalid("last", "ask for 1 to 500 entries"));
         }
         let as_of = AsOfInput::resolve(as_of)?;
         let timeline = self.history(ctx).await?.timeline(as_of);
@@ -212,7 +186,7 @@ impl Beneficiary {
         #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
             AsOfInput,
         >,
-    ) -> ApiResult<Vec<Consent>> {
+    ) -> Result<Vec<Consent>, ApiError> {
         let as_of = AsOfInput::resolve(as_of)?;
         let case = self.history(ctx).await?.case(as_of);
         Ok(case.consents.values().map(Consent::from).collect())
@@ -225,7 +199,7 @@ impl Beneficiary {
         #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
             AsOfInput,
         >,
-    ) -> ApiResult<Vec<Assessment>> {
+    ) -> Result<Vec<Assessment>, ApiError> {
         let as_of = AsOfInput::resolve(as_of)?;
         Ok(self
             .history(ctx)
@@ -242,7 +216,7 @@ impl Beneficiary {
         #[graphql(desc = "A moment in valid or recorded time; now when absent.")] as_of: Option<
             AsOfInput,
         >,
-    ) -> ApiResult<Option<Outcome>> {
+    ) -> Result<Option<Outcome>, ApiError> {
         let as_of = AsOfInput::resolve(as_of)?;
         Ok(self
             .history(ctx)
@@ -299,69 +273,81 @@ pub struct Caseload {
     pub overdue_reviews: u64,
 }
 
-/// One beneficiary's outcome, de-identified, for evaluation: only people whose consent to
-/// evaluation use was in force at the cut-off appear.
-#[derive(SimpleObject)]
-pub struct EvaluationRecord {
-    /// A stable pseudonym (not the record's id).
-    pub pseudonym: String,
-    /// The assisting organisation.
-    pub organisation_id: Uuid,
-    /// Country of assistance.
-    pub country_of_assistance: String,
-    /// Citizenship.
-    pub citizenship: String,
-    /// Gender.
-    pub gender: Gender,
-    /// Age in years when identified, if known.
-    pub age_at_identification: Option<i32>,
-    /// True for a trafficked person, false for a family member.
-    pub primary: bool,
-    /// Forms of exploitation.
-    pub forms_of_exploitation: Vec<FormOfExploitation>,
-    /// The longitudinal outcome as of the cut-off.
-    pub outcome: Outcome,
+/// One caseworker's counts.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct CaseworkerLoad {
+    /// The caseworker (their id).
+    pub caseworker_id: Uuid,
+    /// Open cases.
+    pub open_cases: u32,
+    /// Closed cases.
+    pub closed_cases: u32,
+    /// Open cases by status.
+    pub by_status: Vec<StatusCount>,
 }
 
-/// A page of evaluation records.
-#[derive(SimpleObject)]
-pub struct EvaluationPage {
-    /// The records of this page (people without consent at the cut-off are left out).
-    pub records: Vec<EvaluationRecord>,
-    /// Whether more follow.
-    pub page_info: PageInfo,
+#[ComplexObject]
+impl CaseworkerLoad {
+    /// The caseworker's name.
+    async fn caseworker_name(&self, ctx: &Context<'_>) -> Result<Option<String>, ApiError> {
+        user_name(ctx, self.caseworker_id).await
+    }
 }
 
-/// The pseudonym of a beneficiary in evaluation data.
-fn pseudonym(id: Uuid) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest([b"roadback evaluation ".as_slice(), id.as_bytes()].concat());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+/// Open cases in one status.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct StatusCount {
+    /// The status.
+    pub status: Status,
+    /// Open cases in it.
+    pub cases: u32,
 }
 
-/// The signed-in user.
-#[derive(SimpleObject)]
-pub struct Me {
-    /// The user.
-    pub user: User,
-    /// Their organisation.
-    pub organisation: Option<Organisation>,
-    /// For an API token, its scopes; empty for a signed-in session.
-    pub token_scopes: Vec<Scope>,
+/// One case in a caseworker's list.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct CaseloadItem {
+    /// The beneficiary.
+    pub beneficiary_id: Uuid,
+    /// The organisation's case code.
+    pub case_code: String,
+    /// The caseworker responsible (their id).
+    pub caseworker_id: Uuid,
+    /// The reintegration status.
+    pub status: Status,
+    /// True while closed.
+    pub closed: bool,
+    /// The next plan review.
+    pub next_review_on: Option<NaiveDate>,
+    /// True when the review was due before today and the case is open.
+    pub review_overdue: bool,
+    /// The latest day anything happened.
+    pub last_activity_on: NaiveDate,
 }
 
-/// The root of queries.
-pub struct Query;
-
-fn cursor(plan: &Plan) -> String {
-    format!("{}|{}", plan.beneficiary_id, plan.case_code)
+#[ComplexObject]
+impl CaseloadItem {
+    /// The caseworker's name.
+    async fn caseworker_name(&self, ctx: &Context<'_>) -> Result<Option<String>, ApiError> {
+        user_name(ctx, self.caseworker_id).await
+    }
 }
 
-fn parse_cursor(cursor: &str) -> Result<(String, Uuid), ApiError> {
-    cursor
-        .split_once('|')
-        .and_then(|(id, code)| Uuid::parse_str(id).ok().map(|id| (code.to_string(), id)))
-        .ok_or_else(|| ApiError::invalid("after", "this cursor is not one this API gave out"))
+impl CaseloadItem {
+    /// The item of a caseload entry, with "overdue" judged against `today`.
+    pub fn of(e: &CaseloadEntry, today: NaiveDate) -> Self {
+        Self {
+            beneficiary_id: e.beneficiary_id,
+            case_code: e.case_code.clone(),
+            caseworker_id: e.caseworker,
+            status: e.status.into(),
+            closed: e.closed,
+            next_review_on: e.next_review_on,
+            review_overdue: e.review_overdue(today),
+            last_activity_on: e.last_activity_on,
+        }
+    }
 }
 
 /// Reads one beneficiary's record after the access check; logs the read.
@@ -387,100 +373,12 @@ pub async fn read_beneficiary(
     ))
 }
 
-/// Reads: the signed-in user, the directory, beneficiaries, the caseload and the access log.
+/// Beneficiaries: the list, one record, the caseload.
+#[derive(Default)]
+pub struct BeneficiaryQuery;
+
 #[Object]
-impl Query {
-    /// The signed-in user (or the user an API token acts as).
-    async fn me(&self, ctx: &Context<'_>) -> ApiResult<Me> {
-        let session = guard(ctx, Action::ReadDirectory, None)?;
-        let organisation = state(ctx)
-            .store
-            .organisations()
-            .await
-            .map_err(ApiError::from)?
-            .into_iter()
-            .find(|o| o.id == session.user.organisation)
-            .map(Organisation::from);
-        Ok(Me {
-            user: session.user.clone().into(),
-            organisation,
-            token_scopes: session
-                .principal
-                .scopes
-                .iter()
-                .flatten()
-                .map(|s| (*s).into())
-                .collect(),
-        })
-    }
-
-    /// Every organisation using this Roadback (for referrals and data-sharing consent).
-    async fn organisations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organisation>> {
-        guard(ctx, Action::ReadDirectory, None)?;
-        Ok(state(ctx)
-            .store
-            .organisations()
-            .await
-            .map_err(ApiError::from)?
-            .into_iter()
-            .map(Organisation::from)
-            .collect())
-    }
-
-    /// The users of the signed-in user's organisation.
-    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
-        let session = guard(ctx, Action::ReadUsers, None)?;
-        Ok(state(ctx)
-            .store
-            .users(session.user.organisation)
-            .await
-            .map_err(ApiError::from)?
-            .into_iter()
-            .map(User::from)
-            .collect())
-    }
-
-    /// The API tokens of the organisation's users (secrets are never shown again).
-    async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
-        let session = guard(ctx, Action::ManageUsers, None)?;
-        Ok(state(ctx)
-            .store
-            .api_tokens(session.user.organisation)
-            .await
-            .map_err(ApiError::from)?
-            .into_iter()
-            .map(ApiToken::from)
-            .collect())
-    }
-
-    /// The service catalogue: the kinds of service a plan can include.
-    async fn service_catalogue(&self, ctx: &Context<'_>) -> ApiResult<Vec<ServiceType>> {
-        guard(ctx, Action::ReadDirectory, None)?;
-        Ok(
-            <ServiceType as async_graphql::resolver_utils::EnumType>::items()
-                .iter()
-                .map(|item| item.value)
-                .collect(),
-        )
-    }
-
-    /// A version of the indicator framework (the latest when no version is given).
-    async fn indicator_framework(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The version; the latest when absent.")] version: Option<u32>,
-    ) -> ApiResult<IndicatorFramework> {
-        guard(ctx, Action::ReadDirectory, None)?;
-        let frameworks = &state(ctx).frameworks;
-        let framework = match version {
-            Some(v) => frameworks.iter().find(|f| f.version == v),
-            None => frameworks.iter().max_by_key(|f| f.version),
-        };
-        framework
-            .map(IndicatorFramework::from)
-            .ok_or_else(|| ApiError::NotFound("this indicator framework version".into()).into())
-    }
-
+impl BeneficiaryQuery {
     /// The organisation's beneficiaries, ordered by case code, a page at a time.
     #[graphql(complexity = "(first.unwrap_or(20).clamp(1, MAX_PAGE) as usize) * child_complexity")]
     async fn beneficiaries(
@@ -491,7 +389,7 @@ impl Query {
             String,
         >,
         #[graphql(desc = "Narrows the list.")] filter: Option<BeneficiaryFilter>,
-    ) -> ApiResult<BeneficiaryConnection> {
+    ) -> Result<BeneficiaryConnection, ApiError> {
         let session = guard(ctx, Action::ReadCaseload, None)?;
         let limit = page_size(first, 20)?;
         let after = after.as_deref().map(parse_cursor).transpose()?;
@@ -505,13 +403,10 @@ impl Query {
             case_code_contains: filter.case_code.filter(|c| !c.trim().is_empty()),
         };
         let store = &state(ctx).store;
-        let mut plans = store
-            .plans_page(&filter, after, limit + 1)
-            .await
-            .map_err(ApiError::from)?;
+        let mut plans = store.plans_page(&filter, after, limit + 1).await?;
         let has_next_page = plans.len() > limit;
         plans.truncate(limit);
-        let total_count = store.count_plans(&filter).await.map_err(ApiError::from)?;
+        let total_count = store.count_plans(&filter).await?;
         Ok(BeneficiaryConnection {
             page_info: PageInfo {
                 has_next_page,
@@ -538,19 +433,16 @@ impl Query {
             desc = "Why the record is read (kept in the access log)."
         )]
         purpose: String,
-    ) -> ApiResult<Beneficiary> {
-        Ok(read_beneficiary(ctx, id, &purpose).await?)
+    ) -> Result<Beneficiary, ApiError> {
+        read_beneficiary(ctx, id, &purpose).await
     }
 
     /// The organisation's caseload: counts per caseworker and overdue reviews.
-    async fn caseload(&self, ctx: &Context<'_>) -> ApiResult<Caseload> {
+    async fn caseload(&self, ctx: &Context<'_>) -> Result<Caseload, ApiError> {
         let session = guard(ctx, Action::ReadCaseload, None)?;
         let store = &state(ctx).store;
         let organisation = session.user.organisation;
-        let counts = store
-            .caseload_of(Some(organisation))
-            .await
-            .map_err(ApiError::from)?;
+        let counts = store.caseload_of(Some(organisation)).await?;
         let caseworkers: Vec<CaseworkerLoad> = counts
             .counts
             .iter()
@@ -574,97 +466,11 @@ impl Query {
                 review_overdue_on: Some(today()),
                 ..PlanFilter::default()
             })
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(Caseload {
             open_cases: caseworkers.iter().map(|c| c.open_cases).sum(),
             caseworkers,
             overdue_reviews,
         })
-    }
-
-    /// De-identified outcomes for evaluation, as of a cut-off (now when absent): evaluators see
-    /// the whole program, supervisors their organisation. Only people whose consent to
-    /// evaluation use was in force at the cut-off are included; withdrawing it removes them
-    /// from every later cut-off at once.
-    async fn evaluation_records(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The cut-off, in valid or recorded time.")] as_of: Option<AsOfInput>,
-        #[graphql(desc = "How many people to consider (1 to 100; 50 when absent).")] first: Option<
-            i32,
-        >,
-        #[graphql(desc = "The cursor of the last page.")] after: Option<String>,
-    ) -> ApiResult<EvaluationPage> {
-        let session = guard(ctx, Action::ReadEvaluation, None)?;
-        let as_of = AsOfInput::resolve(as_of)?;
-        let limit = page_size(first, 50)?;
-        let after = after.as_deref().map(parse_cursor).transpose()?;
-        let filter = PlanFilter {
-            organisation: (session.principal.role != roadback_domain::access::Role::Evaluator)
-                .then_some(session.user.organisation),
-            ..PlanFilter::default()
-        };
-        let store = &state(ctx).store;
-        let mut plans = store
-            .plans_page(&filter, after, limit + 1)
-            .await
-            .map_err(ApiError::from)?;
-        let has_next_page = plans.len() > limit;
-        plans.truncate(limit);
-        let mut records = Vec::new();
-        for plan in &plans {
-            let Some(history) = load_history(store, plan.beneficiary_id).await? else {
-                continue;
-            };
-            let Some(outcome) = history.outcome(as_of, today()) else {
-                continue;
-            };
-            if !outcome.evaluation_consent {
-                continue;
-            }
-            records.push(EvaluationRecord {
-                pseudonym: pseudonym(plan.beneficiary_id),
-                organisation_id: outcome.organisation,
-                country_of_assistance: outcome.country_of_assistance.to_string(),
-                citizenship: outcome.citizenship.to_string(),
-                gender: outcome.gender.into(),
-                age_at_identification: outcome.age_at_identification,
-                primary: outcome.primary,
-                forms_of_exploitation: outcome
-                    .forms_of_exploitation
-                    .iter()
-                    .map(|f| (*f).into())
-                    .collect(),
-                outcome: Outcome::from(&outcome),
-            });
-        }
-        Ok(EvaluationPage {
-            records,
-            page_info: PageInfo {
-                has_next_page,
-                end_cursor: plans.last().map(cursor),
-            },
-        })
-    }
-
-    /// The organisation's access log, newest first (administrators).
-    async fn access_log(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "How many (1 to 100; 50 when absent).")] first: Option<i32>,
-        #[graphql(desc = "Only entries before this one (for the next page).")] before: Option<i64>,
-        #[graphql(desc = "Only reads of this beneficiary's record.")] beneficiary_id: Option<Uuid>,
-    ) -> ApiResult<Vec<AccessLogEntry>> {
-        let session = guard(ctx, Action::ReadAccessLog, None)?;
-        let limit = page_size(first, 50)?;
-        Ok(state(ctx)
-            .store
-            .access_log(session.user.organisation, beneficiary_id, before, limit)
-            .await
-            .map_err(ApiError::from)?
-            .into_iter()
-            .map(AccessLogEntry::from)
-            .collect())
     }
 }

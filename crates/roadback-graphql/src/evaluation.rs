@@ -1,0 +1,123 @@
+//! Evaluation data: de-identified outcomes of the people whose consent to evaluation use was in
+//! force at a cut-off.
+
+use async_graphql::{Context, Object, SimpleObject};
+use roadback_domain::access::Action;
+use roadback_store::read_models::PlanFilter;
+use uuid::Uuid;
+
+use crate::assessments::Outcome;
+use crate::context::{guard, load_history, state, today};
+use crate::error::ApiError;
+use crate::vocabulary::{
+    AsOfInput, FormOfExploitation, Gender, PageInfo, cursor, page_size, parse_cursor,
+};
+
+/// One beneficiary's outcome, de-identified, for evaluation: only people whose consent to
+/// evaluation use was in force at the cut-off appear.
+#[derive(SimpleObject)]
+pub struct EvaluationRecord {
+    /// A stable pseudonym (not the record's id).
+    pub pseudonym: String,
+    /// The assisting organisation.
+    pub organisation_id: Uuid,
+    /// Country of assistance.
+    pub country_of_assistance: String,
+    /// Citizenship.
+    pub citizenship: String,
+    /// Gender.
+    pub gender: Gender,
+    /// Age in years when identified, if known.
+    pub age_at_identification: Option<i32>,
+    /// True for a trafficked person, false for a family member.
+    pub primary: bool,
+    /// Forms of exploitation.
+    pub forms_of_exploitation: Vec<FormOfExploitation>,
+    /// The longitudinal outcome as of the cut-off.
+    pub outcome: Outcome,
+}
+
+/// A page of evaluation records.
+#[derive(SimpleObject)]
+pub struct EvaluationPage {
+    /// The records of this page (people without consent at the cut-off are left out).
+    pub records: Vec<EvaluationRecord>,
+    /// Whether more follow.
+    pub page_info: PageInfo,
+}
+
+/// The pseudonym of a beneficiary in evaluation data.
+fn pseudonym(id: Uuid) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest([b"roadback evaluation ".as_slice(), id.as_bytes()].concat());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// De-identified outcomes for evaluation.
+#[derive(Default)]
+pub struct EvaluationQuery;
+
+#[Object]
+impl EvaluationQuery {
+    /// De-identified outcomes for evaluation, as of a cut-off (now when absent): evaluators see
+    /// the whole program, supervisors their organisation. Only people whose consent to
+    /// evaluation use was in force at the cut-off are included; withdrawing it removes them
+    /// from every later cut-off at once.
+    async fn evaluation_records(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cut-off, in valid or recorded time.")] as_of: Option<AsOfInput>,
+        #[graphql(desc = "How many people to consider (1 to 100; 50 when absent).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The cursor of the last page.")] after: Option<String>,
+    ) -> Result<EvaluationPage, ApiError> {
+        let session = guard(ctx, Action::ReadEvaluation, None)?;
+        let as_of = AsOfInput::resolve(as_of)?;
+        let limit = page_size(first, 50)?;
+        let after = after.as_deref().map(parse_cursor).transpose()?;
+        let filter = PlanFilter {
+            organisation: (session.principal.role != roadback_domain::access::Role::Evaluator)
+                .then_some(session.user.organisation),
+            ..PlanFilter::default()
+        };
+        let store = &state(ctx).store;
+        let mut plans = store.plans_page(&filter, after, limit + 1).await?;
+        let has_next_page = plans.len() > limit;
+        plans.truncate(limit);
+        let mut records = Vec::new();
+        for plan in &plans {
+            let Some(history) = load_history(store, plan.beneficiary_id).await? else {
+                continue;
+            };
+            let Some(outcome) = history.outcome(as_of, today()) else {
+                continue;
+            };
+            if !outcome.evaluation_consent {
+                continue;
+            }
+            records.push(EvaluationRecord {
+                pseudonym: pseudonym(plan.beneficiary_id),
+                organisation_id: outcome.organisation,
+                country_of_assistance: outcome.country_of_assistance.to_string(),
+                citizenship: outcome.citizenship.to_string(),
+                gender: outcome.gender.into(),
+                age_at_identification: outcome.age_at_identification,
+                primary: outcome.primary,
+                forms_of_exploitation: outcome
+                    .forms_of_exploitation
+                    .iter()
+                    .map(|f| (*f).into())
+                    .collect(),
+                outcome: Outcome::from(&outcome),
+            });
+        }
+        Ok(EvaluationPage {
+            records,
+            page_info: PageInfo {
+                has_next_page,
+                end_cursor: plans.last().map(cursor),
+            },
+        })
+    }
+}
