@@ -3,9 +3,8 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
-use roadback_domain::Event;
+use roadback_domain::Command;
 use roadback_domain::access::Action;
-use roadback_domain::events as ev;
 use roadback_domain::projection;
 
 use crate::command::{Change, new_id, record};
@@ -253,18 +252,18 @@ impl AssessmentMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: RecordAssessmentInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::AssessmentRecorded(ev::AssessmentRecorded {
+        let command = Command::RecordAssessment {
             assessment_id: new_id(ctx, &input.change)?,
             framework_version: input.framework_version,
             scores: input
                 .scores
                 .iter()
-                .map(|s| ev::DomainScore {
+                .map(|s| roadback_domain::events::DomainScore {
                     domain: s.domain.into(),
                     score: s.score,
                 })
                 .collect(),
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 }

@@ -180,6 +180,7 @@ fn bad_credentials() -> ApiError {
         message: "the e-mail address or the password is wrong".into(),
         field: Some("password".into()),
         reason: Some("BAD_CREDENTIALS"),
+        contradicts: None,
     }
 }
 

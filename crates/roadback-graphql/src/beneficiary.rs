@@ -13,7 +13,9 @@ use roadback_store::read_models::PlanFilter;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-pub use registration::{BeneficiaryMutation, RegisterBeneficiaryInput, Registration};
+pub use registration::{
+    BeneficiaryMutation, RegisterBeneficiaryInput, Registration, RegistrationFields,
+};
 
 use crate::assessments::{Assessment, Outcome};
 use crate::consent::Consent;

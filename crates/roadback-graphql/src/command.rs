@@ -1,18 +1,23 @@
-//! The command pipeline every change to a beneficiary's record goes through; resource modules
-//! build the fact and call [`record`], [`record_with`] or, to register, [`NewRecord`].
+//! The command pipeline every change to a beneficiary's record goes through: resource modules
+//! turn their input into a domain [`Command`] and call [`record`] (or, to register,
+//! [`NewRecord`]); this module loads the record, guards it, answers a retry, checks the version,
+//! decides, writes the vault and appends.
 //!
 //! A command is decided against the record as stored (read from the log), then appended with
 //! the version it was decided against, so a concurrent change is a `CONFLICT`, never a silent
 //! overwrite. Event ids derive from the user and the idempotency key: a retry finds the events
-//! it appended the first time and returns them, storing nothing.
+//! it appended the first time and returns them, storing nothing. The events' correlation id
+//! names the command's content too, so the same key with other content is refused.
+
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::{Context, InputObject};
 use chrono::NaiveDate;
-use roadback_domain::access::{Action, RecordOwner};
+use roadback_domain::access::{RecordOwner, Role, action_for};
 use roadback_domain::indicators::Framework;
 use roadback_domain::personal::PersonalData;
 use roadback_domain::projection::Envelope;
-use roadback_domain::{AsOf, Case, Directory, Event, Request, decide};
+use roadback_domain::{AsOf, Case, Command, Directory, Event, Request, decide};
 use roadback_store::records::{beneficiary_stream, envelope, new_event};
 use roadback_store::{EventContext, ExpectedVersion};
 use uuid::Uuid;
@@ -34,20 +39,80 @@ pub struct Change {
     /// The record's version the change was made against (from the last read).
     pub expected_version: u64,
     /// A key unique to this change, chosen by the client; sending the change again with the
-    /// same key returns the first result and stores nothing new.
+    /// same key returns the first result and stores nothing new (other content with the same
+    /// key is a `CONFLICT`).
     pub idempotency_key: String,
     /// The day it happened (not in the future).
     pub occurred_on: NaiveDate,
-    /// Set for a fact from before the person's identification (e.g. earlier schooling).
-    #[graphql(default)]
-    pub pre_program: bool,
+    /// To correct an earlier entry: its event id. The change then states what should have been
+    /// recorded instead (an entry of the same kind, on `occurredOn`), and is decided like a new
+    /// one against the record as it stood on that day.
+    pub corrects: Option<Uuid>,
 }
 
-/// What decisions may look up beyond the record: primary beneficiaries checked beforehand,
-/// and the program's frameworks.
+impl Change {
+    /// The domain's request for `command` with this change's day and correction.
+    pub fn request(&self, command: Command) -> Request {
+        Request {
+            occurred_on: self.occurred_on,
+            corrects: self.corrects,
+            command,
+        }
+    }
+}
+
+/// What decisions may look up beyond the record, loaded for the command beforehand: the
+/// primary beneficiary a family member may link to, the users and organisations it names, the
+/// program's frameworks.
 struct Lookup<'a> {
-    primary: Option<Uuid>,
     state: &'a ApiState,
+    primary: Option<Uuid>,
+    members: HashMap<Uuid, (Uuid, Role)>,
+    organisations: HashSet<Uuid>,
+}
+
+impl<'a> Lookup<'a> {
+    async fn load(
+        state: &'a ApiState,
+        requests: &[Request],
+        primary: Option<Uuid>,
+    ) -> Result<Self, ApiError> {
+        let users: Vec<Uuid> = requests
+            .iter()
+            .flat_map(|r| r.command.named_users())
+            .collect();
+        let members = if users.is_empty() {
+            HashMap::new()
+        } else {
+            state
+                .store
+                .users_by_ids(&users)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, (u.organisation, u.role)))
+                .collect()
+        };
+        let named = requests
+            .iter()
+            .any(|r| !r.command.named_organisations().is_empty());
+        let organisations = if named {
+            state
+                .store
+                .organisations()
+                .await?
+                .into_iter()
+                .map(|o| o.id)
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        Ok(Self {
+            state,
+            primary,
+            members,
+            organisations,
+        })
+    }
 }
 
 impl Directory for Lookup<'_> {
@@ -56,6 +121,44 @@ impl Directory for Lookup<'_> {
     }
     fn framework(&self, version: u32) -> Option<&Framework> {
         self.state.framework(version)
+    }
+    fn is_organisation(&self, organisation: Uuid) -> bool {
+        self.organisations.contains(&organisation)
+    }
+    fn is_caseworker_of(&self, user: Uuid, organisation: Uuid) -> bool {
+        self.members.get(&user).is_some_and(|(org, role)| {
+            *org == organisation && matches!(role, Role::Caseworker | Role::Supervisor)
+        })
+    }
+}
+
+/// A command's idempotency: the ids its events get and the correlation id naming its content.
+struct Key {
+    ids: Vec<Uuid>,
+    correlation: Uuid,
+}
+
+impl Key {
+    /// The key `key` of `user` for these requests on `beneficiary` (checked: 1 to 200
+    /// characters).
+    fn new(
+        user: Uuid,
+        key: &str,
+        beneficiary: Uuid,
+        requests: &[Request],
+    ) -> Result<Self, ApiError> {
+        check_key(key)?;
+        // The content is the domain's requests: personal values are not in them (only which
+        // fields are set), so nothing personal outlives an erasure in a correlation id.
+        let content = serde_json::to_string(requests)
+            .map_err(|e| ApiError::Internal(format!("a command could not be serialised: {e}")))?;
+        Ok(Self {
+            ids: event_ids(user, key),
+            correlation: Uuid::new_v5(
+                &KEY_NAMESPACE,
+                format!("{user}/{key}/{beneficiary}/{content}").as_bytes(),
+            ),
+        })
     }
 }
 
@@ -91,107 +194,102 @@ fn check_key(key: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The events a key appended earlier, if it was used: a retry's answer.
+/// The events a key appended earlier, if it was used: a retry's answer when the content is
+/// the same, a `CONFLICT` when it is not.
 async fn earlier_result(
     state: &ApiState,
-    ids: &[Uuid],
+    key: &Key,
     beneficiary: Uuid,
 ) -> Result<Option<RecordResult>, ApiError> {
-    let stored = state.store.read_by_ids(ids).await?;
-    if stored.is_empty() {
+    let stored = state.store.read_by_ids(&key.ids).await?;
+    let Some(first) = stored.first() else {
         return Ok(None);
-    }
+    };
     let entries: Vec<Envelope> = stored
         .iter()
         .filter_map(|e| envelope(e).transpose())
         .collect::<Result<_, _>>()?;
-    if entries.iter().any(|e| e.beneficiary != beneficiary) || entries.is_empty() {
-        return Err(ApiError::invalid(
-            "idempotencyKey",
-            "this idempotency key was already used for a different change",
-        ));
+    let version = entries.iter().map(|e| e.version).max().unwrap_or(0);
+    let same = first.context.correlation_id == key.correlation
+        && entries.len() == stored.len()
+        && entries.iter().all(|e| e.beneficiary == beneficiary);
+    if !same {
+        return Err(ApiError::Conflict {
+            message: "this idempotency key was already used for a different change; send a new change with a new key".into(),
+            current_version: if entries.iter().all(|e| e.beneficiary == beneficiary) {
+                version
+            } else {
+                0
+            },
+            reason: Some("IDEMPOTENCY_KEY_REUSED"),
+        });
     }
     Ok(Some(RecordResult {
         beneficiary_id: beneficiary,
-        version: entries.iter().map(|e| e.version).max().unwrap_or(0),
+        version,
         events: entries.iter().map(AppendedEvent::from).collect(),
     }))
 }
 
-/// What a fact needs beyond writing the record.
-fn action_for(fact: &Event) -> Action {
-    match fact {
-        Event::CaseTransferred(_) | Event::CaseClosed(_) | Event::CaseReopened(_) => {
-            Action::SuperviseRecord
-        }
-        Event::PersonalDataRecorded(_) => Action::WritePersonalData,
-        Event::PersonalDataErased(_) => Action::EraseRecord,
-        _ => Action::WriteRecord,
-    }
-}
-
-/// Decides and appends a fact on a beneficiary's record.
+/// Decides and appends a command on a beneficiary's record.
 pub async fn record(
     ctx: &Context<'_>,
     change: &Change,
-    fact: Event,
+    command: Command,
 ) -> Result<RecordResult, ApiError> {
-    let action = action_for(&fact);
-    record_with(ctx, change, action, None, move |_| Ok(fact)).await
+    record_with(ctx, change, command, None).await
 }
 
-/// Like [`record`], with the access `action` checked first and the fact built from the case
-/// afterwards; `personal` goes to the vault once the fact is decided.
+/// Like [`record`]; `personal` goes to the vault once the command is decided.
 pub async fn record_with(
     ctx: &Context<'_>,
     change: &Change,
-    action: Action,
+    command: Command,
     personal: Option<PersonalData>,
-    fact: impl FnOnce(&Case) -> Result<Event, ApiError>,
 ) -> Result<RecordResult, ApiError> {
     let session = session(ctx)?;
     let state = state(ctx);
     check_key(&change.idempotency_key)?;
-    let ids = event_ids(session.user.id, &change.idempotency_key);
     let history = load_history(&state.store, change.beneficiary_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
     let case = history.case(AsOf::Now);
     let plan = roadback_domain::Plan::of(&case, history.version(AsOf::Now))
         .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
-    guard(ctx, action, Some(&RecordOwner::of(&plan)))?;
-    if let Some(result) = earlier_result(state, &ids, change.beneficiary_id).await? {
+    let request = change.request(command);
+    // The access the command needs: the one its entry needs, or for a void, the voided one's.
+    guard(
+        ctx,
+        action_for(&request.command, &case),
+        Some(&RecordOwner::of(&plan)),
+    )?;
+    let requests = [request];
+    let key = Key::new(
+        session.user.id,
+        &change.idempotency_key,
+        change.beneficiary_id,
+        &requests,
+    )?;
+    if let Some(result) = earlier_result(state, &key, change.beneficiary_id).await? {
         return Ok(result);
     }
-    let version = plan.version;
-    if change.expected_version != version {
-        return Err(ApiError::Conflict {
-            message: format!(
-                "this record is at version {version}, not {}: someone changed it since you read it; reload it and try again",
-                change.expected_version
-            ),
-            current_version: version,
-        });
+    if change.expected_version != plan.version {
+        return Err(ApiError::stale(change.expected_version, plan.version));
     }
-    let request = Request {
-        occurred_on: change.occurred_on,
-        pre_program: change.pre_program,
-        fact: fact(&case)?,
-    };
     let target = Target {
         beneficiary: change.beneficiary_id,
-        version,
-        ids: &ids,
+        version: plan.version,
+        key: &key,
         primary: None,
     };
-    append(ctx, &case, &[request], &target, personal.as_ref()).await
+    append(ctx, &case, &requests, &target, personal.as_ref()).await
 }
 
 /// Where decided events go.
 struct Target<'a> {
     beneficiary: Uuid,
     version: u64,
-    ids: &'a [Uuid],
+    key: &'a Key,
     primary: Option<Uuid>,
 }
 
@@ -206,10 +304,7 @@ async fn append(
 ) -> Result<RecordResult, ApiError> {
     let session = session(ctx)?;
     let state = state(ctx);
-    let lookup = Lookup {
-        primary: target.primary,
-        state,
-    };
+    let lookup = Lookup::load(state, requests, target.primary).await?;
     let mut case = case.clone();
     let mut decided: Vec<(Event, NaiveDate)> = Vec::new();
     for request in requests {
@@ -218,7 +313,7 @@ async fn append(
             decided.push((event, request.occurred_on));
         }
     }
-    if decided.len() > target.ids.len() {
+    if decided.len() > target.key.ids.len() {
         return Err(ApiError::Internal(
             "a command decided more events than it has ids for".into(),
         ));
@@ -229,11 +324,11 @@ async fn append(
     let context = EventContext {
         actor: session.user.id,
         organisation: session.user.organisation,
-        correlation_id: target.ids[0],
+        correlation_id: target.key.correlation,
     };
     let new: Vec<_> = decided
         .iter()
-        .zip(target.ids)
+        .zip(&target.key.ids)
         .map(|((event, on), id)| new_event(*id, event, *on, context))
         .collect::<Result<_, _>>()?;
     let expected = if target.version == 0 {
@@ -263,7 +358,8 @@ async fn append(
 pub struct NewRecord {
     /// The new beneficiary's id.
     pub beneficiary: Uuid,
-    ids: Vec<Uuid>,
+    user: Uuid,
+    key: String,
 }
 
 impl NewRecord {
@@ -275,18 +371,14 @@ impl NewRecord {
                 &KEY_NAMESPACE,
                 format!("{user}/{key}/beneficiary").as_bytes(),
             ),
-            ids: event_ids(user, key),
+            user,
+            key: key.to_string(),
         })
     }
 
-    /// What the key registered earlier, if it was used: a retry's answer.
-    pub async fn earlier_result(&self, state: &ApiState) -> Result<Option<RecordResult>, ApiError> {
-        earlier_result(state, &self.ids, self.beneficiary).await
-    }
-
-    /// Decides the requests against an empty record and appends them as its first events;
-    /// `primary` is the primary beneficiary a family member may link to (checked beforehand),
-    /// `personal` goes to the vault.
+    /// Decides the requests against an empty record and appends them as its first events, or
+    /// answers what the key registered earlier (a retry); `primary` is the primary beneficiary a
+    /// family member may link to (checked beforehand), `personal` goes to the vault.
     pub async fn append(
         &self,
         ctx: &Context<'_>,
@@ -294,10 +386,14 @@ impl NewRecord {
         primary: Option<Uuid>,
         personal: Option<&PersonalData>,
     ) -> Result<RecordResult, ApiError> {
+        let key = Key::new(self.user, &self.key, self.beneficiary, requests)?;
+        if let Some(result) = earlier_result(state(ctx), &key, self.beneficiary).await? {
+            return Ok(result);
+        }
         let target = Target {
             beneficiary: self.beneficiary,
             version: 0,
-            ids: &self.ids,
+            key: &key,
             primary,
         };
         append(ctx, &Case::default(), requests, &target, personal).await

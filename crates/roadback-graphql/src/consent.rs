@@ -3,8 +3,7 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
-use roadback_domain::Event;
-use roadback_domain::events as ev;
+use roadback_domain::Command;
 use roadback_domain::vocabulary::ConsentScope;
 use uuid::Uuid;
 
@@ -128,12 +127,12 @@ impl ConsentMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: GiveConsentInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::ConsentGiven(ev::ConsentGiven {
+        let command = Command::GiveConsent {
             scope: scope(input.kind, input.organisation_id)?,
             given_by: input.given_by.into(),
             evidence: input.evidence.into(),
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 
     /// Records consent withdrawn; it stops applying at once.
@@ -142,10 +141,10 @@ impl ConsentMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: WithdrawConsentInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::ConsentWithdrawn(ev::ConsentWithdrawn {
+        let command = Command::WithdrawConsent {
             scope: scope(input.kind, input.organisation_id)?,
             withdrawn_by: input.withdrawn_by.into(),
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 }

@@ -1,26 +1,16 @@
 //! Corrections and voids of earlier entries: the history is never rewritten, an entry is
-//! amended by a later one.
+//! amended by a later one. Any entry but the registration is corrected with the command that
+//! records it, given `corrects` (see [`Change`]); the registration with `correctRegistration`,
+//! which cannot change whose record it is. Both are decided like new entries.
 
 use async_graphql::{Context, InputObject, Object};
-use roadback_domain::Event;
-use roadback_domain::access::Action;
-use roadback_domain::events as ev;
+use roadback_domain::Command;
 use uuid::Uuid;
 
-use crate::command::{Change, record, record_with};
+use crate::beneficiary::RegistrationFields;
+use crate::command::{Change, record};
 use crate::error::ApiError;
-use crate::vocabulary::RecordResult;
-
-/// A correction of an earlier entry.
-#[derive(InputObject)]
-pub struct CorrectEventInput {
-    #[graphql(flatten)]
-    change: Change,
-    /// The entry corrected.
-    pub event_id: Uuid,
-    /// What should have been recorded: the payload of an entry of the same type.
-    pub replacement: async_graphql::Json<serde_json::Value>,
-}
+use crate::vocabulary::{RecordResult, Relationship};
 
 /// An earlier entry recorded in error.
 #[derive(InputObject)]
@@ -31,50 +21,56 @@ pub struct VoidEventInput {
     pub event_id: Uuid,
 }
 
+/// The registration as it should have been recorded (the organisation, the caseworker and, for
+/// a family member, the primary beneficiary stay as they are: whose record it is cannot be
+/// corrected). `occurredOn` is the day of registration.
+#[derive(InputObject)]
+pub struct CorrectRegistrationInput {
+    #[graphql(flatten)]
+    change: Change,
+    /// What is recorded about the person.
+    #[graphql(flatten)]
+    pub fields: RegistrationFields,
+    /// For a family member: how they are related.
+    pub relationship: Option<Relationship>,
+}
+
 /// Entries corrected and voided.
 #[derive(Default)]
 pub struct CorrectionMutation;
 
 #[Object]
 impl CorrectionMutation {
-    /// Corrects an earlier entry: `replacement` is what should have been recorded.
-    async fn correct_event(
+    /// Corrects the registration: what it says about the person, never whose record it is.
+    async fn correct_registration(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to record or create.")] input: CorrectEventInput,
+        #[graphql(desc = "What to record or create.")] input: CorrectRegistrationInput,
     ) -> Result<RecordResult, ApiError> {
-        let event_id = input.event_id;
-        let replacement = input.replacement.0;
-        record_with(ctx, &input.change, Action::WriteRecord, None, move |case| {
-            // The replacement has the corrected entry's type, in the current shape.
-            let event_type = case.recorded.get(&event_id).ok_or_else(|| {
-                ApiError::invalid("eventId", "there is no such entry in this person's record")
-            })?;
-            let version = Event::CATALOGUE
-                .iter()
-                .find(|(name, _)| name == event_type)
-                .map_or(1, |(_, v)| *v);
-            let replacement = Event::decode(event_type, version, &replacement.to_string())
-                .map_err(|e| {
-                    ApiError::invalid("replacement", format!("the replacement does not fit: {e}"))
-                })?;
-            Ok(Event::EventCorrected(ev::EventCorrected {
-                corrects: event_id,
-                replacement: Box::new(replacement),
-            }))
-        })
-        .await
+        // The registration is the entry corrected: there is nothing else to name.
+        if input.change.corrects.is_some() {
+            return Err(ApiError::invalid(
+                "corrects",
+                "correctRegistration corrects the registration: leave corrects out (other entries are corrected with the command that records them)",
+            ));
+        }
+        let command = Command::CorrectRegistration {
+            details: input.fields.details()?,
+            relationship: input.relationship.map(Into::into),
+        };
+        record(ctx, &input.change, command).await
     }
 
-    /// Voids an entry recorded in error.
+    /// Voids an entry recorded in error (not the registration, personal data or an erasure);
+    /// what relied on it must be voided or corrected first.
     async fn void_event(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: VoidEventInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::EventVoided(ev::EventVoided {
-            voids: input.event_id,
-        });
-        record(ctx, &input.change, fact).await
+        let command = Command::VoidEvent {
+            event_id: input.event_id,
+        };
+        record(ctx, &input.change, command).await
     }
 }

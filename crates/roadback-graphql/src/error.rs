@@ -2,7 +2,7 @@
 //! understands. Mapped once here from the store's and the domain's errors.
 
 use async_graphql::ErrorExtensions;
-use roadback_domain::Rejection;
+use roadback_domain::{Contradiction, Rejection};
 use roadback_store::StoreError;
 
 /// A failure of an API call.
@@ -27,13 +27,17 @@ pub enum ApiError {
         field: Option<String>,
         /// A finer, stable reason (the domain's rejection code).
         reason: Option<&'static str>,
+        /// For `CONTRADICTS_LATER_ENTRY`: the later entry the change would contradict.
+        contradicts: Option<Contradiction>,
     },
-    /// The record changed since the client read it.
+    /// The record changed since the client read it, or an idempotency key was reused.
     Conflict {
         /// A sentence for people.
         message: String,
         /// The record's version now.
         current_version: u64,
+        /// A finer, stable reason (`IDEMPOTENCY_KEY_REUSED`), when not a version conflict.
+        reason: Option<&'static str>,
     },
     /// Too many attempts.
     RateLimited(String),
@@ -72,6 +76,18 @@ impl ApiError {
             message: message.into(),
             field: Some(field.to_string()),
             reason: None,
+            contradicts: None,
+        }
+    }
+
+    /// The record is at `current`, not at the version the change was made against.
+    pub fn stale(expected: u64, current: u64) -> Self {
+        Self::Conflict {
+            message: format!(
+                "this record is at version {current}, not {expected}: someone changed it since you read it; reload it and try again"
+            ),
+            current_version: current,
+            reason: None,
         }
     }
 }
@@ -82,6 +98,7 @@ impl From<Rejection> for ApiError {
             message: r.reason,
             field: r.field.map(str::to_string),
             reason: Some(r.code.as_str()),
+            contradicts: r.contradicts,
         }
     }
 }
@@ -92,6 +109,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict { actual, .. } => Self::Conflict {
                 message: "this record was changed by someone else since you read it; reload it and try again".into(),
                 current_version: *actual,
+                reason: None,
             },
             StoreError::Unavailable(_) | StoreError::Closed => {
                 tracing::warn!(error = %e, "store unavailable");
@@ -115,6 +133,7 @@ impl From<StoreError> for ApiError {
                 message: e.to_string(),
                 field: None,
                 reason: None,
+                contradicts: None,
             },
         }
     }
@@ -125,17 +144,45 @@ impl ErrorExtensions for ApiError {
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code());
             match self {
-                Self::Validation { field, reason, .. } => {
+                Self::Validation {
+                    field,
+                    reason,
+                    contradicts,
+                    ..
+                } => {
                     if let Some(field) = field {
                         ext.set("field", field.as_str());
                     }
                     if let Some(reason) = reason {
                         ext.set("reason", *reason);
                     }
+                    if let Some(c) = contradicts {
+                        let mut later = async_graphql::indexmap::IndexMap::new();
+                        later.insert(
+                            async_graphql::Name::new("eventId"),
+                            async_graphql::Value::from(c.event_id.to_string()),
+                        );
+                        later.insert(
+                            async_graphql::Name::new("occurredOn"),
+                            async_graphql::Value::from(c.occurred_on.to_string()),
+                        );
+                        later.insert(
+                            async_graphql::Name::new("rule"),
+                            async_graphql::Value::from(c.rule.as_str()),
+                        );
+                        ext.set("contradicts", async_graphql::Value::Object(later));
+                    }
                 }
                 Self::Conflict {
-                    current_version, ..
-                } => ext.set("currentVersion", *current_version),
+                    current_version,
+                    reason,
+                    ..
+                } => {
+                    ext.set("currentVersion", *current_version);
+                    if let Some(reason) = reason {
+                        ext.set("reason", *reason);
+                    }
+                }
                 _ => {}
             }
         })

@@ -2,8 +2,7 @@
 //! contacts after closure.
 
 use async_graphql::{Context, InputObject, Object};
-use roadback_domain::Event;
-use roadback_domain::events as ev;
+use roadback_domain::Command;
 use uuid::Uuid;
 
 use crate::command::{Change, record};
@@ -15,7 +14,8 @@ use crate::vocabulary::{RecordResult, Status};
 pub struct ChangeStatusInput {
     #[graphql(flatten)]
     change: Change,
-    /// The status now.
+    /// The status from that day (the state machine decides what may follow the status of
+    /// that day).
     pub to: Status,
 }
 
@@ -56,11 +56,10 @@ impl LifecycleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: ChangeStatusInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::StatusChanged(ev::StatusChanged {
-            from: roadback_domain::Status::Identified,
+        let command = Command::ChangeStatus {
             to: input.to.into(),
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 
     /// Hands the case to another caseworker (supervisors).
@@ -69,22 +68,19 @@ impl LifecycleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: TransferCaseInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::CaseTransferred(ev::CaseTransferred {
+        let command = Command::TransferCase {
             to_caseworker: input.to_caseworker_id,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 
-    /// Closes the case; the current status is its outcome (supervisors).
+    /// Closes the case; the status of that day is its outcome (supervisors).
     async fn close_case(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: PlainChangeInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::CaseClosed(ev::CaseClosed {
-            outcome: roadback_domain::Status::Identified,
-        });
-        record(ctx, &input.change, fact).await
+        record(ctx, &input.change, Command::CloseCase).await
     }
 
     /// Opens a closed case again (supervisors).
@@ -93,7 +89,7 @@ impl LifecycleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: PlainChangeInput,
     ) -> Result<RecordResult, ApiError> {
-        record(ctx, &input.change, Event::CaseReopened(ev::CaseReopened {})).await
+        record(ctx, &input.change, Command::ReopenCase).await
     }
 
     /// Records a contact with the person after the case was closed.
@@ -102,9 +98,9 @@ impl LifecycleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: FollowUpInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::FollowUpContactMade(ev::FollowUpContactMade {
+        let command = Command::RecordFollowUpContact {
             observed_status: input.observed_status.map(Into::into),
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 }

@@ -43,6 +43,7 @@ pub async fn user_name(ctx: &Context<'_>, user: Uuid) -> Result<Option<String>, 
             message: e.message,
             field: None,
             reason: None,
+            contradicts: None,
         })?;
     Ok(loader
         .load_one(user)

@@ -5,9 +5,8 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
-use roadback_domain::Event;
+use roadback_domain::Command;
 use roadback_domain::access::{Action, RecordOwner};
-use roadback_domain::events as ev;
 use roadback_domain::personal::PersonalData;
 use roadback_domain::projection::Plan;
 use roadback_store::vault::Personal;
@@ -190,17 +189,10 @@ impl PersonalDataMutation {
         #[graphql(desc = "What to record or create.")] input: RecordPersonalDataInput,
     ) -> Result<RecordResult, ApiError> {
         let data = input.personal_data.into_data()?;
-        let fact = Event::PersonalDataRecorded(ev::PersonalDataRecorded {
+        let command = Command::RecordPersonalData {
             fields: data.fields(),
-        });
-        record_with(
-            ctx,
-            &input.change,
-            Action::WritePersonalData,
-            Some(data),
-            move |_| Ok(fact),
-        )
-        .await
+        };
+        record_with(ctx, &input.change, command, Some(data)).await
     }
 
     /// Erases the person's personal data for good (supervisors and administrators): the
@@ -211,10 +203,10 @@ impl PersonalDataMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: ErasePersonalDataInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::PersonalDataErased(ev::PersonalDataErased {
+        let command = Command::ErasePersonalData {
             reason: input.reason.into(),
-        });
-        let result = record(ctx, &input.change, fact).await?;
+        };
+        let result = record(ctx, &input.change, command).await?;
         state(ctx).vault.erase(input.change.beneficiary_id).await?;
         log_access(
             ctx,

@@ -3,8 +3,7 @@
 
 use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
-use roadback_domain::Event;
-use roadback_domain::events as ev;
+use roadback_domain::Command;
 use roadback_domain::projection::{Plan, PlanGoal};
 use uuid::Uuid;
 
@@ -164,12 +163,12 @@ impl PlanMutation {
         #[graphql(desc = "What to record or create.")] input: SetPlanGoalInput,
     ) -> Result<RecordResult, ApiError> {
         let goal_id = new_id(ctx, &input.change)?;
-        let fact = Event::PlanGoalSet(ev::PlanGoalSet {
+        let command = Command::SetPlanGoal {
             goal_id,
             domain: input.domain.into(),
             target_on: input.target_on,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 
     /// Revises a goal's domain or target date.
@@ -178,12 +177,12 @@ impl PlanMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: RevisePlanGoalInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::PlanGoalRevised(ev::PlanGoalRevised {
+        let command = Command::RevisePlanGoal {
             goal_id: input.goal_id,
             domain: input.domain.into(),
             target_on: input.target_on,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 
     /// Records a goal achieved.
@@ -192,10 +191,10 @@ impl PlanMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: GoalInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::PlanGoalAchieved(ev::PlanGoalAchieved {
+        let command = Command::AchievePlanGoal {
             goal_id: input.goal_id,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 
     /// Records a goal given up.
@@ -204,10 +203,10 @@ impl PlanMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: GoalInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::PlanGoalAbandoned(ev::PlanGoalAbandoned {
+        let command = Command::AbandonPlanGoal {
             goal_id: input.goal_id,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 
     /// Schedules a plan review.
@@ -216,10 +215,10 @@ impl PlanMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: ScheduleReviewInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::ReviewScheduled(ev::ReviewScheduled {
+        let command = Command::ScheduleReview {
             due_on: input.due_on,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 
     /// Records a plan review with the beneficiary.
@@ -228,9 +227,9 @@ impl PlanMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: RecordPlanReviewInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::PlanReviewed(ev::PlanReviewed {
+        let command = Command::RecordPlanReview {
             next_review_on: input.next_review_on,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 }

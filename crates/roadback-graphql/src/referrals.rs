@@ -2,8 +2,7 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
-use roadback_domain::Event;
-use roadback_domain::events as ev;
+use roadback_domain::Command;
 use roadback_domain::projection::PlanReferral;
 use uuid::Uuid;
 
@@ -65,11 +64,11 @@ impl ReferralMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: ReferInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::ReferredToOrganisation(ev::ReferredToOrganisation {
+        let command = Command::ReferToOrganisation {
             referral_id: new_id(ctx, &input.change)?,
             to_organisation: input.to_organisation_id,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 
     /// Accepts a referral (by the receiving organisation).
@@ -78,9 +77,9 @@ impl ReferralMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: AcceptReferralInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::ReferralAccepted(ev::ReferralAccepted {
+        let command = Command::AcceptReferral {
             referral_id: input.referral_id,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 }

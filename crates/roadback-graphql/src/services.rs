@@ -2,9 +2,11 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
-use roadback_domain::Event;
-use roadback_domain::events as ev;
+use roadback_domain::Command;
+use roadback_domain::command::Delivery;
+use roadback_domain::events::Money;
 use roadback_domain::projection::PlanService;
+use roadback_domain::vocabulary::Currency;
 use uuid::Uuid;
 
 use crate::command::{Change, new_id, record};
@@ -68,20 +70,25 @@ pub struct PlanServiceInput {
 pub struct RecordServiceDeliveryInput {
     #[graphql(flatten)]
     change: Change,
-    /// A planned service's id; none for an unplanned delivery.
+    /// A planned (or earlier delivered) service's id; none for an unplanned delivery (in a
+    /// correction, none keeps the service the entry recorded).
     pub service_id: Option<Uuid>,
-    /// What kind of service.
+    /// What kind of service (a planned service's own kind).
     pub service: ServiceType,
     /// The providing organisation (none: an external provider).
     pub provider_id: Option<Uuid>,
-    /// First day of delivery.
-    pub from: NaiveDate,
-    /// Last day of delivery (none: a single day).
+    /// First day of delivery: the day the entry is dated, so `occurredOn` (the default).
+    pub from: Option<NaiveDate>,
+    /// Last day of delivery, not after today (none: a single day).
     pub to: Option<NaiveDate>,
     /// Cost in minor units (cents), if recorded.
     pub amount_minor_units: Option<i64>,
     /// ISO 4217 currency of the cost, e.g. `EUR`.
     pub currency: Option<String>,
+    /// True for a service from before the person's identification (earlier schooling...),
+    /// dated before the identification date; it needs no consent to assistance.
+    #[graphql(default)]
+    pub pre_program: bool,
 }
 
 /// A service stopped.
@@ -106,13 +113,13 @@ impl ServiceMutation {
         #[graphql(desc = "What to record or create.")] input: PlanServiceInput,
     ) -> Result<RecordResult, ApiError> {
         let service_id = new_id(ctx, &input.change)?;
-        let fact = Event::ServicePlanned(ev::ServicePlanned {
+        let command = Command::PlanService {
             service_id,
             service: input.service.into(),
             provider: input.provider_id,
             goal_id: input.goal_id,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 
     /// Records a service delivered (a planned one, or a new one).
@@ -123,41 +130,36 @@ impl ServiceMutation {
     ) -> Result<RecordResult, ApiError> {
         let amount = match (input.amount_minor_units, input.currency.as_deref()) {
             (None, None) => None,
-            (Some(minor_units), Some(code)) => {
-                let chars: Vec<char> = code.chars().collect();
-                match chars[..] {
-                    [a, b, c] if chars.iter().all(char::is_ascii_uppercase) => Some(ev::Money {
-                        minor_units,
-                        currency: [a, b, c],
-                    }),
-                    _ => {
-                        return Err(ApiError::invalid(
-                            "currency",
-                            "use a three-letter ISO 4217 code, e.g. EUR",
-                        ));
-                    }
-                }
-            }
-            _ => {
+            (Some(minor_units), Some(code)) => Some(Money {
+                minor_units,
+                currency: Currency::new(code).ok_or_else(|| {
+                    ApiError::invalid("currency", "use a three-letter ISO 4217 code, e.g. EUR")
+                })?,
+            }),
+            (Some(_), None) => {
                 return Err(ApiError::invalid(
                     "currency",
-                    "an amount needs its currency, and a currency its amount",
+                    "an amount needs its currency",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ApiError::invalid(
+                    "amountMinorUnits",
+                    "a currency needs its amount",
                 ));
             }
         };
-        let service_id = match input.service_id {
-            Some(id) => id,
-            None => new_id(ctx, &input.change)?,
-        };
-        let fact = Event::ServiceDelivered(ev::ServiceDelivered {
-            service_id,
+        let command = Command::RecordServiceDelivery(Delivery {
+            service_id: input.service_id,
+            new_service_id: new_id(ctx, &input.change)?,
             service: input.service.into(),
             provider: input.provider_id,
-            from: input.from,
+            from: input.from.unwrap_or(input.change.occurred_on),
             to: input.to,
             amount,
+            pre_program: input.pre_program,
         });
-        record(ctx, &input.change, fact).await
+        record(ctx, &input.change, command).await
     }
 
     /// Stops a planned or running service.
@@ -166,9 +168,9 @@ impl ServiceMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to record or create.")] input: DiscontinueServiceInput,
     ) -> Result<RecordResult, ApiError> {
-        let fact = Event::ServiceDiscontinued(ev::ServiceDiscontinued {
+        let command = Command::DiscontinueService {
             service_id: input.service_id,
-        });
-        record(ctx, &input.change, fact).await
+        };
+        record(ctx, &input.change, command).await
     }
 }

@@ -3,9 +3,10 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 use roadback_domain::access::{Action, RecordOwner};
-use roadback_domain::events::{self as ev, BeneficiaryRole};
-use roadback_domain::vocabulary::{CountryCode, YearMonth};
-use roadback_domain::{AsOf, Event, Request};
+use roadback_domain::command::{Registration as DomainRegistration, RegistrationDetails};
+use roadback_domain::events::BeneficiaryRole;
+use roadback_domain::vocabulary::{Birth, CountryCode};
+use roadback_domain::{AsOf, Command, Request};
 use uuid::Uuid;
 
 use crate::command::NewRecord;
@@ -61,7 +62,7 @@ impl From<&roadback_domain::events::BeneficiaryRegistered> for Registration {
             relationship,
             gender: r.gender.into(),
             birth_year: r.birth.map(|b| b.year),
-            birth_month: r.birth.map(|b| b.month),
+            birth_month: r.birth.and_then(|b| b.month),
             citizenship: r.citizenship.to_string(),
             country_of_assistance: r.country_of_assistance.to_string(),
             identified_on: r.identified_on,
@@ -75,22 +76,17 @@ impl From<&roadback_domain::events::BeneficiaryRegistered> for Registration {
     }
 }
 
-/// Registers a beneficiary.
+/// What a registration says about the person (the part a correction may restate).
 #[derive(InputObject)]
-pub struct RegisterBeneficiaryInput {
-    /// A key unique to this registration (a retry returns the same beneficiary).
-    pub idempotency_key: String,
-    /// The day of registration (intake).
-    pub occurred_on: NaiveDate,
-    /// The organisation's case code (not a name).
+pub struct RegistrationFields {
+    /// The organisation's case code: 1 to 40 letters, digits, `-`, `_`, `.` or `/` (a code,
+    /// never a name).
     pub case_code: String,
-    /// The caseworker responsible (default: the signed-in user).
-    pub caseworker_id: Option<Uuid>,
     /// Gender.
     pub gender: Gender,
     /// Year of birth, when known.
     pub birth_year: Option<i32>,
-    /// Month of birth (1–12), when known; with the year.
+    /// Month of birth (1–12), when known; with the year (left out, it stays unknown).
     pub birth_month: Option<u32>,
     /// Citizenship (ISO 3166-1 alpha-2, e.g. `AL`; `XK` for Kosovo).
     pub citizenship: String,
@@ -103,6 +99,52 @@ pub struct RegisterBeneficiaryInput {
     /// Forms of exploitation suffered (empty for a family member).
     #[graphql(default)]
     pub forms_of_exploitation: Vec<FormOfExploitation>,
+}
+
+impl RegistrationFields {
+    /// The domain's registration details (countries and birth checked for their form; the
+    /// domain checks the rest).
+    pub fn details(&self) -> Result<RegistrationDetails, ApiError> {
+        let birth = match (self.birth_year, self.birth_month) {
+            (Some(year), month) => Some(Birth { year, month }),
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(ApiError::invalid(
+                    "birthYear",
+                    "a birth month needs a birth year",
+                ));
+            }
+        };
+        Ok(RegistrationDetails {
+            case_code: self.case_code.trim().to_string(),
+            gender: self.gender.into(),
+            birth,
+            citizenship: country("citizenship", &self.citizenship)?,
+            country_of_assistance: country("countryOfAssistance", &self.country_of_assistance)?,
+            identified_on: self.identified_on,
+            identification_route: self.identification_route.into(),
+            forms_of_exploitation: self
+                .forms_of_exploitation
+                .iter()
+                .map(|f| (*f).into())
+                .collect(),
+        })
+    }
+}
+
+/// Registers a beneficiary.
+#[derive(InputObject)]
+pub struct RegisterBeneficiaryInput {
+    /// A key unique to this registration (a retry returns the same beneficiary).
+    pub idempotency_key: String,
+    /// The day of registration (intake).
+    pub occurred_on: NaiveDate,
+    /// What is recorded about the person.
+    #[graphql(flatten)]
+    pub fields: RegistrationFields,
+    /// The caseworker responsible, a caseworker or supervisor of the organisation (default:
+    /// the signed-in user).
+    pub caseworker_id: Option<Uuid>,
     /// For a family member: the primary beneficiary they are linked to.
     pub primary_beneficiary_id: Option<Uuid>,
     /// For a family member: how they are related.
@@ -137,37 +179,26 @@ impl BeneficiaryMutation {
         let session = session(ctx)?;
         let organisation = session.user.organisation;
         // Registering is writing a record of one's own organisation.
-        guard(
-            ctx,
-            Action::WriteRecord,
-            Some(&RecordOwner {
-                organisation,
-                shared_with: vec![],
-            }),
-        )?;
+        let own = RecordOwner {
+            organisation,
+            shared_with: vec![],
+        };
+        guard(ctx, Action::WriteRecord, Some(&own))?;
         let new = NewRecord::new(session.user.id, &input.idempotency_key)?;
         let state = state(ctx);
-        if let Some(result) = new.earlier_result(state).await? {
-            return Ok(result);
-        }
-        let birth = match (input.birth_year, input.birth_month) {
-            (Some(year), Some(month)) => Some(YearMonth { year, month }),
-            (Some(year), None) => Some(YearMonth { year, month: 12 }),
-            (None, None) => None,
-            (None, Some(_)) => {
-                return Err(ApiError::invalid(
-                    "birthYear",
-                    "a birth month needs a birth year",
-                ));
-            }
-        };
         let role = match (input.primary_beneficiary_id, input.relationship) {
             (None, None) => BeneficiaryRole::Primary,
             (Some(primary), Some(relationship)) => BeneficiaryRole::Secondary {
                 primary,
                 relationship: relationship.into(),
             },
-            _ => {
+            (None, Some(_)) => {
+                return Err(ApiError::invalid(
+                    "primaryBeneficiaryId",
+                    "a family member needs both the primary beneficiary and the relationship",
+                ));
+            }
+            (Some(_), None) => {
                 return Err(ApiError::invalid(
                     "relationship",
                     "a family member needs both the primary beneficiary and the relationship",
@@ -188,49 +219,26 @@ impl BeneficiaryMutation {
         {
             primary = Some(id);
         }
-        let fact = Event::BeneficiaryRegistered(ev::BeneficiaryRegistered {
+        let command = Command::RegisterBeneficiary(DomainRegistration {
             beneficiary_id: new.beneficiary,
             organisation,
             caseworker: input.caseworker_id.unwrap_or(session.user.id),
-            case_code: input.case_code.trim().to_string(),
-            gender: input.gender.into(),
-            birth,
-            citizenship: country("citizenship", &input.citizenship)?,
-            country_of_assistance: country("countryOfAssistance", &input.country_of_assistance)?,
-            identified_on: input.identified_on,
-            identification_route: input.identification_route.into(),
-            forms_of_exploitation: input
-                .forms_of_exploitation
-                .iter()
-                .map(|f| (*f).into())
-                .collect(),
             role,
+            details: input.fields.details()?,
         });
         let personal = input
             .personal_data
             .map(PersonalDataInput::into_data)
             .transpose()?;
-        let mut requests = vec![Request {
-            occurred_on: input.occurred_on,
-            pre_program: false,
-            fact,
-        }];
+        let mut requests = vec![Request::new(input.occurred_on, command)];
         if let Some(data) = &personal {
-            guard(
-                ctx,
-                Action::WritePersonalData,
-                Some(&RecordOwner {
-                    organisation,
-                    shared_with: vec![],
-                }),
-            )?;
-            requests.push(Request {
-                occurred_on: input.occurred_on,
-                pre_program: false,
-                fact: Event::PersonalDataRecorded(ev::PersonalDataRecorded {
+            guard(ctx, Action::WritePersonalData, Some(&own))?;
+            requests.push(Request::new(
+                input.occurred_on,
+                Command::RecordPersonalData {
                     fields: data.fields(),
-                }),
-            });
+                },
+            ));
         }
         new.append(ctx, &requests, primary, personal.as_ref()).await
     }
