@@ -309,7 +309,7 @@ async fn caseworker_flow(server: &Server, other: &Server, token: &str) {
         (
             "giveConsent",
             format!(
-                "mutation {{ giveConsent(input: {{ {}, kind: EVALUATION_USE, givenBy: BENEFICIARY, evidence: SIGNED_FORM }}) {{ version }} }}",
+                "mutation {{ giveConsent(input: {{ {}, kind: ASSISTANCE, givenBy: BENEFICIARY, evidence: SIGNED_FORM }}) {{ version }} }}",
                 change(1, "c-1", "2010-03-02")
             ),
         ),
@@ -330,7 +330,7 @@ async fn caseworker_flow(server: &Server, other: &Server, token: &str) {
         (
             "recordServiceDelivery",
             format!(
-                "mutation {{ recordServiceDelivery(input: {{ {}, service: PSYCHOLOGICAL, from: \"2010-03-06\", to: \"2010-04-06\" }}) {{ version }} }}",
+                "mutation {{ recordServiceDelivery(input: {{ {}, service: PSYCHOLOGICAL, to: \"2010-04-06\" }}) {{ version }} }}",
                 change(4, "s-2", "2010-03-06")
             ),
         ),
@@ -398,12 +398,84 @@ async fn caseworker_flow(server: &Server, other: &Server, token: &str) {
         .await;
     assert_eq!(again["beneficiaryId"], registered["beneficiaryId"]);
 
+    // The same idempotency key with other content: CONFLICT, IDEMPOTENCY_KEY_REUSED; nothing
+    // stored.
+    let reused = ana
+        .gql(
+            &steps[0].1.replace("ASSISTANCE", "FOLLOW_UP_CONTACT"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&reused), "CONFLICT", "{reused}");
+    assert_eq!(
+        reused["errors"][0]["extensions"]["reason"],
+        "IDEMPOTENCY_KEY_REUSED"
+    );
+
+    // Voiding the consent that later entries relied on contradicts them: refused, naming the
+    // first of them.
+    let timeline = ana
+        .ok(
+            "beneficiary",
+            r#"query($id: UUID!) { beneficiary(id: $id) { timeline { id eventType } } }"#,
+            json!({ "id": id }),
+        )
+        .await["timeline"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let entry = |event_type: &str| {
+        timeline
+            .iter()
+            .find(|e| e["eventType"] == event_type)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let void = ana
+        .gql(
+            &format!(
+                "mutation {{ voidEvent(input: {{ {}, eventId: \"{}\" }}) {{ version }} }}",
+                change(7, "v-1", "2010-04-01"),
+                entry("ConsentGiven")
+            ),
+            json!({}),
+        )
+        .await;
+    let extensions = &void["errors"][0]["extensions"];
+    assert_eq!(extensions["reason"], "CONTRADICTS_LATER_ENTRY", "{void}");
+    assert_eq!(
+        extensions["contradicts"]["eventId"],
+        entry("StatusChanged"),
+        "{void}"
+    );
+    assert_eq!(
+        extensions["contradicts"]["rule"], "CONSENT_REQUIRED",
+        "{void}"
+    );
+
+    // A correction restates the command: the delivery corrected to end on 20 March.
+    let delivery_id = entry("ServiceDelivered");
+    let corrected = ana
+        .ok(
+            "recordServiceDelivery",
+            &format!(
+                "mutation {{ recordServiceDelivery(input: {{ {}, corrects: \"{delivery_id}\", service: PSYCHOLOGICAL, to: \"2010-03-20\" }}) {{ version events {{ eventType }} }} }}",
+                change(7, "s-2-fix", "2010-03-06")
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(corrected["events"][0]["eventType"], "EventCorrected");
+    assert_eq!(corrected["version"], 8);
+
     // A domain rule: the state machine; the field is named.
     let invalid = ana
         .gql(
             &format!(
                 "mutation {{ changeStatus(input: {{ {}, to: REINTEGRATED }}) {{ version }} }}",
-                change(7, "st-3", "2010-04-01")
+                change(8, "st-3", "2010-04-01")
             ),
             json!({}),
         )
@@ -450,7 +522,7 @@ async fn caseworker_flow(server: &Server, other: &Server, token: &str) {
         )
         .await;
     assert_eq!(
-        version_after["version"], 7,
+        version_after["version"], 8,
         "nothing was stored by the failures"
     );
 
@@ -482,13 +554,13 @@ async fn caseworker_flow(server: &Server, other: &Server, token: &str) {
                 json!({}),
             )
             .await;
-        if listed["edges"][0]["node"]["version"] == 7 {
+        if listed["edges"][0]["node"]["version"] == 8 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(listed["totalCount"], 1, "{listed}");
-    assert_eq!(listed["edges"][0]["node"]["version"], 7, "{listed}");
+    assert_eq!(listed["edges"][0]["node"]["version"], 8, "{listed}");
     let too_many = nrm
         .gql("{ beneficiaries(first: 1000) { totalCount } }", json!({}))
         .await;

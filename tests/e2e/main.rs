@@ -2,6 +2,7 @@
 
 mod demo;
 mod graphql;
+mod integrity;
 mod privacy;
 mod read_models;
 mod serve;

@@ -37,7 +37,7 @@ async fn register_then_erase(server: &Server) -> String {
     );
     let id = registered["beneficiaryId"].as_str().unwrap().to_string();
     let read = r#"query($id: UUID!) { beneficiary(id: $id) { erased personalData { givenName phone notes }
-        timeline { eventType summary } } }"#;
+        timeline { id eventType summary } } }"#;
     let before = ana.ok("beneficiary", read, json!({ "id": id })).await;
     assert_eq!(before["personalData"]["givenName"], "Zyrafete");
     assert_eq!(before["erased"], false);
@@ -89,6 +89,23 @@ async fn register_then_erase(server: &Server) -> String {
         again["errors"][0]["extensions"]["reason"],
         "PERSONAL_DATA_ERASED"
     );
+
+    // An erasure is not undone: voiding or correcting it is refused, and the person stays
+    // erased.
+    let erasure = after["timeline"].as_array().unwrap()[2]["id"].clone();
+    let void = sara
+        .gql(
+            &format!(r#"mutation {{ voidEvent(input: {{ beneficiaryId: "{id}", expectedVersion: 3,
+                idempotencyKey: "unerase", occurredOn: "2011-01-11", eventId: {erasure} }}) {{ version }} }}"#),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        void["errors"][0]["extensions"]["reason"], "NOT_CORRECTABLE",
+        "{void}"
+    );
+    let still = sara.ok("beneficiary", read, json!({ "id": id })).await;
+    assert_eq!(still["erased"], true);
 
     // The erasure is in the access log.
     let admin = Client::sign_in(server, "admin@example.org").await;

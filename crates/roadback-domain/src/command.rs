@@ -249,6 +249,38 @@ pub enum Command {
 }
 
 impl Command {
+    /// The command's name, as the variant is called; the API's mutation is this name in
+    /// lower camel case (`ChangeStatus`: `changeStatus`), and the fields a rejection names are
+    /// that mutation's input fields.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::RegisterBeneficiary(_) => "RegisterBeneficiary",
+            Self::CorrectRegistration { .. } => "CorrectRegistration",
+            Self::GiveConsent { .. } => "GiveConsent",
+            Self::WithdrawConsent { .. } => "WithdrawConsent",
+            Self::SetPlanGoal { .. } => "SetPlanGoal",
+            Self::RevisePlanGoal { .. } => "RevisePlanGoal",
+            Self::AchievePlanGoal { .. } => "AchievePlanGoal",
+            Self::AbandonPlanGoal { .. } => "AbandonPlanGoal",
+            Self::ScheduleReview { .. } => "ScheduleReview",
+            Self::RecordPlanReview { .. } => "RecordPlanReview",
+            Self::PlanService { .. } => "PlanService",
+            Self::RecordServiceDelivery(_) => "RecordServiceDelivery",
+            Self::DiscontinueService { .. } => "DiscontinueService",
+            Self::RecordAssessment { .. } => "RecordAssessment",
+            Self::ChangeStatus { .. } => "ChangeStatus",
+            Self::ReferToOrganisation { .. } => "ReferToOrganisation",
+            Self::AcceptReferral { .. } => "AcceptReferral",
+            Self::TransferCase { .. } => "TransferCase",
+            Self::CloseCase => "CloseCase",
+            Self::ReopenCase => "ReopenCase",
+            Self::RecordFollowUpContact { .. } => "RecordFollowUpContact",
+            Self::RecordPersonalData { .. } => "RecordPersonalData",
+            Self::ErasePersonalData { .. } => "ErasePersonalData",
+            Self::VoidEvent { .. } => "VoidEvent",
+        }
+    }
+
     /// The type of the event this command records (a correction's original has the same);
     /// None for a void, which records no fact of its own.
     pub fn records(&self) -> Option<&'static str> {
