@@ -98,12 +98,13 @@ async fn cross_tenant_corrections_are_refused(server: &Server) {
             ),
             "VALIDATION",
         ),
+        // A second beneficiaryId (the last one counts) names their record: not found.
         (
             format!(
                 r#"mutation {{ correctRegistration(input: {{ {}, beneficiaryId: "{their_id}", {details} }}) {{ version }} }}"#,
                 change(&our_id, "x-3")
             ),
-            "VALIDATION",
+            "NOT_FOUND",
         ),
         // Another record's entry named from one's own record.
         (

@@ -529,3 +529,48 @@ fn random_histories_are_rich_enough_to_test_with() {
         "no backdated entry"
     );
 }
+
+#[test]
+fn summaries_use_the_labels_people_read() {
+    let job = delivered(0x52, ServiceType::JobPlacement, day(2011, 2, 1), None);
+    assert_eq!(
+        describe(&job),
+        "Service delivered: job placement on 2011-02-01"
+    );
+    let child_care = Event::ServicePlanned(ServicePlanned {
+        service_id: Uuid::from_u128(0x53),
+        service: ServiceType::ChildCare,
+        provider: None,
+        goal_id: None,
+    });
+    assert_eq!(describe(&child_care), "Service planned: child care");
+    let goal = Event::PlanGoalSet(PlanGoalSet {
+        goal_id: Uuid::from_u128(0x61),
+        domain: ReintegrationDomain::MentalWellbeing,
+        target_on: None,
+    });
+    assert_eq!(describe(&goal), "Plan goal set for mental well-being");
+    // A status change reads from the status the history had before it, in the order things
+    // happened, even when it was recorded after a later one.
+    let timeline = story().timeline(AsOf::Now);
+    let changes: Vec<&str> = timeline
+        .entries
+        .iter()
+        .filter(|e| matches!(e.event, Event::StatusChanged(_)))
+        .map(|e| e.summary.as_str())
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "Status changed from identified to in crisis care",
+            "Status changed from in crisis care to reintegrating"
+        ]
+    );
+    for entry in &timeline.entries {
+        assert!(
+            !entry.summary.contains("Placement") && !entry.summary.contains("Wellbeing"),
+            "{}",
+            entry.summary
+        );
+    }
+}
