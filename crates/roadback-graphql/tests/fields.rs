@@ -133,7 +133,7 @@ fn perturbed(request: &Request) -> Vec<Request> {
                 match change {
                     0 => d.to = Some(d.from - Duration::days(1)),
                     1 => d.to = Some(today() + Duration::days(30)),
-                    2 => d.from = d.from + Duration::days(1),
+                    2 => d.from += Duration::days(1),
                     3 => d.pre_program = !d.pre_program,
                     4 => d.service_id = Some(uuid::Uuid::from_u128(0xBAD)),
                     _ => d.provider = Some(uuid::Uuid::from_u128(0xBAD)),

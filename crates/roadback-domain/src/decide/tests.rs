@@ -1409,9 +1409,9 @@ mod property {
     fn actor(step: &Step) -> Principal {
         Principal {
             user: Uuid::from_u128(0xC0),
-            organisation: ORGANISATIONS[usize::from(step.minutes % 7 == 0)],
+            organisation: ORGANISATIONS[usize::from(step.minutes.is_multiple_of(7))],
             role: Role::ALL[usize::from(step.minutes) % Role::ALL.len()],
-            scopes: (step.minutes % 3 == 0).then(|| vec![Scope::Write]),
+            scopes: (step.minutes.is_multiple_of(3)).then(|| vec![Scope::Write]),
         }
     }
 
@@ -1426,7 +1426,7 @@ mod property {
             let entries = play_as(&steps, 3, |step, case, request| {
                 let Some(plan) = Plan::of(case, 0) else { return true };
                 let principal = Principal {
-                    organisation: if step.minutes % 7 == 0 {
+                    organisation: if step.minutes.is_multiple_of(7) {
                         ORGANISATIONS.iter().copied().find(|o| *o != plan.organisation).unwrap()
                     } else {
                         plan.organisation
