@@ -388,8 +388,8 @@ fn correctable<'a>(case: &'a Case, id: Uuid, command: &Command) -> Result<&'a Fa
             CorrectionTypeMismatch,
             Some("corrects"),
             format!(
-                "that entry is a {}; correct it with the command that records one",
-                describe(&fact.event).to_lowercase()
+                "that entry (\"{}\") is corrected with the command that records such an entry",
+                describe(&fact.event)
             ),
         ));
     }

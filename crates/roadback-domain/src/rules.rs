@@ -114,10 +114,20 @@ pub fn admit(case: &Case, fact: &Fact, today: NaiveDate) -> Result<(), Rejection
         ));
     }
     let plan_date = |field: &'static str, date: Option<NaiveDate>| plan_date(field, on, date);
-    let goal_open = |goal| {
-        case.goals
+    let open_goal = |goal| {
+        if case
+            .goals
             .get(&goal)
             .is_some_and(|g| g.state == GoalState::Open)
+        {
+            Ok(())
+        } else {
+            Err(reject(
+                UnknownReference,
+                Some("goalId"),
+                format!("on {on} the plan had no open goal with this id"),
+            ))
+        }
     };
     let status = case.status.unwrap_or(Status::Identified);
     match &fact.event {
@@ -161,24 +171,12 @@ pub fn admit(case: &Case, fact: &Fact, today: NaiveDate) -> Result<(), Rejection
             }
             plan_date("targetOn", g.target_on)
         }
-        Event::PlanGoalRevised(g) if goal_open(g.goal_id) => plan_date("targetOn", g.target_on),
-        Event::PlanGoalRevised(_) | Event::PlanGoalAchieved(_) | Event::PlanGoalAbandoned(_) => {
-            let goal = match &fact.event {
-                Event::PlanGoalAchieved(g) => g.goal_id,
-                Event::PlanGoalAbandoned(g) => g.goal_id,
-                Event::PlanGoalRevised(g) => g.goal_id,
-                _ => unreachable!("matched above"),
-            };
-            if goal_open(goal) {
-                Ok(())
-            } else {
-                Err(reject(
-                    UnknownReference,
-                    Some("goalId"),
-                    format!("on {on} the plan had no open goal with this id"),
-                ))
-            }
+        Event::PlanGoalRevised(g) => {
+            open_goal(g.goal_id)?;
+            plan_date("targetOn", g.target_on)
         }
+        Event::PlanGoalAchieved(g) => open_goal(g.goal_id),
+        Event::PlanGoalAbandoned(g) => open_goal(g.goal_id),
         Event::ReviewScheduled(r) => plan_date("dueOn", Some(r.due_on)),
         Event::PlanReviewed(r) => plan_date("nextReviewOn", r.next_review_on),
         Event::ServicePlanned(s) => {
@@ -189,14 +187,7 @@ pub fn admit(case: &Case, fact: &Fact, today: NaiveDate) -> Result<(), Rejection
                     "a service with this id is already in the plan",
                 ));
             }
-            match s.goal_id {
-                Some(goal) if !goal_open(goal) => Err(reject(
-                    UnknownReference,
-                    Some("goalId"),
-                    format!("on {on} the plan had no open goal with this id"),
-                )),
-                _ => Ok(()),
-            }
+            s.goal_id.map_or(Ok(()), open_goal)
         }
         Event::ServiceDelivered(d) => delivered(case, d, on, registration, today),
         Event::ServiceDiscontinued(s) => {
@@ -283,8 +274,8 @@ pub fn admit(case: &Case, fact: &Fact, today: NaiveDate) -> Result<(), Rejection
     }
 }
 
-/// Checks a whole history: each fact admitted against the case before it. The case of the whole
-/// history, or the first fact that breaks a rule (its id and the rejection).
+/// Checks a whole history: each fact admitted against the case before it; the first fact that
+/// breaks a rule (its id and the rejection), if one does.
 pub fn verify(case: &Case, today: NaiveDate) -> Result<(), (uuid::Uuid, Rejection)> {
     let mut state = Case::default();
     for fact in &case.facts {

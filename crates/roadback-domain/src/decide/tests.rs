@@ -923,7 +923,7 @@ fn a_correction_names_an_existing_fact_of_the_same_kind_and_is_decided_on_its_da
             day(2010, 3, 5),
         ),
         RejectionCode::CorrectionTypeMismatch,
-        "status changed",
+        "Status changed",
     );
     assert_eq!(r.field, Some("corrects"));
     // March 5 was "in transition", not "in crisis care": then June's change to "in transition"
