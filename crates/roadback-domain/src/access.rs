@@ -101,8 +101,31 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// True when the principal holds `scope`: a token when it was granted, a session always
+    /// (limited by the role alone), except an integrator's, which acts only through tokens.
     fn has_scope(&self, scope: Scope) -> bool {
-        self.scopes.as_ref().is_none_or(|s| s.contains(&scope))
+        match &self.scopes {
+            Some(scopes) => scopes.contains(&scope),
+            None => self.role != Role::Integrator,
+        }
+    }
+}
+
+impl Action {
+    /// The token scopes the action needs, whatever the role: reading needs `read`, changing
+    /// needs `write`, personal data `personal_data` as well.
+    pub fn scopes(self) -> &'static [Scope] {
+        match self {
+            Action::ReadDirectory => &[],
+            Action::ReadUsers
+            | Action::ReadAccessLog
+            | Action::ReadCaseload
+            | Action::ReadRecord
+            | Action::ReadEvaluation => &[Scope::Read],
+            Action::ManageUsers | Action::WriteRecord | Action::SuperviseRecord => &[Scope::Write],
+            Action::ReadPersonalData => &[Scope::Read, Scope::PersonalData],
+            Action::WritePersonalData | Action::EraseRecord => &[Scope::Write, Scope::PersonalData],
+        }
     }
 }
 
@@ -177,12 +200,14 @@ pub enum Access {
     NotFound,
 }
 
-/// Decides whether `principal` may do `action` (on `record`, for record actions).
+/// Decides whether `principal` may do `action` (on `record`, for record actions): the role
+/// allows it and, for a token, its scopes cover it ([`Action::scopes`]).
 pub fn authorize(principal: &Principal, action: Action, record: Option<&RecordOwner>) -> Access {
     use Role::*;
     let role = principal.role;
+    let scoped = action.scopes().iter().all(|s| principal.has_scope(*s));
     let allowed = |yes: bool| {
-        if yes {
+        if yes && scoped {
             Access::Allowed
         } else {
             Access::Forbidden
@@ -193,10 +218,7 @@ pub fn authorize(principal: &Principal, action: Action, record: Option<&RecordOw
         Action::ReadUsers => allowed(matches!(role, Administrator | Supervisor)),
         Action::ManageUsers | Action::ReadAccessLog => allowed(role == Administrator),
         Action::ReadEvaluation => allowed(matches!(role, Evaluator | Supervisor)),
-        Action::ReadCaseload => allowed(
-            matches!(role, Supervisor | Caseworker)
-                || (role == Integrator && principal.has_scope(Scope::Read)),
-        ),
+        Action::ReadCaseload => allowed(matches!(role, Supervisor | Caseworker | Integrator)),
         Action::ReadRecord
         | Action::WriteRecord
         | Action::SuperviseRecord
@@ -211,30 +233,17 @@ pub fn authorize(principal: &Principal, action: Action, record: Option<&RecordOw
             if !own && !shared {
                 return Access::NotFound;
             }
-            let may = match action {
-                Action::ReadRecord => {
-                    matches!(role, Supervisor | Caseworker)
-                        || (role == Integrator && principal.has_scope(Scope::Read))
-                }
-                Action::WriteRecord => {
-                    matches!(role, Supervisor | Caseworker)
-                        || (role == Integrator && principal.has_scope(Scope::Write))
-                }
-                Action::ReadPersonalData => {
-                    matches!(role, Supervisor | Caseworker)
-                        || (role == Integrator
-                            && principal.has_scope(Scope::Read)
-                            && principal.has_scope(Scope::PersonalData))
-                }
-                Action::WritePersonalData => {
-                    matches!(role, Supervisor | Caseworker)
-                        || (role == Integrator
-                            && principal.has_scope(Scope::Write)
-                            && principal.has_scope(Scope::PersonalData))
-                }
-                Action::EraseRecord => own && matches!(role, Supervisor | Administrator),
-                _ => own && role == Supervisor,
-            };
+            let may = scoped
+                && match action {
+                    Action::ReadRecord
+                    | Action::WriteRecord
+                    | Action::ReadPersonalData
+                    | Action::WritePersonalData => {
+                        matches!(role, Supervisor | Caseworker | Integrator)
+                    }
+                    Action::EraseRecord => own && matches!(role, Supervisor | Administrator),
+                    _ => own && role == Supervisor,
+                };
             if may {
                 Access::Allowed
             } else if own {
@@ -356,6 +365,59 @@ mod tests {
                     "{role:?} {action:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn token_scopes_bound_every_role_and_an_integrator_acts_only_through_tokens() {
+        use Access::*;
+        use Action::*;
+        let ours = record(ORG, vec![]);
+        let read = || Some(vec![Scope::Read]);
+        let cases = [
+            (Role::Caseworker, read(), ReadRecord, Allowed),
+            (Role::Caseworker, read(), WriteRecord, Forbidden),
+            (Role::Caseworker, read(), ReadPersonalData, Forbidden),
+            (Role::Caseworker, read(), WritePersonalData, Forbidden),
+            (Role::Supervisor, read(), SuperviseRecord, Forbidden),
+            (Role::Supervisor, read(), EraseRecord, Forbidden),
+            (
+                Role::Supervisor,
+                Some(vec![Scope::Write, Scope::PersonalData]),
+                EraseRecord,
+                Allowed,
+            ),
+            (Role::Administrator, read(), ManageUsers, Forbidden),
+            (Role::Administrator, read(), ReadAccessLog, Allowed),
+            (Role::Administrator, read(), EraseRecord, Forbidden),
+            (
+                Role::Evaluator,
+                Some(vec![Scope::Write]),
+                ReadEvaluation,
+                Forbidden,
+            ),
+            // A signed-in integrator (no token) may do nothing but read the directory.
+            (Role::Integrator, None, ReadRecord, Forbidden),
+            (Role::Integrator, None, ReadCaseload, Forbidden),
+            (Role::Integrator, None, ReadDirectory, Allowed),
+        ];
+        for (role, scopes, action, want) in cases {
+            let p = principal(role, scopes.clone());
+            let record = matches!(
+                action,
+                ReadRecord
+                    | WriteRecord
+                    | SuperviseRecord
+                    | ReadPersonalData
+                    | WritePersonalData
+                    | EraseRecord
+            )
+            .then_some(&ours);
+            assert_eq!(
+                authorize(&p, action, record),
+                want,
+                "{role:?} {scopes:?} {action:?}"
+            );
         }
     }
 

@@ -167,6 +167,15 @@ pub async fn sign_in(
         }
     };
     store.clear_sign_in_failures(email).await?;
+    if user.role == Role::Integrator {
+        // Told only to whoever knows the password: the answer does not reveal roles.
+        return Err(ApiError::Validation {
+            message: "an integrator account acts through API tokens and does not sign in; ask an administrator for a token".into(),
+            field: Some("email".into()),
+            reason: Some("TOKENS_ONLY"),
+            contradicts: None,
+        });
+    }
     let secret = new_secret();
     let expires = now + Duration::hours(session_hours);
     store
@@ -190,17 +199,34 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("no such user, no such password").unwrap_or_default())
 }
 
-/// Issues an API token; returns its record and the secret, shown once.
+/// The longest a token may live, in days.
+pub const MAX_TOKEN_DAYS: u32 = 3_650;
+
+/// Issues an API token; returns its record and the secret, shown once. It expires after
+/// `expires_in_days` (1 to [`MAX_TOKEN_DAYS`]), or when revoked.
 pub async fn issue_token(
     store: &EventStore,
     user: Uuid,
     name: &str,
     scopes: &[Scope],
-    expires_at: Option<DateTime<Utc>>,
+    expires_in_days: Option<u32>,
 ) -> Result<(ApiToken, String), ApiError> {
-    if name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "give the token a name"));
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::invalid(
+            "name",
+            "give the token a name of 1 to 200 characters",
+        ));
     }
+    let expires_at = match expires_in_days {
+        None => None,
+        Some(days @ 1..=MAX_TOKEN_DAYS) => Some(Utc::now() + Duration::days(i64::from(days))),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "expiresInDays",
+                format!("a token lives 1 to {MAX_TOKEN_DAYS} days (or until revoked)"),
+            ));
+        }
+    };
     if scopes.is_empty() {
         return Err(ApiError::invalid(
             "scopes",
@@ -231,6 +257,12 @@ pub async fn create_user(
         return Err(ApiError::invalid(
             "displayName",
             "enter a name of 1 to 200 characters",
+        ));
+    }
+    if role == Role::Integrator && password.is_some() {
+        return Err(ApiError::invalid(
+            "password",
+            "an integrator account has no password: it acts through API tokens, limited by their scopes",
         ));
     }
     let hash = password.map(hash_password).transpose()?;

@@ -3,7 +3,7 @@
 //! tokens. Credentials themselves are [`crate::auth`]'s.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use roadback_domain::access::Action;
 use uuid::Uuid;
 
@@ -354,12 +354,26 @@ impl DirectoryMutation {
             .into_iter()
             .find(|u| u.organisation == session.user.organisation)
             .ok_or_else(|| ApiError::NotFound("this user".into()))?;
+        // A token acts as its owner: an administrator never mints one to act as a colleague.
+        if owner.id != session.user.id && owner.role != roadback_domain::access::Role::Integrator {
+            return Err(ApiError::invalid(
+                "userId",
+                "tokens are issued for yourself or for an integrator account, never to act as a colleague",
+            ));
+        }
         let scopes: Vec<_> = input.scopes.iter().map(|s| (*s).into()).collect();
-        let expires = input
-            .expires_in_days
-            .map(|d| Utc::now() + Duration::days(i64::from(d)));
         let (token, secret) =
-            auth::issue_token(store, owner.id, &input.name, &scopes, expires).await?;
+            auth::issue_token(store, owner.id, &input.name, &scopes, input.expires_in_days).await?;
+        let purpose = format!("token {} for user {}", token.id, owner.id);
+        store
+            .log_access(
+                session.user.id,
+                session.user.organisation,
+                None,
+                "ISSUE_API_TOKEN",
+                &purpose,
+            )
+            .await?;
         Ok(IssuedApiToken {
             token: token.into(),
             secret,
@@ -373,11 +387,20 @@ impl DirectoryMutation {
         #[graphql(desc = "The token's id.")] id: Uuid,
     ) -> Result<bool, ApiError> {
         let session = guard(ctx, Action::ManageUsers, None)?;
-        if state(ctx)
-            .store
+        let store = &state(ctx).store;
+        if store
             .revoke_api_token(session.user.organisation, id)
             .await?
         {
+            store
+                .log_access(
+                    session.user.id,
+                    session.user.organisation,
+                    None,
+                    "REVOKE_API_TOKEN",
+                    &format!("token {id}"),
+                )
+                .await?;
             Ok(true)
         } else {
             Err(ApiError::NotFound("this token".into()))

@@ -439,7 +439,18 @@ async fn world() -> (TestDatabase, World) {
                     session(&u, Some(vec![Scope::Write])),
                 ));
             }
-            _ => users.push((role.code().to_string(), session(&u, None))),
+            _ => {
+                users.push((role.code().to_string(), session(&u, None)));
+                // Tokens of every role act within their scopes.
+                users.push((
+                    format!("{} read token", role.code()),
+                    session(&u, Some(vec![Scope::Read])),
+                ));
+                users.push((
+                    format!("{} write token", role.code()),
+                    session(&u, Some(vec![Scope::Write])),
+                ));
+            }
         }
     }
     let their_caseworker = session(&user(&store, b, Role::Caseworker, "theirs").await, None);

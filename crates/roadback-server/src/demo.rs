@@ -129,6 +129,8 @@ pub async fn load(
             .await
             .with_context(|| format!("cannot create the demo organisation {}", org.name))?;
         for (role, email, name, id) in users(org) {
+            // An integrator acts through API tokens (`roadback token issue`), not a password.
+            let password = (role != Role::Integrator).then_some(password.as_str());
             store
                 .create_user_with_id(
                     id.unwrap_or_else(Uuid::now_v7),
@@ -136,7 +138,7 @@ pub async fn load(
                     &email,
                     &name,
                     role,
-                    Some(&password),
+                    password,
                 )
                 .await?;
         }
@@ -266,6 +268,7 @@ pub fn sign_ins(seed: u64) -> String {
     for org in roadback_demo::organisations(seed) {
         let emails: Vec<String> = users(&org)
             .into_iter()
+            .filter(|(role, ..)| *role != Role::Integrator)
             .map(|(_, email, _, _)| email)
             .collect();
         out.push_str(&format!(
@@ -275,5 +278,8 @@ pub fn sign_ins(seed: u64) -> String {
             emails.join(", ")
         ));
     }
+    out.push_str(
+        "Integrator accounts (integrator@<organisation>.demo) act through API tokens only:\n  roadback token issue --email integrator@<organisation>.demo --name sync --scopes read\n",
+    );
     out
 }

@@ -257,11 +257,10 @@ async fn token(store: &EventStore, command: TokenCommand) -> anyhow::Result<()> 
         .await?
         .with_context(|| format!("no user with the e-mail address {email}"))?;
     let scopes: Vec<Scope> = scopes.iter().filter_map(|s| Scope::from_code(s)).collect();
-    let expires =
-        expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
-    let (_, secret) = roadback_graphql::auth::issue_token(store, user.id, &name, &scopes, expires)
-        .await
-        .map_err(cli_error)?;
+    let (_, secret) =
+        roadback_graphql::auth::issue_token(store, user.id, &name, &scopes, expires_in_days)
+            .await
+            .map_err(cli_error)?;
     println!("{secret}");
     Ok(())
 }
