@@ -352,6 +352,11 @@ impl CaseloadItem {
     }
 }
 
+/// The longest purpose of a read (it goes to the access log, which keeps everything).
+pub const MAX_PURPOSE_CHARS: usize = 200;
+/// The longest case-code filter (no case code is longer than 40 characters).
+pub const MAX_FILTER_CHARS: usize = 40;
+
 /// Reads one beneficiary's record after the access check; logs the read.
 pub async fn read_beneficiary(
     ctx: &Context<'_>,
@@ -360,6 +365,12 @@ pub async fn read_beneficiary(
 ) -> Result<Beneficiary, ApiError> {
     let store = &state(ctx).store;
     crate::context::session(ctx)?;
+    if purpose.chars().count() > MAX_PURPOSE_CHARS {
+        return Err(ApiError::invalid(
+            "purpose",
+            format!("say why in at most {MAX_PURPOSE_CHARS} characters"),
+        ));
+    }
     let history = load_history(store, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
@@ -396,6 +407,16 @@ impl BeneficiaryQuery {
         let limit = page_size(first, 20)?;
         let after = after.as_deref().map(parse_cursor).transpose()?;
         let filter = filter.unwrap_or_default();
+        if filter
+            .case_code
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > MAX_FILTER_CHARS)
+        {
+            return Err(ApiError::invalid(
+                "caseCode",
+                format!("a case code has at most {MAX_FILTER_CHARS} characters"),
+            ));
+        }
         let filter = PlanFilter {
             organisation: Some(session.user.organisation),
             status: filter.status.map(Into::into),

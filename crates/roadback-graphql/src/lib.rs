@@ -16,6 +16,7 @@ pub mod corrections;
 pub mod directory;
 pub mod error;
 pub mod evaluation;
+pub mod inputs;
 pub mod lifecycle;
 pub mod loaders;
 pub mod personal;
@@ -75,6 +76,7 @@ pub fn schema(state: ApiState) -> ApiSchema {
     .limit_complexity(MAX_COMPLEXITY)
     .directive(personal::PersonalDataDirective)
     .extension(error::DefaultCode)
+    .extension(inputs::InputChecks)
     .data(state)
     .finish()
 }

@@ -53,12 +53,28 @@ impl Limits {
                     limit: self.max_payload_bytes,
                 });
             }
+            if holds_nul(event.payload.get()) {
+                // PostgreSQL's jsonb refuses it, and a refusal inside a group commit would fail
+                // the other commands of the batch: refused here, for both backends alike.
+                return Err(StoreError::InvalidPayload {
+                    event_id: event.id,
+                    reason: "text may not contain the NUL character".into(),
+                });
+            }
             if !ids.insert(event.id) {
                 return Err(StoreError::DuplicateEventId { event_id: event.id });
             }
         }
         Ok(())
     }
+}
+
+/// True when JSON text holds an escaped NUL (`\u0000` not itself escaped).
+fn holds_nul(json: &str) -> bool {
+    json.match_indices("u0000").any(|(at, _)| {
+        let slashes = json[..at].bytes().rev().take_while(|b| *b == b'\\').count();
+        slashes % 2 == 1
+    })
 }
 
 fn valid_event_type(name: &str) -> bool {
@@ -73,6 +89,14 @@ fn valid_event_type(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_characters_are_found_escaped_or_not() {
+        let json = |text: &str| serde_json::json!({ "text": text }).to_string();
+        assert!(holds_nul(&json("a\u{0}b")));
+        assert!(!holds_nul(&json("a\\u0000b")), "a backslash, then u0000");
+        assert!(!holds_nul(&json("u0000")));
+    }
 
     #[test]
     fn event_type_names() {

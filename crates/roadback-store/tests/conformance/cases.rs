@@ -474,3 +474,52 @@ pub async fn the_log_survives_reopening(db: &TestDatabase) {
         .unwrap();
     assert_eq!((next.stream_version, next.first_position), (4, 4));
 }
+
+/// Text PostgreSQL cannot store (a NUL character) in one of many concurrent appends: that
+/// append is refused, and the others, committed together in the same group commits, are not.
+pub async fn a_nul_character_in_one_of_concurrent_appends_fails_only_that_append(
+    db: &TestDatabase,
+) {
+    let store = db.open().await;
+    let mut appends = tokio::task::JoinSet::new();
+    for i in 0..64u64 {
+        let store = store.clone();
+        appends.spawn(async move {
+            let text = if i == 17 {
+                "a\u{0}b".to_string()
+            } else {
+                format!("ok {i}")
+            };
+            let event = NewEvent::new(
+                Uuid::now_v7(),
+                "Noted",
+                1,
+                NaiveDate::from_ymd_opt(2012, 3, 4).unwrap(),
+                context(),
+                &serde_json::json!({ "text": text }),
+            )
+            .unwrap();
+            let result = store
+                .append(
+                    &stream(&format!("nul-{i}")),
+                    ExpectedVersion::NoStream,
+                    vec![event],
+                )
+                .await;
+            (i, result)
+        });
+    }
+    let mut failed = Vec::new();
+    while let Some(joined) = appends.join_next().await {
+        let (i, result) = joined.unwrap();
+        if let Err(error) = result {
+            assert!(
+                matches!(error, StoreError::InvalidPayload { .. }),
+                "{i}: {error:?}"
+            );
+            failed.push(i);
+        }
+    }
+    assert_eq!(failed, [17]);
+    assert_eq!(store.read_all(0, 1_000).await.unwrap().len(), 63);
+}

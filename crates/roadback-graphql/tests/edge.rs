@@ -1,0 +1,113 @@
+//! Text is checked at the edge: a control character (NUL...) anywhere in a request is
+//! `VALIDATION`, never `INTERNAL`, and nothing is stored.
+
+use async_graphql::{Request, Variables};
+use roadback_domain::access::{Principal, Role};
+use roadback_graphql::ApiState;
+use roadback_graphql::auth::Session;
+use roadback_graphql::loaders::new_user_loader;
+use roadback_store::testing::TestDatabase;
+use roadback_store::vault::{Keyring, MasterKey, Vault};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn a_control_character_anywhere_is_refused_before_anything_runs() {
+    let db = TestDatabase::sqlite();
+    let store = db.open().await;
+    let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
+    let schema = roadback_graphql::schema(ApiState::new(store.clone(), vault));
+    let organisation = store.create_organisation("Ours", "AL").await.unwrap().id;
+    let user = store
+        .create_user(organisation, "cw@example.org", "cw", Role::Caseworker, None)
+        .await
+        .unwrap();
+    let session = Session {
+        principal: Principal {
+            user: user.id,
+            organisation,
+            role: Role::Caseworker,
+            scopes: None,
+        },
+        user,
+        session_hash: None,
+    };
+    let run = |query: &str, variables: Value, signed_in: bool| {
+        let mut request = Request::new(query)
+            .variables(Variables::from_json(variables))
+            .data(new_user_loader(store.clone()));
+        if signed_in {
+            request = request.data(session.clone());
+        }
+        let schema = schema.clone();
+        async move { serde_json::to_value(schema.execute(request).await).unwrap() }
+    };
+    let register = r#"mutation($in: RegisterBeneficiaryInput!) { registerBeneficiary(input: $in) { version } }"#;
+    let input = json!({ "in": {
+        "idempotencyKey": "r-1", "occurredOn": "2010-03-02", "caseCode": "AL\u{0}1",
+        "gender": "FEMALE", "citizenship": "AL", "countryOfAssistance": "AL",
+        "identifiedOn": "2010-03-01", "identificationRoute": "NGO" } });
+    let refused = run(register, input, true).await;
+    let extensions = &refused["errors"][0]["extensions"];
+    assert_eq!(extensions["code"], "VALIDATION", "{refused}");
+    assert_eq!(extensions["reason"], "CONTROL_CHARACTER", "{refused}");
+    assert_eq!(extensions["field"], "caseCode", "{refused}");
+
+    let inline = run(
+        "mutation { signIn(email: \"a\u{0}@example.org\", password: \"wrong password!\") { expiresAt } }",
+        json!({}),
+        false,
+    )
+    .await;
+    assert_eq!(
+        inline["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{inline}"
+    );
+
+    let signed_in = run(
+        "mutation($e: String!) { signIn(email: $e, password: \"wrong password!\") { expiresAt } }",
+        json!({ "e": "a\u{1b}@example.org" }),
+        false,
+    )
+    .await;
+    assert_eq!(
+        signed_in["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{signed_in}"
+    );
+    assert!(signed_in["errors"][0]["extensions"]["field"].is_null());
+
+    assert!(
+        store.read_all(0, 10).await.unwrap().is_empty(),
+        "nothing stored"
+    );
+
+    // Free strings are capped: a long purpose is refused before the access log sees it, a long
+    // case-code filter before the database does.
+    let long_purpose = run(
+        "query($p: String!) { beneficiary(id: \"00000000-0000-0000-0000-000000000001\", purpose: $p) { id } }",
+        json!({ "p": "x".repeat(200_000) }),
+        true,
+    )
+    .await;
+    assert_eq!(
+        long_purpose["errors"][0]["extensions"]["field"], "purpose",
+        "{long_purpose}"
+    );
+    let long_filter = run(
+        "query($c: String!) { beneficiaries(filter: { caseCode: $c }) { totalCount } }",
+        json!({ "c": "x".repeat(50_000) }),
+        true,
+    )
+    .await;
+    assert_eq!(
+        long_filter["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{long_filter}"
+    );
+    assert!(
+        store
+            .access_log(organisation, None, None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing logged"
+    );
+}
