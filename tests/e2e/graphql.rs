@@ -220,7 +220,7 @@ const REGISTER: &str = r#"mutation($key: String!) { registerBeneficiary(input: {
 
 /// Opens a graphql-transport-ws subscription and returns the socket after the first `next`
 /// is awaited by the caller.
-async fn subscribe(
+pub(crate) async fn subscribe(
     server: &Server,
     client: &Client<'_>,
     query: &str,
@@ -253,7 +253,7 @@ async fn subscribe(
     socket
 }
 
-async fn next_json(
+pub(crate) async fn next_json(
     socket: &mut tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,

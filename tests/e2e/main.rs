@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `roadback` binary, over HTTP, on both backends.
 
 mod demo;
+mod edges;
 mod graphql;
 mod integrity;
 mod privacy;

@@ -102,8 +102,38 @@ pub struct Session {
     pub principal: Principal,
     /// The user.
     pub user: User,
-    /// The session secret's hash, for a cookie session (sign-out deletes it).
-    pub session_hash: Option<String>,
+    /// How the caller proved who they are, when it can lapse (a cookie session, a token); None
+    /// for callers made in-process (tests, the CLI).
+    pub credential: Option<Credential>,
+}
+
+/// The hash of the secret a caller signed in with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A session cookie's secret (sign-out deletes the session).
+    Session(String),
+    /// An API token's secret (revocation and expiry end it).
+    Token(String),
+}
+
+impl Session {
+    /// True while the caller's sign-in still holds: the session not ended or expired, the
+    /// token not revoked or expired, the account active. Long-lived work (a subscription)
+    /// asks this again before each delivery.
+    pub async fn still_valid(&self, store: &EventStore) -> Result<bool, ApiError> {
+        let now = Utc::now();
+        Ok(match &self.credential {
+            None => true,
+            Some(Credential::Session(hash)) => store
+                .session_user(hash, now)
+                .await?
+                .is_some_and(|user| user.id == self.user.id),
+            Some(Credential::Token(hash)) => store
+                .api_token_user(hash, now)
+                .await?
+                .is_some_and(|(user, _)| user.id == self.user.id),
+        })
+    }
 }
 
 /// Resolves a session cookie's secret.
@@ -115,7 +145,7 @@ pub async fn from_cookie(store: &EventStore, secret: &str) -> Result<Option<Sess
         .map(|user| Session {
             principal: session_principal(&user),
             user,
-            session_hash: Some(hash),
+            credential: Some(Credential::Session(hash)),
         }))
 }
 
@@ -124,13 +154,14 @@ pub async fn from_bearer(store: &EventStore, token: &str) -> Result<Option<Sessi
     let Some(secret) = token.strip_prefix(TOKEN_PREFIX) else {
         return Ok(None);
     };
+    let hash = secret_hash(secret);
     Ok(store
-        .api_token_user(&secret_hash(secret), Utc::now())
+        .api_token_user(&hash, Utc::now())
         .await?
         .map(|(user, token)| Session {
             principal: token_principal(&user, &token),
             user,
-            session_hash: None,
+            credential: Some(Credential::Token(hash)),
         }))
 }
 

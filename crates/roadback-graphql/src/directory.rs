@@ -311,7 +311,7 @@ impl DirectoryMutation {
     /// Signs out: ends the session and clears the cookie.
     async fn sign_out(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
         let session = session(ctx)?;
-        if let Some(hash) = &session.session_hash {
+        if let Some(auth::Credential::Session(hash)) = &session.credential {
             state(ctx).store.delete_session(hash).await?;
         }
         ctx.insert_http_header(

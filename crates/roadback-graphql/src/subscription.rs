@@ -1,16 +1,22 @@
 //! Subscriptions, driven by the store's subscription (so appends on other server instances
 //! arrive too): a beneficiary's new timeline entries, and an organisation's caseload changes.
+//!
+//! Access is checked again before every delivery, not only when the subscription starts: when
+//! the caller's sign-in lapses (sign-out, a revoked or expired token) or the record is no longer
+//! theirs to read (a data-sharing consent withdrawn), the subscription delivers one coded error
+//! (`UNAUTHENTICATED`, `NOT_FOUND`) and ends.
 
 use async_graphql::{Context, Subscription};
 use futures_util::{Stream, StreamExt};
 use roadback_domain::AsOf;
-use roadback_domain::access::{Action, RecordOwner};
+use roadback_domain::access::{Access, Action, RecordOwner, authorize};
 use roadback_domain::projection::{CaseloadEntry, Envelope, Timeline};
 use roadback_store::records::{envelope, load_case};
 use uuid::Uuid;
 
+use crate::auth::Session;
 use crate::beneficiary::CaseloadItem;
-use crate::context::{guard, load_history, state, today};
+use crate::context::{guard, load_history, session, state, today};
 use crate::error::ApiError;
 use crate::vocabulary::TimelineItem;
 
@@ -37,6 +43,46 @@ fn timeline_item(e: &Envelope) -> TimelineItem {
         })
 }
 
+/// Whether `session` may still receive `entry`: signed in still, and allowed to read the
+/// record as it stood with that entry.
+async fn still_allowed(
+    store: &roadback_store::EventStore,
+    session: &Session,
+    entry: &Envelope,
+) -> Result<(), ApiError> {
+    if !session.still_valid(store).await? {
+        return Err(ApiError::Unauthenticated);
+    }
+    let case = load_case(store, entry.beneficiary, entry.version).await?;
+    let allowed = roadback_domain::Plan::of(&case, entry.version).is_some_and(|plan| {
+        authorize(
+            &session.principal,
+            Action::ReadRecord,
+            Some(&RecordOwner::of(&plan)),
+        ) == Access::Allowed
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("this beneficiary".into()))
+    }
+}
+
+/// A stream that ends right after its first error (which is delivered), without waiting for
+/// another item.
+fn until_refused<T>(
+    items: impl Stream<Item = Result<T, ApiError>> + Send + 'static,
+) -> impl Stream<Item = Result<T, ApiError>> + Send + 'static {
+    futures_util::stream::unfold((Box::pin(items), false), |(mut items, ended)| async move {
+        if ended {
+            return None;
+        }
+        let item = items.next().await?;
+        let ended = item.is_err();
+        Some((item, (items, ended)))
+    })
+}
+
 /// The root of subscriptions.
 pub struct Subscription;
 
@@ -52,7 +98,8 @@ impl Subscription {
         #[graphql(desc = "The beneficiary.")] beneficiary_id: Uuid,
         #[graphql(desc = "Start after this version of the record (default: from now).")]
         after_version: Option<u64>,
-    ) -> Result<impl Stream<Item = TimelineItem> + use<>, ApiError> {
+    ) -> Result<impl Stream<Item = Result<TimelineItem, ApiError>> + use<>, ApiError> {
+        let caller = session(ctx)?.clone();
         let store = state(ctx).store.clone();
         let head = store.head().await?;
         let history = load_history(&store, beneficiary_id)
@@ -76,29 +123,47 @@ impl Subscription {
                 .filter(|e| e.beneficiary == beneficiary_id);
             async move { entry }
         });
-        Ok(futures_util::stream::iter(backlog)
-            .chain(live)
-            .map(|e| timeline_item(&e)))
+        let checks = store.clone();
+        Ok(until_refused(
+            futures_util::stream::iter(backlog)
+                .chain(live)
+                .then(move |e| {
+                    let (store, caller) = (checks.clone(), caller.clone());
+                    async move {
+                        still_allowed(&store, &caller, &e).await?;
+                        Ok(timeline_item(&e))
+                    }
+                }),
+        ))
     }
 
     /// The caseload line of each of the organisation's cases that changes, as it changes.
     async fn caseload(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<impl Stream<Item = CaseloadItem> + use<>, ApiError> {
-        let session = guard(ctx, Action::ReadCaseload, None)?;
-        let organisation = session.user.organisation;
+    ) -> Result<impl Stream<Item = Result<CaseloadItem, ApiError>> + use<>, ApiError> {
+        let caller = guard(ctx, Action::ReadCaseload, None)?.clone();
+        let organisation = caller.user.organisation;
         let store = state(ctx).store.clone();
         let head = store.head().await?;
         let reader = store.clone();
-        Ok(store.subscribe(head).filter_map(move |event| {
-            let store = reader.clone();
-            async move {
-                let e = envelope(&event.ok()?).ok().flatten()?;
-                let case = load_case(&store, e.beneficiary, e.version).await.ok()?;
-                let entry = CaseloadEntry::of(&case)?;
-                (entry.organisation == organisation).then(|| CaseloadItem::of(&entry, today()))
-            }
-        }))
+        Ok(until_refused(store.subscribe(head).filter_map(
+            move |event| {
+                let (store, caller) = (reader.clone(), caller.clone());
+                async move {
+                    let e = envelope(&event.ok()?).ok().flatten()?;
+                    let case = load_case(&store, e.beneficiary, e.version).await.ok()?;
+                    let entry = CaseloadEntry::of(&case)?;
+                    if entry.organisation != organisation {
+                        return None;
+                    }
+                    Some(match caller.still_valid(&store).await {
+                        Ok(true) => Ok(CaseloadItem::of(&entry, today())),
+                        Ok(false) => Err(ApiError::Unauthenticated),
+                        Err(e) => Err(e),
+                    })
+                }
+            },
+        )))
     }
 }

@@ -307,7 +307,7 @@ fn session(user: &User, scopes: Option<Vec<Scope>>) -> Session {
             scopes,
         },
         user: user.clone(),
-        session_hash: None,
+        credential: None,
     }
 }
 

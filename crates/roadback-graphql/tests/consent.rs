@@ -48,7 +48,7 @@ impl World {
                 scopes: None,
             },
             user,
-            session_hash: None,
+            credential: None,
         }
     }
 

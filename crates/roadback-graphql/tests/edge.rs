@@ -29,7 +29,7 @@ async fn a_control_character_anywhere_is_refused_before_anything_runs() {
             scopes: None,
         },
         user,
-        session_hash: None,
+        credential: None,
     };
     let run = |query: &str, variables: Value, signed_in: bool| {
         let mut request = Request::new(query)

@@ -52,7 +52,7 @@ impl World {
                 scopes,
             },
             user,
-            session_hash: None,
+            credential: None,
         }
     }
 
