@@ -4,6 +4,7 @@
 //! goals, follow-up contact stops follow-ups.
 
 use async_graphql::{Request, Variables};
+use futures_util::StreamExt;
 use roadback_domain::access::{Principal, Role};
 use roadback_graphql::auth::Session;
 use roadback_graphql::loaders::new_user_loader;
@@ -132,7 +133,27 @@ async fn withdrawing_each_consent_takes_effect_at_once() {
         w.ok(&bora, read, json!({ "id": id })).await["beneficiary"]["caseCode"],
         "AL-1"
     );
+    // The receiving organisation follows the timeline live, until the withdrawal.
+    let mut live = w.schema.execute_stream(
+        Request::new(format!(
+            r#"subscription {{ beneficiaryTimeline(beneficiaryId: "{id}") {{ eventType }} }}"#
+        ))
+        .data(new_user_loader(w.store.clone()))
+        .data(bora.clone()),
+    );
     v = change(&w, &ana, &id, v, "2010-06-01", &format!(r#"withdrawConsent(input: {{ CHANGE, kind: DATA_SHARING, organisationId: "{b}", withdrawnBy: BENEFICIARY }}) {{ version }}"#)).await;
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), live.next())
+        .await
+        .expect("a message within 5 s")
+        .expect("an error before the end");
+    let ended = serde_json::to_value(&ended).unwrap();
+    assert_eq!(code(&ended).0, "NOT_FOUND", "{ended}");
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(5), live.next())
+            .await
+            .expect("the subscription ends")
+            .is_none()
+    );
     let refused = w.run(&bora, read, json!({ "id": id })).await;
     assert_eq!(code(&refused).0, "NOT_FOUND", "{refused}");
     assert!(refused["data"].is_null() || refused["data"]["beneficiary"].is_null());
