@@ -1,9 +1,12 @@
 //! The edges hold through the real binary: a live subscription ends, with a coded error, when
-//! the caller's token is revoked or their session signed out.
+//! the caller's token is revoked or their session signed out; a request carrying the session
+//! cookie from another site is refused; responses carry security headers; a WebSocket message
+//! is bounded like a request body.
 
 use roadback_e2e::Server;
 use roadback_store::testing::TestDatabase;
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::graphql::{Client, next_json, provision, subscribe};
 
@@ -110,5 +113,122 @@ async fn a_live_subscription_ends_when_its_token_is_revoked_or_its_session_ends_
     let token = provision(dir.path(), &env);
     let server = Server::start(dir.path(), &env).await;
     subscriptions_end_when_access_lapses(&server, &token).await;
+    assert!(server.terminate().success());
+}
+
+const REGISTER: &str = r#"{"query":"mutation { registerBeneficiary(input: { idempotencyKey: \"x-site\", occurredOn: \"2010-03-02\", caseCode: \"AL-X-1\", gender: FEMALE, citizenship: \"AL\", countryOfAssistance: \"AL\", identifiedOn: \"2010-03-01\", identificationRoute: NGO }) { version } }"}"#;
+
+#[tokio::test]
+async fn cross_site_requests_with_the_session_cookie_are_refused_and_responses_carry_security_headers()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    provision(dir.path(), &[]);
+    let server = Server::start(dir.path(), &[]).await;
+    let ana = Client::sign_in(&server, "ana@example.org").await;
+    let cookie = ana.cookie().unwrap().to_string();
+    let post = |content_type: &'static str, origin: Option<&'static str>| {
+        let mut request = server
+            .http
+            .post(format!("{}/graphql", server.url))
+            .header("cookie", &cookie)
+            .header("content-type", content_type)
+            .body(REGISTER);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, body)
+        }
+    };
+
+    // What a page on another site can make a browser send: a form or text/plain POST.
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let (status, body) = post(content_type, Some("https://evil.example")).await;
+        assert_eq!(status, 415, "{content_type}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION");
+    }
+    // JSON with the cookie from another origin.
+    let (status, body) = post("application/json", Some("https://evil.example")).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["reason"], "CROSS_SITE");
+
+    // A WebSocket from another origin with the cookie.
+    let mut request = format!("{}/graphql", server.url.replace("http", "ws"))
+        .into_client_request()
+        .unwrap();
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    headers.insert("cookie", cookie.parse().unwrap());
+    headers.insert("origin", "https://evil.example".parse().unwrap());
+    let refused = tokio_tungstenite::connect_async(request).await;
+    assert!(
+        matches!(&refused, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 403),
+        "{refused:?}"
+    );
+
+    // From the server's own origin it works, and nothing of the refused attempts was stored.
+    let own = server.url.clone();
+    let own: &'static str = Box::leak(own.into_boxed_str());
+    let (status, body) = post("application/json", Some(own)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["registerBeneficiary"]["version"], 1, "{body}");
+
+    // Security headers, on the API and elsewhere.
+    for path in ["/graphql", "/healthz"] {
+        let response = server
+            .http
+            .post(format!("{}{path}", server.url))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+    }
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn a_websocket_message_over_the_body_limit_closes_the_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = provision(dir.path(), &[]);
+    let server = Server::start(dir.path(), &[]).await;
+    let nrm = Client::bearer(&server, &token);
+    let mut socket = subscribe(&server, &nrm, "subscription { caseload { beneficiaryId } }").await;
+    let huge = json!({ "id": "2", "type": "subscribe",
+        "payload": { "query": format!("subscription {{ caseload {{ beneficiaryId }} }} #{}", "x".repeat(300 * 1024)) } });
+    use futures_util::{SinkExt, StreamExt};
+    let _ = socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            huge.to_string(),
+        ))
+        .await;
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) => return true,
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => return true,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(ended, Ok(true), "the connection ends");
     assert!(server.terminate().success());
 }

@@ -169,6 +169,14 @@ impl<'a> Client<'a> {
         }
     }
 
+    /// The `name=value` of the session cookie, when signed in with one.
+    pub(crate) fn cookie(&self) -> Option<&str> {
+        match &self.auth {
+            Some(("cookie", pair)) => Some(pair),
+            _ => None,
+        }
+    }
+
     pub(crate) fn bearer(server: &'a Server, token: &str) -> Self {
         Self {
             server,

@@ -314,9 +314,15 @@ impl DirectoryMutation {
         if let Some(auth::Credential::Session(hash)) = &session.credential {
             state(ctx).store.delete_session(hash).await?;
         }
+        // The clearing cookie carries the same attributes as the one it replaces.
+        let secure = if state(ctx).secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
         ctx.insert_http_header(
             "set-cookie",
-            format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+            format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
         );
         Ok(true)
     }

@@ -111,3 +111,46 @@ async fn a_control_character_anywhere_is_refused_before_anything_runs() {
         "nothing logged"
     );
 }
+
+#[tokio::test]
+async fn signing_out_clears_the_cookie_with_the_attributes_it_was_set_with() {
+    let db = TestDatabase::sqlite();
+    let store = db.open().await;
+    let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
+    let mut state = ApiState::new(store.clone(), vault);
+    state.secure_cookies = true;
+    let schema = roadback_graphql::schema(state);
+    let organisation = store.create_organisation("Ours", "AL").await.unwrap().id;
+    let user = store
+        .create_user(organisation, "s@example.org", "s", Role::Supervisor, None)
+        .await
+        .unwrap();
+    let session = Session {
+        principal: Principal {
+            user: user.id,
+            organisation,
+            role: Role::Supervisor,
+            scopes: None,
+        },
+        user,
+        credential: None,
+    };
+    let response = schema
+        .execute(
+            Request::new("mutation { signOut }")
+                .data(new_user_loader(store.clone()))
+                .data(session),
+        )
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let cookie = response
+        .http_headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        cookie.contains("Max-Age=0") && cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}

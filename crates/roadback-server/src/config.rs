@@ -237,12 +237,32 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (set this when served over HTTPS).
     #[arg(long, env = "ROADBACK_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// The origin the web client is served from, e.g. `https://roadback.example.org` (behind a
+    /// proxy); requests carrying the session cookie must come from it. Default: the address
+    /// the request was sent to.
+    #[arg(long, env = "ROADBACK_PUBLIC_ORIGIN", value_parser = parse_origin)]
+    pub public_origin: Option<String>,
     /// Load the demo program on first start (see `roadback demo load`).
     #[arg(long, env = "ROADBACK_DEMO")]
     pub demo: bool,
     /// The demo program, when loaded.
     #[command(flatten)]
     pub demo_args: DemoArgs,
+}
+
+/// An origin: scheme, host and optional port, nothing after.
+fn parse_origin(value: &str) -> Result<String, String> {
+    let value = value.trim_end_matches('/');
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or("an origin starts with http:// or https://")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(
+            "an origin is scheme, host and port only, e.g. https://roadback.example.org".into(),
+        );
+    }
+    Ok(value.to_ascii_lowercase())
 }
 
 /// Log output format.

@@ -47,6 +47,44 @@ pub async fn caller(store: &EventStore, headers: &HeaderMap) -> Result<Option<Se
     }
 }
 
+/// True when a request may act with the session cookie: it carries no `Origin` (not sent by a
+/// browser on another site) or its `Origin` is the web client's: the configured public origin,
+/// else the `Host` it was sent to. A page on another site can make the browser send the cookie,
+/// never its own origin.
+fn from_our_origin(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    match public_origin {
+        Some(public) => origin.eq_ignore_ascii_case(public.trim_end_matches('/')),
+        None => headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|host| {
+                origin.eq_ignore_ascii_case(&format!("http://{host}"))
+                    || origin.eq_ignore_ascii_case(&format!("https://{host}"))
+            }),
+    }
+}
+
+/// True when the caller signed in with the session cookie (not a bearer token).
+fn by_cookie(session: Option<&Session>) -> bool {
+    matches!(
+        session.and_then(|s| s.credential.as_ref()),
+        Some(auth::Credential::Session(_))
+    )
+}
+
+fn cross_site() -> ApiError {
+    ApiError::Validation {
+        message: "a request with the session cookie must come from Roadback's own web client"
+            .into(),
+        field: None,
+        reason: Some("CROSS_SITE"),
+        contradicts: None,
+    }
+}
+
 /// A GraphQL-shaped error response with an HTTP status, for failures before execution.
 fn error_response(status: StatusCode, error: ApiError) -> Response {
     let error = error.extend();
@@ -59,6 +97,25 @@ fn error_response(status: StatusCode, error: ApiError) -> Response {
 
 /// POST `/graphql`.
 pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    // JSON only: a form or text/plain POST is what another site can make a browser send.
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json {
+        app.metrics.count_error("VALIDATION");
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::invalid(
+                "body",
+                "send the GraphQL request as JSON (Content-Type: application/json)",
+            ),
+        );
+    }
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -92,6 +149,10 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Body) -
             return error_response(StatusCode::UNAUTHORIZED, error);
         }
     };
+    if by_cookie(session.as_ref()) && !from_our_origin(&headers, app.public_origin.as_deref()) {
+        app.metrics.count_error("FORBIDDEN");
+        return error_response(StatusCode::FORBIDDEN, cross_site());
+    }
     let mut request = request.data(new_user_loader(app.store.clone()));
     if let Some(session) = session {
         request = request.data(session);
@@ -126,8 +187,17 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let from_headers = caller(&app.store, &headers).await.ok().flatten();
+    // A page on another site may open a WebSocket that carries the cookie: refused.
+    if by_cookie(from_headers.as_ref()) && !from_our_origin(&headers, app.public_origin.as_deref())
+    {
+        app.metrics.count_error("FORBIDDEN");
+        return error_response(StatusCode::FORBIDDEN, cross_site());
+    }
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        // The same limit as an HTTP body.
+        .max_message_size(MAX_BODY_BYTES)
+        .max_frame_size(MAX_BODY_BYTES)
         .on_upgrade(move |stream| {
             let store = app.store.clone();
             GraphQLWebSocket::new(stream, app.schema.clone(), protocol)

@@ -31,6 +31,11 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Development mode: GraphiQL at `/graphiql`.
     pub dev: bool,
+    /// The origin the web client is served from (`https://roadback.example.org`); requests
+    /// carrying the session cookie must come from it. None: the `Host` the request was sent to.
+    pub public_origin: Option<String>,
+    /// Served over HTTPS (cookies `Secure`, HSTS).
+    pub secure: bool,
 }
 
 impl AppState {
@@ -41,6 +46,8 @@ impl AppState {
             store,
             metrics: Arc::default(),
             dev,
+            public_origin: None,
+            secure: false,
         }
     }
 }
@@ -58,6 +65,10 @@ pub fn app(state: AppState) -> Router {
     }
     router
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -81,6 +92,44 @@ async fn count_responses(
 ) -> Response {
     let response = next.run(request).await;
     state.metrics.count_response(response.status().as_u16());
+    response
+}
+
+/// Headers every response carries: nothing is cached (answers hold personal data), sniffed,
+/// framed or referred elsewhere; scripts and everything else only from this origin; HSTS over
+/// HTTPS.
+async fn security_headers(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    use axum::http::HeaderValue;
+    use axum::http::header;
+    // GraphiQL (development only) loads its scripts from a CDN: no policy for that page.
+    let graphiql = request.uri().path() == "/graphiql";
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    };
+    set(header::CACHE_CONTROL, "no-store");
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    if !graphiql {
+        set(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        );
+    }
+    if state.secure {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
     response
 }
 

@@ -330,7 +330,10 @@ pub async fn serve(store: EventStore, keys: Keyring, args: &ServeArgs) -> anyhow
     if args.dev {
         tracing::info!("development mode: GraphiQL at /graphiql");
     }
-    let app = http::app(http::AppState::new(store.clone(), api, args.dev));
+    let mut state = http::AppState::new(store.clone(), api, args.dev);
+    state.public_origin = args.public_origin.clone();
+    state.secure = args.secure_cookies;
+    let app = http::app(state);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
