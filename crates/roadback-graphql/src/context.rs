@@ -75,8 +75,34 @@ pub fn guard<'a>(
     }
 }
 
+/// What one request has written to the access log already: a record read a thousand times
+/// through aliases is one row, not a thousand.
+#[derive(Default)]
+pub struct Logged(std::sync::Mutex<std::collections::HashSet<(Uuid, String)>>);
+
+/// Gives every request its own [`Logged`].
+pub struct PerRequest;
+
+impl async_graphql::extensions::ExtensionFactory for PerRequest {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(PerRequest)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for PerRequest {
+    async fn prepare_request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: async_graphql::extensions::NextPrepareRequest<'_>,
+    ) -> async_graphql::ServerResult<async_graphql::Request> {
+        next.run(ctx, request.data(Logged::default())).await
+    }
+}
+
 /// Writes to the access log that the signed-in user did `action` on a beneficiary's record,
-/// and why.
+/// and why; once per record and action in a request.
 pub async fn log_access(
     ctx: &Context<'_>,
     beneficiary: Uuid,
@@ -84,6 +110,15 @@ pub async fn log_access(
     purpose: &str,
 ) -> Result<(), ApiError> {
     let session = session(ctx)?;
+    if let Some(Logged(logged)) = ctx.data_opt::<Logged>() {
+        let first = logged
+            .lock()
+            .map(|mut seen| seen.insert((beneficiary, action.to_string())))
+            .unwrap_or(true);
+        if !first {
+            return Ok(());
+        }
+    }
     Ok(state(ctx)
         .store
         .log_access(

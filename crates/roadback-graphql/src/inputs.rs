@@ -1,16 +1,99 @@
-//! Checks every caller's text at the edge, before any resolver runs: the query and every
-//! variable, over HTTP and WebSocket alike. Control characters (NUL and the rest of C0 but tab,
-//! line feed and carriage return, and DEL) are refused with `VALIDATION`: no store or log should
-//! have to carry them, and PostgreSQL refuses NUL.
+//! Checks every request at the edge, before any resolver runs, over HTTP and WebSocket alike:
+//! control characters (NUL and the rest of C0 but tab, line feed and carriage return, and DEL)
+//! anywhere in the query or the variables are refused with `VALIDATION` (no store or log should
+//! have to carry them, and PostgreSQL refuses NUL); an operation asks for at most
+//! [`MAX_ROOT_FIELDS`] root fields and a document names at most [`MAX_ALIASES`] aliases, so
+//! one request cannot multiply its work a thousandfold.
 
 use std::sync::Arc;
 
+use std::collections::{HashMap, HashSet};
+
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
 };
-use async_graphql::{ErrorExtensions, Pos, Request, ServerResult, Value};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+};
+use async_graphql::{
+    ErrorExtensions, Name, Pos, Positioned, Request, ServerResult, Value, Variables,
+};
 
 use crate::error::ApiError;
+
+/// Most root fields one operation may ask for.
+pub const MAX_ROOT_FIELDS: usize = 20;
+/// Most aliases one document may name.
+pub const MAX_ALIASES: usize = 30;
+
+/// Fields a selection set asks for at its own level (fragments expanded once each).
+fn root_fields(
+    set: &SelectionSet,
+    fragments: &HashMap<Name, Positioned<FragmentDefinition>>,
+    seen: &mut HashSet<Name>,
+) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(f) => {
+                root_fields(&f.node.selection_set.node, fragments, seen)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                match fragments.get(name) {
+                    Some(f) if seen.insert(name.clone()) => {
+                        root_fields(&f.node.selection_set.node, fragments, seen)
+                    }
+                    _ => 0,
+                }
+            }
+        })
+        .sum()
+}
+
+/// Aliases named in a selection set and below.
+fn aliases(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) => {
+                usize::from(f.node.alias.is_some()) + aliases(&f.node.selection_set.node)
+            }
+            Selection::InlineFragment(f) => aliases(&f.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+/// Why a document asks for too much, if it does.
+fn too_much(document: &ExecutableDocument) -> Option<String> {
+    let operations: Vec<&SelectionSet> = match &document.operations {
+        DocumentOperations::Single(op) => vec![&op.node.selection_set.node],
+        DocumentOperations::Multiple(ops) => {
+            ops.values().map(|op| &op.node.selection_set.node).collect()
+        }
+    };
+    let named: usize = operations.iter().map(|set| aliases(set)).sum::<usize>()
+        + document
+            .fragments
+            .values()
+            .map(|f| aliases(&f.node.selection_set.node))
+            .sum::<usize>();
+    if named > MAX_ALIASES {
+        return Some(format!(
+            "a request names at most {MAX_ALIASES} aliases; this one names {named}"
+        ));
+    }
+    operations.iter().find_map(|set| {
+        let count = root_fields(set, &document.fragments, &mut HashSet::new());
+        (count > MAX_ROOT_FIELDS).then(|| {
+            format!(
+                "an operation asks for at most {MAX_ROOT_FIELDS} fields at once; this one asks for {count}"
+            )
+        })
+    })
+}
 
 /// True for a character no caller's text may hold.
 pub fn is_refused(c: char) -> bool {
@@ -48,6 +131,26 @@ impl ExtensionFactory for InputChecks {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for InputChecks {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if let Some(reason) = too_much(&document) {
+            let error = ApiError::Validation {
+                message: reason,
+                field: None,
+                reason: Some("TOO_MANY_FIELDS"),
+                contradicts: None,
+            };
+            return Err(error.extend().into_server_error(Pos::default()));
+        }
+        Ok(document)
+    }
+
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,

@@ -77,6 +77,7 @@ pub fn schema(state: ApiState) -> ApiSchema {
     .directive(personal::PersonalDataDirective)
     .extension(error::DefaultCode)
     .extension(inputs::InputChecks)
+    .extension(context::PerRequest)
     .data(state)
     .finish()
 }

@@ -154,3 +154,67 @@ async fn signing_out_clears_the_cookie_with_the_attributes_it_was_set_with() {
         "{cookie}"
     );
 }
+
+#[tokio::test]
+async fn one_request_logs_a_record_once_and_cannot_multiply_itself() {
+    let db = TestDatabase::sqlite();
+    let store = db.open().await;
+    let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
+    let schema = roadback_graphql::schema(ApiState::new(store.clone(), vault));
+    let organisation = store.create_organisation("Ours", "AL").await.unwrap().id;
+    let user = store
+        .create_user(organisation, "cw@example.org", "cw", Role::Caseworker, None)
+        .await
+        .unwrap();
+    let session = Session {
+        principal: Principal {
+            user: user.id,
+            organisation,
+            role: Role::Caseworker,
+            scopes: None,
+        },
+        user,
+        credential: None,
+    };
+    let run = |query: String| {
+        let request = Request::new(query)
+            .data(new_user_loader(store.clone()))
+            .data(session.clone());
+        let schema = schema.clone();
+        async move { serde_json::to_value(schema.execute(request).await).unwrap() }
+    };
+    let registered = run(
+        r#"mutation { registerBeneficiary(input: { idempotencyKey: "r", occurredOn: "2010-03-02",
+        caseCode: "AL-1", gender: FEMALE, citizenship: "AL", countryOfAssistance: "AL",
+        identifiedOn: "2010-03-01", identificationRoute: NGO }) { beneficiaryId } }"#
+            .to_string(),
+    )
+    .await;
+    let id = registered["data"]["registerBeneficiary"]["beneficiaryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let aliased = |n: usize| {
+        let fields: Vec<String> = (0..n)
+            .map(|i| format!(r#"a{i}: beneficiary(id: "{id}", purpose: "p") {{ caseCode }}"#))
+            .collect();
+        format!("{{ {} }}", fields.join(" "))
+    };
+    let many = run(aliased(1_000)).await;
+    assert_eq!(
+        many["errors"][0]["extensions"]["reason"], "TOO_MANY_FIELDS",
+        "{many}"
+    );
+    let log = || store.access_log(organisation, None, None, 100);
+    assert!(
+        log().await.unwrap().is_empty(),
+        "a refused request reads nothing"
+    );
+    let fifteen = run(aliased(15)).await;
+    assert!(fifteen["errors"].is_null(), "{fifteen}");
+    assert_eq!(
+        log().await.unwrap().len(),
+        1,
+        "one row for one record in one request"
+    );
+}
