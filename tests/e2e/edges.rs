@@ -232,3 +232,56 @@ async fn a_websocket_message_over_the_body_limit_closes_the_connection() {
     assert_eq!(ended, Ok(true), "the connection ends");
     assert!(server.terminate().success());
 }
+
+#[tokio::test]
+async fn in_production_metrics_and_introspection_are_not_open_to_anonymous_callers() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "5".repeat(64);
+    let env = [
+        ("ROADBACK_ENV", "production"),
+        ("ROADBACK_MASTER_KEY", key.as_str()),
+        ("ROADBACK_METRICS_TOKEN", "collector-secret"),
+    ];
+    provision(dir.path(), &env);
+    let server = Server::start(dir.path(), &env).await;
+    let metrics = |auth: Option<(&'static str, String)>| {
+        let mut request = server.http.get(format!("{}/metrics", server.url));
+        if let Some((name, value)) = auth {
+            request = request.header(name, value);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(metrics(None).await, 401);
+    assert_eq!(
+        metrics(Some(("authorization", "Bearer wrong".into()))).await,
+        401
+    );
+    assert_eq!(
+        metrics(Some(("authorization", "Bearer collector-secret".into()))).await,
+        200
+    );
+    let admin = Client::sign_in(&server, "admin@example.org").await;
+    assert_eq!(
+        metrics(Some(("cookie", admin.cookie().unwrap().to_string()))).await,
+        200
+    );
+    let ana = Client::sign_in(&server, "ana@example.org").await;
+    assert_eq!(
+        metrics(Some(("cookie", ana.cookie().unwrap().to_string()))).await,
+        401,
+        "a caseworker is no metrics collector"
+    );
+
+    let introspect = "{ __schema { queryType { name } } }";
+    let anonymous = Client::anonymous(&server).gql(introspect, json!({})).await;
+    assert!(
+        anonymous["data"]["__schema"].is_null(),
+        "no schema for anonymous callers: {anonymous}"
+    );
+    let signed_in = ana.gql(introspect, json!({})).await;
+    assert_eq!(
+        signed_in["data"]["__schema"]["queryType"]["name"], "Query",
+        "{signed_in}"
+    );
+    assert!(server.terminate().success());
+}

@@ -242,6 +242,10 @@ pub struct ServeArgs {
     /// the request was sent to.
     #[arg(long, env = "ROADBACK_PUBLIC_ORIGIN", value_parser = parse_origin)]
     pub public_origin: Option<String>,
+    /// A secret a metrics collector sends (`Authorization: Bearer <secret>`) to read `/metrics`
+    /// in production; administrators signed in may read it too. Open in development.
+    #[arg(long, env = "ROADBACK_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Load the demo program on first start (see `roadback demo load`).
     #[arg(long, env = "ROADBACK_DEMO")]
     pub demo: bool,

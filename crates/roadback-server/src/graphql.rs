@@ -154,6 +154,10 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Body) -
         return error_response(StatusCode::FORBIDDEN, cross_site());
     }
     let mut request = request.data(new_user_loader(app.store.clone()));
+    // In production the contract is schema.graphql; the live schema only for signed-in callers.
+    if app.production && session.is_none() {
+        request = request.disable_introspection();
+    }
     if let Some(session) = session {
         request = request.data(session);
     }

@@ -36,6 +36,10 @@ pub struct AppState {
     pub public_origin: Option<String>,
     /// Served over HTTPS (cookies `Secure`, HSTS).
     pub secure: bool,
+    /// Production: `/metrics` and introspection only for callers who are known.
+    pub production: bool,
+    /// The secret a metrics collector sends for `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {
@@ -48,6 +52,8 @@ impl AppState {
             dev,
             public_origin: None,
             secure: false,
+            production: false,
+            metrics_token: None,
         }
     }
 }
@@ -133,8 +139,32 @@ async fn security_headers(
     response
 }
 
-/// `/metrics`: Prometheus text format.
-async fn metrics(State(state): State<AppState>) -> Response {
+/// `/metrics`: Prometheus text format. In production only for the configured collector's
+/// secret or a signed-in administrator: the counters tell how the service is used.
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if state.production {
+        let bearer = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let collector = state
+            .metrics_token
+            .as_deref()
+            .is_some_and(|secret| bearer == Some(secret));
+        let administrator = !collector
+            && graphql::caller(&state.store, &headers)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|s| s.principal.role == roadback_domain::access::Role::Administrator);
+        if !collector && !administrator {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({ "errors": [{ "message": "sign in as an administrator or send the metrics token", "extensions": { "code": "UNAUTHENTICATED" } }] })),
+            )
+                .into_response();
+        }
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -37,7 +37,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             let keys = keys()?;
-            serve(open_store(&config).await?, keys, &args).await
+            let production = cli.keys.environment == config::Environment::Production;
+            serve(open_store(&config).await?, keys, &args, production).await
         }
         Command::Demo(DemoCommand::Load(args)) => {
             let store = open_store(&config).await?;
@@ -306,7 +307,13 @@ async fn open_store(config: &roadback_store::StoreConfig) -> anyhow::Result<Even
 }
 
 /// Serves HTTP until SIGTERM or Ctrl-C, then finishes the requests in flight.
-pub async fn serve(store: EventStore, keys: Keyring, args: &ServeArgs) -> anyhow::Result<()> {
+/// In `production`, `/metrics` and introspection are not open to anonymous callers.
+pub async fn serve(
+    store: EventStore,
+    keys: Keyring,
+    args: &ServeArgs,
+    production: bool,
+) -> anyhow::Result<()> {
     let vault = Vault::new(store.clone(), keys);
     tracing::info!(
         master_key = vault.current_key_id(),
@@ -333,6 +340,8 @@ pub async fn serve(store: EventStore, keys: Keyring, args: &ServeArgs) -> anyhow
     let mut state = http::AppState::new(store.clone(), api, args.dev);
     state.public_origin = args.public_origin.clone();
     state.secure = args.secure_cookies;
+    state.production = production;
+    state.metrics_token = args.metrics_token.clone();
     let app = http::app(state);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
