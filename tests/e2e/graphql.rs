@@ -31,6 +31,7 @@ pub(crate) fn cli(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
 
 /// Organisations, a caseworker, a supervisor and an integrator token, made with the CLI.
 pub(crate) fn provision(dir: &Path, env: &[(&str, &str)]) -> String {
+    cli(dir, env, &["migrate"]);
     cli(
         dir,
         env,

@@ -131,3 +131,53 @@ async fn a_bad_configuration_is_refused_with_a_clear_message() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn cli_commands_but_serve_migrate_and_demo_load_never_create_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &[
+            "token",
+            "issue",
+            "--email",
+            "nrm@example.org",
+            "--name",
+            "sync",
+            "--scopes",
+            "read",
+        ][..],
+        &[
+            "user",
+            "create",
+            "--organisation",
+            "Atina",
+            "--email",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "caseworker",
+        ],
+        &[
+            "organisation",
+            "create",
+            "--name",
+            "Atina",
+            "--country",
+            "RS",
+        ],
+        &["rebuild"],
+    ] {
+        let output = roadback(dir.path()).args(args).output().unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("there is no Roadback store at") && stderr.contains("roadback.db"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !dir.path().join("data/roadback.db").exists(),
+            "{args:?} made a store"
+        );
+    }
+}

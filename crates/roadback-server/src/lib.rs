@@ -51,7 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Rotate) => {
-            let vault = Vault::new(open_store(&config).await?, keys()?);
+            let vault = Vault::new(open_existing(&config).await?, keys()?);
             let rotated = vault
                 .rotate(|n| tracing::info!(rotated = n, "re-wrapping data keys"))
                 .await
@@ -63,7 +63,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Status) => {
-            let vault = Vault::new(open_store(&config).await?, keys()?);
+            let vault = Vault::new(open_existing(&config).await?, keys()?);
             println!("current master key: {}", vault.current_key_id());
             for (id, count) in vault.key_usage().await? {
                 println!("{id}\t{count} data keys");
@@ -71,7 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Rebuild => {
-            let store = open_store(&config).await?;
+            let store = open_existing(&config).await?;
             rebuild(&store).await?;
             Ok(store.close().await?)
         }
@@ -79,9 +79,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", roadback_graphql::sdl());
             Ok(())
         }
-        Command::Organisation(command) => organisation(&open_store(&config).await?, command).await,
-        Command::User(command) => user(&open_store(&config).await?, command).await,
-        Command::Token(command) => token(&open_store(&config).await?, command).await,
+        Command::Organisation(command) => {
+            organisation(&open_existing(&config).await?, command).await
+        }
+        Command::User(command) => user(&open_existing(&config).await?, command).await,
+        Command::Token(command) => token(&open_existing(&config).await?, command).await,
     }
 }
 
@@ -291,6 +293,21 @@ async fn rebuild(store: &EventStore) -> anyhow::Result<()> {
         report.events as f64 / seconds.max(1e-9),
     );
     Ok(())
+}
+
+/// Opens a store that exists already: commands other than `serve`, `migrate` and `demo load`
+/// never create one (run in the wrong directory, they would otherwise work on an empty store
+/// of their own and answer "no such user"). On SQLite the file must exist.
+async fn open_existing(config: &roadback_store::StoreConfig) -> anyhow::Result<EventStore> {
+    if let StoreLocation::Sqlite(path) = &config.location
+        && !path.exists()
+    {
+        anyhow::bail!(
+            "there is no Roadback store at {}: run this where the server runs, or give --data-dir (ROADBACK_DATA_DIR) or --database-url (DATABASE_URL); `roadback migrate` creates an empty one",
+            path.display()
+        );
+    }
+    open_store(config).await
 }
 
 /// Opens the store (applying migrations), saying where.
