@@ -264,3 +264,43 @@ async fn keys_rotate_without_stopping_and_the_old_key_is_then_useless() {
     );
     assert!(with_old.terminate().success());
 }
+
+#[tokio::test]
+async fn a_server_without_the_master_key_of_stored_data_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    provision(dir.path(), &[]);
+    let server = Server::start(dir.path(), &[]).await;
+    let ana = Client::sign_in(&server, "ana@example.org").await;
+    ana.ok("registerBeneficiary", REGISTER, json!({})).await;
+    assert!(server.terminate().success());
+    let first = std::fs::read_to_string(dir.path().join("data/master.key")).unwrap();
+    let first = roadback_store::vault::MasterKey::from_hex(first.trim()).unwrap();
+
+    // Another server with another key (say, a second development instance that made up its
+    // own) must not start and split the vault.
+    let other = roadback_store::vault::MasterKey::generate();
+    let mut child = roadback_e2e::roadback(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ROADBACK_MASTER_KEY", other.to_hex())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the server started without the key of the stored data");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains(first.id()) && stderr.contains("does not have"),
+        "{stderr}"
+    );
+}

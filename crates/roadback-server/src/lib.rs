@@ -332,6 +332,20 @@ pub async fn serve(
     production: bool,
 ) -> anyhow::Result<()> {
     let vault = Vault::new(store.clone(), keys);
+    // A server that cannot open some people's data must not start (two instances that each
+    // made up a development key would otherwise split the vault between them).
+    let missing = vault.missing_keys().await?;
+    if !missing.is_empty() {
+        let lacking: Vec<String> = missing
+            .iter()
+            .map(|(id, count)| format!("{id} ({count} data keys)"))
+            .collect();
+        anyhow::bail!(
+            "the vault holds data keys wrapped by master keys this server does not have: {}; configure that key (ROADBACK_MASTER_KEY_FILE, or as a previous key with --previous-master-keys) — this server's key is {}",
+            lacking.join(", "),
+            vault.current_key_id()
+        );
+    }
     tracing::info!(
         master_key = vault.current_key_id(),
         "personal-data vault open"

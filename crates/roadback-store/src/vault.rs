@@ -365,6 +365,17 @@ impl Vault {
         }
     }
 
+    /// Master keys the vault holds data keys under that this keyring does not have
+    /// (fingerprint, count): a server without them could not read those people's data.
+    pub async fn missing_keys(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(self
+            .key_usage()
+            .await?
+            .into_iter()
+            .filter(|(id, _)| self.keys.by_id(id).is_none())
+            .collect())
+    }
+
     /// How many data keys each master key wraps (fingerprint, count).
     pub async fn key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
         on_pool!(self.store, Db, conn => {
