@@ -165,35 +165,60 @@ pub async fn from_bearer(store: &EventStore, token: &str) -> Result<Option<Sessi
         }))
 }
 
+/// Sign-in attempts one client address may make within [`THROTTLE_WINDOW_MINUTES`] minutes,
+/// whatever the addresses it tries.
+pub const MAX_SIGN_INS_PER_CLIENT: u64 = 100;
+
+/// The network address a request came from (set by the HTTP server).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
 /// Checks a password and opens a session; returns the user and the cookie's secret.
 ///
-/// Failed attempts are counted per address: after [`MAX_FAILED_SIGN_INS`] within
-/// [`THROTTLE_WINDOW_MINUTES`] minutes sign-in is refused for that address (`RATE_LIMITED`),
-/// right password or not. A wrong address and a wrong password get the same answer.
+/// Every attempt is counted before it is checked, per e-mail address and per client address,
+/// so a burst of concurrent attempts cannot slip past the count: after
+/// [`MAX_FAILED_SIGN_INS`] failures for an address, or [`MAX_SIGN_INS_PER_CLIENT`] attempts from
+/// a client, within [`THROTTLE_WINDOW_MINUTES`] minutes, sign-in is refused (`RATE_LIMITED`),
+/// right password or not. A success clears its address's count. A wrong address, a wrong
+/// password, an inactive account and one without a password get the same answer in the same
+/// time.
 pub async fn sign_in(
     store: &EventStore,
     email: &str,
     password: &str,
     session_hours: i64,
+    client: Option<ClientAddress>,
 ) -> Result<(User, String, DateTime<Utc>), ApiError> {
     let now = Utc::now();
     let window = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    if store.sign_in_failures_since(email, window).await? >= MAX_FAILED_SIGN_INS {
+    let client = client.map(|ClientAddress(ip)| format!("client:{ip}"));
+    store.record_sign_in_failure(email, now).await?;
+    if let Some(client) = &client {
+        store.record_sign_in_failure(client, now).await?;
+    }
+    let too_many = store.sign_in_failures_since(email, window).await? > MAX_FAILED_SIGN_INS;
+    let from_client = match &client {
+        Some(client) => store.sign_in_failures_since(client, window).await?,
+        None => 0,
+    };
+    if too_many || from_client > MAX_SIGN_INS_PER_CLIENT {
         return Err(ApiError::RateLimited(format!(
-            "too many failed sign-ins for this address; try again in {THROTTLE_WINDOW_MINUTES} minutes"
+            "too many sign-in attempts; try again in {THROTTLE_WINDOW_MINUTES} minutes"
         )));
     }
     let credentials = store.user_credentials(email).await?;
     let user = match credentials {
-        Some((user, Some(hash))) if user.active && verify_password(password, &hash) => user,
-        None => {
-            // As slow as a wrong password, so the answer time does not tell which addresses exist.
-            verify_password(password, dummy_hash());
-            store.record_sign_in_failure(email, now).await?;
-            return Err(bad_credentials());
+        Some((user, Some(hash))) => {
+            let right = verify_password(password, &hash);
+            if !(right && user.active) {
+                return Err(bad_credentials());
+            }
+            user
         }
         _ => {
-            store.record_sign_in_failure(email, now).await?;
+            // As slow as a wrong password, so the answer time does not tell which addresses
+            // exist or which accounts have a password.
+            verify_password(password, dummy_hash());
             return Err(bad_credentials());
         }
     };

@@ -292,8 +292,9 @@ impl DirectoryMutation {
         #[graphql(secret, desc = "The password.")] password: String,
     ) -> Result<SignInResult, ApiError> {
         let state = state(ctx);
+        let client = ctx.data_opt::<auth::ClientAddress>().copied();
         let (user, secret, expires_at) =
-            auth::sign_in(&state.store, &email, &password, state.session_hours).await?;
+            auth::sign_in(&state.store, &email, &password, state.session_hours, client).await?;
         let secure = if state.secure_cookies { "; Secure" } else { "" };
         ctx.insert_http_header(
             "set-cookie",

@@ -201,9 +201,75 @@ async fn an_integrator_has_no_password_and_cannot_sign_in_with_one() {
         )
         .await
         .unwrap();
-    let signed_in = auth::sign_in(&w.store, "old@example.org", "a long enough password", 12).await;
+    let signed_in = auth::sign_in(
+        &w.store,
+        "old@example.org",
+        "a long enough password",
+        12,
+        None,
+    )
+    .await;
     let Err(error) = signed_in else {
         panic!("an integrator signed in with a password")
     };
     assert_eq!(error.code(), "VALIDATION");
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_counted_before_they_are_checked_per_address_and_client() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let hash = auth::hash_password("the right password").unwrap();
+    w.store
+        .create_user(
+            w.organisation,
+            "ana@example.org",
+            "Ana",
+            Role::Caseworker,
+            Some(&hash),
+        )
+        .await
+        .unwrap();
+    // A burst of wrong passwords at once: no more than the limit are even checked.
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let store = w.store.clone();
+        burst.spawn(async move {
+            auth::sign_in(&store, "ana@example.org", "a wrong password!", 12, None)
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code()
+        });
+    }
+    let mut codes = Vec::new();
+    while let Some(code) = burst.join_next().await {
+        codes.push(code.unwrap());
+    }
+    let checked = codes.iter().filter(|c| **c == "VALIDATION").count();
+    assert!(checked <= auth::MAX_FAILED_SIGN_INS as usize, "{codes:?}");
+    assert_eq!(
+        codes.iter().filter(|c| **c == "RATE_LIMITED").count(),
+        12 - checked
+    );
+    let right = auth::sign_in(&w.store, "ana@example.org", "the right password", 12, None).await;
+    assert_eq!(right.map(|_| ()).unwrap_err().code(), "RATE_LIMITED");
+
+    // One client trying many addresses is stopped too.
+    let client = auth::ClientAddress("192.0.2.7".parse().unwrap());
+    for _ in 0..auth::MAX_SIGN_INS_PER_CLIENT {
+        w.store
+            .record_sign_in_failure("client:192.0.2.7", chrono::Utc::now())
+            .await
+            .unwrap();
+    }
+    let another = auth::sign_in(
+        &w.store,
+        "someone.else@example.org",
+        "any password at all",
+        12,
+        Some(client),
+    )
+    .await;
+    assert_eq!(another.map(|_| ()).unwrap_err().code(), "RATE_LIMITED");
 }

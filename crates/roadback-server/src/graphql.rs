@@ -5,7 +5,6 @@
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, ErrorExtensions};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
-use axum::body::Body;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -96,7 +95,13 @@ fn error_response(status: StatusCode, error: ApiError) -> Response {
 }
 
 /// POST `/graphql`.
-pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(State(app): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let client = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| auth::ClientAddress(info.0.ip()));
     // JSON only: a form or text/plain POST is what another site can make a browser send.
     let json = headers
         .get(header::CONTENT_TYPE)
@@ -154,6 +159,9 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Body) -
         return error_response(StatusCode::FORBIDDEN, cross_site());
     }
     let mut request = request.data(new_user_loader(app.store.clone()));
+    if let Some(client) = client {
+        request = request.data(client);
+    }
     // In production the contract is schema.graphql; the live schema only for signed-in callers.
     if app.production && session.is_none() {
         request = request.disable_introspection();

@@ -374,10 +374,13 @@ pub async fn serve(
     state.production = production;
     state.metrics_token = args.metrics_token.clone();
     let app = http::app(state);
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed");
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the HTTP server failed");
     let _ = stop_projector.send(());
     let _ = projector.await;
     served?;
