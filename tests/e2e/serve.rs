@@ -70,6 +70,7 @@ async fn readiness_fails_clearly_when_postgresql_goes_away() {
     let db = TestDatabase::postgres().await;
     let url = db.postgres_url().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
+    let token = crate::graphql::provision(dir.path(), &[("DATABASE_URL", &url)]);
     let server = Server::start(dir.path(), &[("DATABASE_URL", &url)]).await;
     assert_eq!(server.get_json("/readyz").await.0, 200);
 
@@ -83,6 +84,24 @@ async fn readiness_fails_clearly_when_postgresql_goes_away() {
     );
     // Liveness is unaffected: the process itself is fine.
     assert_eq!(server.get_json("/healthz").await.0, 200);
+    // The API tells an outage as an outage: 503, UNAVAILABLE, retry later; not "your token is
+    // not valid", not INTERNAL.
+    let response = server
+        .http
+        .post(format!("{}/graphql", server.url))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(r#"{"query":"{ me { user { id } } }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        "{body}"
+    );
 }
 
 #[tokio::test]

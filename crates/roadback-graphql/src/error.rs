@@ -41,6 +41,8 @@ pub enum ApiError {
     },
     /// Too many attempts.
     RateLimited(String),
+    /// The database cannot be reached right now: try again shortly (HTTP 503, `Retry-After`).
+    Unavailable,
     /// Something failed on our side; details are in the server log.
     Internal(String),
 }
@@ -55,6 +57,7 @@ impl ApiError {
             Self::Validation { .. } => "VALIDATION",
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited(_) => "RATE_LIMITED",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -67,6 +70,9 @@ impl ApiError {
             Self::NotFound(what) => format!("{what} was not found"),
             Self::Validation { message, .. } | Self::Conflict { message, .. } => message.clone(),
             Self::RateLimited(message) | Self::Internal(message) => message.clone(),
+            Self::Unavailable => {
+                "the database is not available right now; please try again in a moment".into()
+            }
         }
     }
 
@@ -113,7 +119,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Unavailable(_) | StoreError::Closed => {
                 tracing::warn!(error = %e, "store unavailable");
-                Self::Internal("the database is not available right now; please try again in a moment".into())
+                Self::Unavailable
             }
             StoreError::Migration(_) | StoreError::Corrupt(_) => {
                 tracing::error!(error = %e, "store failure");

@@ -218,3 +218,39 @@ async fn one_request_logs_a_record_once_and_cannot_multiply_itself() {
         "one row for one record in one request"
     );
 }
+
+#[tokio::test]
+async fn a_closed_store_is_unavailable_not_internal() {
+    let db = TestDatabase::sqlite();
+    let store = db.open().await;
+    let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
+    let schema = roadback_graphql::schema(ApiState::new(store.clone(), vault));
+    let organisation = store.create_organisation("Ours", "AL").await.unwrap().id;
+    let user = store
+        .create_user(organisation, "cw@example.org", "cw", Role::Caseworker, None)
+        .await
+        .unwrap();
+    let session = Session {
+        principal: Principal {
+            user: user.id,
+            organisation,
+            role: Role::Caseworker,
+            scopes: None,
+        },
+        user,
+        credential: None,
+    };
+    store.close().await.unwrap();
+    let response = schema
+        .execute(
+            Request::new("{ beneficiaries { totalCount } }")
+                .data(new_user_loader(store.clone()))
+                .data(session),
+        )
+        .await;
+    let response = serde_json::to_value(&response).unwrap();
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        "{response}"
+    );
+}

@@ -84,14 +84,37 @@ fn cross_site() -> ApiError {
     }
 }
 
-/// A GraphQL-shaped error response with an HTTP status, for failures before execution.
+/// Seconds a client is asked to wait when the database is unavailable.
+const RETRY_AFTER_SECONDS: &str = "5";
+
+/// A GraphQL-shaped error response with an HTTP status, for failures before execution; an
+/// unavailable database is 503 with `Retry-After`, whatever the status asked for.
 fn error_response(status: StatusCode, error: ApiError) -> Response {
+    let unavailable = matches!(error, ApiError::Unavailable);
     let error = error.extend();
     let body = serde_json::json!({ "errors": [{
         "message": error.message,
         "extensions": error.extensions,
     }]});
+    if unavailable {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, RETRY_AFTER_SECONDS)],
+            axum::Json(body),
+        )
+            .into_response();
+    }
     (status, axum::Json(body)).into_response()
+}
+
+/// True when an executed request failed because the database was unavailable.
+fn failed_unavailable(response: &async_graphql::Response) -> bool {
+    response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
+    })
 }
 
 /// POST `/graphql`.
@@ -171,7 +194,17 @@ pub async fn post(State(app): State<AppState>, request: axum::extract::Request) 
     }
     let response = app.schema.execute(request).await;
     record(&app.metrics, &response);
-    GraphQLResponse::from(response).into_response()
+    let unavailable = failed_unavailable(&response);
+    let mut http = GraphQLResponse::from(response).into_response();
+    if unavailable {
+        // An outage told as an outage: clients and proxies retry, nobody reads it as a bug.
+        *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        http.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
+    }
+    http
 }
 
 fn record(metrics: &Metrics, response: &async_graphql::Response) {
@@ -198,7 +231,14 @@ pub async fn websocket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let from_headers = caller(&app.store, &headers).await.ok().flatten();
+    let from_headers = match caller(&app.store, &headers).await {
+        Ok(session) => session,
+        Err(error @ ApiError::Unavailable) => {
+            app.metrics.count_error(error.code());
+            return error_response(StatusCode::SERVICE_UNAVAILABLE, error);
+        }
+        Err(_) => None,
+    };
     // A page on another site may open a WebSocket that carries the cookie: refused.
     if by_cookie(from_headers.as_ref()) && !from_our_origin(&headers, app.public_origin.as_deref())
     {
@@ -220,11 +260,13 @@ pub async fn websocket(
                         .and_then(|t| t.as_str())
                         .map(str::to_string);
                     let session = match token {
-                        Some(token) => auth::from_bearer(&store, &token)
-                            .await
-                            .ok()
-                            .flatten()
-                            .ok_or_else(|| async_graphql::Error::new("the token is not valid"))?,
+                        Some(token) => match auth::from_bearer(&store, &token).await {
+                            Ok(Some(session)) => session,
+                            Ok(None) => {
+                                return Err(async_graphql::Error::new("the token is not valid"));
+                            }
+                            Err(error) => return Err(error.extend()),
+                        },
                         None => from_headers
                             .ok_or_else(|| async_graphql::Error::new("sign in to continue"))?,
                     };

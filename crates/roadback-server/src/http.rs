@@ -186,10 +186,16 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Readiness: the store answers, so requests can be served.
+/// Readiness: the store answers within a second, so requests can be served.
 async fn readyz(State(state): State<AppState>) -> Response {
     let store = state.store.backend_name();
-    match state.store.ping().await {
+    let answered = match tokio::time::timeout(Duration::from_secs(1), state.store.ping()).await {
+        Ok(answered) => answered.map_err(|e| e.to_string()),
+        Err(_) => {
+            Err("the database is not available: it did not answer within a second".to_string())
+        }
+    };
+    match answered {
         Ok(()) => Json(json!({ "status": "ready", "store": store })).into_response(),
         Err(error) => {
             tracing::warn!(%error, store, "readiness check failed");
