@@ -200,3 +200,29 @@ async fn cli_commands_but_serve_migrate_and_demo_load_never_create_a_store() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_half_sent_request_does_not_keep_the_server_alive_after_sigterm() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]).await;
+    let address = server.url.trim_start_matches("http://").to_string();
+    // Headers begun and never finished, on a few connections.
+    let mut stuck = Vec::new();
+    for _ in 0..3 {
+        let mut connection = tokio::net::TcpStream::connect(&address).await.unwrap();
+        connection
+            .write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n")
+            .await
+            .unwrap();
+        stuck.push(connection);
+    }
+    let started = std::time::Instant::now();
+    // `terminate` fails the test if the server is still running 20 s after SIGTERM.
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    drop(stuck);
+}

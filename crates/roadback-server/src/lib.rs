@@ -23,6 +23,8 @@ use roadback_store::vault::{Keyring, MasterKey, Vault};
 
 /// Events per projector transaction.
 const PROJECTOR_BATCH: usize = 500;
+/// How long requests in flight may take to finish after SIGTERM.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Runs one command of the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -374,13 +376,33 @@ pub async fn serve(
     state.production = production;
     state.metrics_token = args.metrics_token.clone();
     let app = http::app(state);
-    let served = axum::serve(
+    let (stopping, stop) = tokio::sync::oneshot::channel::<()>();
+    let serving = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("the HTTP server failed");
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stopping.send(());
+    });
+    // Requests in flight get a grace period, then the server stops whatever clients do (a
+    // client that never finishes its headers, a subscription left open).
+    let served = tokio::select! {
+        served = serving => served.context("the HTTP server failed"),
+        () = async {
+            if stop.await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!(
+                grace_seconds = SHUTDOWN_GRACE.as_secs(),
+                "connections still open after the grace period; stopping anyway"
+            );
+            Ok(())
+        }
+    };
     let _ = stop_projector.send(());
     let _ = projector.await;
     served?;
