@@ -60,6 +60,31 @@ pub fn seeded_steps(seed: u64, len: usize, streams: u8, max_days: u8) -> Vec<Ste
         .collect()
 }
 
+/// Up to `max` random steps, for property tests in this crate.
+#[cfg(test)]
+pub fn steps(max: usize) -> impl proptest::strategy::Strategy<Value = Vec<Step>> {
+    use proptest::prelude::*;
+    proptest::collection::vec(
+        (
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u16>(),
+            any::<u16>(),
+        )
+            .prop_map(|(stream, kind, pick, days, backdate, minutes)| Step {
+                stream,
+                kind,
+                pick,
+                days,
+                backdate,
+                minutes,
+            }),
+        1..max,
+    )
+}
+
 /// The day random histories are decided against.
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2030, 1, 1).expect("valid date")

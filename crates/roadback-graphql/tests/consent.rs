@@ -3,71 +3,15 @@
 //! evaluation data (for cut-offs after the withdrawal), assistance stops new services and
 //! goals, follow-up contact stops follow-ups.
 
-use async_graphql::{Request, Variables};
+mod support;
+
 use futures_util::StreamExt;
-use roadback_domain::access::{Principal, Role};
+use roadback_domain::access::Role;
 use roadback_graphql::auth::Session;
-use roadback_graphql::loaders::new_user_loader;
-use roadback_graphql::{ApiSchema, ApiState};
-use roadback_store::EventStore;
 use roadback_store::projector::Projector;
 use roadback_store::testing::TestDatabase;
-use roadback_store::vault::{Keyring, MasterKey, Vault};
 use serde_json::{Value, json};
-use uuid::Uuid;
-
-struct World {
-    store: EventStore,
-    schema: ApiSchema,
-}
-
-impl World {
-    async fn new(db: &TestDatabase) -> Self {
-        let store = db.open().await;
-        let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
-        let schema = roadback_graphql::schema(ApiState::new(store.clone(), vault));
-        Self { store, schema }
-    }
-
-    async fn user(&self, organisation: Uuid, role: Role, name: &str) -> Session {
-        let user = self
-            .store
-            .create_user(
-                organisation,
-                &format!("{name}@example.org"),
-                name,
-                role,
-                None,
-            )
-            .await
-            .unwrap();
-        Session {
-            principal: Principal {
-                user: user.id,
-                organisation,
-                role,
-                scopes: None,
-            },
-            user,
-            credential: None,
-        }
-    }
-
-    async fn run(&self, who: &Session, query: &str, variables: Value) -> Value {
-        let request = Request::new(query)
-            .variables(Variables::from_json(variables))
-            .data(new_user_loader(self.store.clone()))
-            .data(who.clone());
-        let response = self.schema.execute(request).await;
-        serde_json::to_value(&response).unwrap()
-    }
-
-    async fn ok(&self, who: &Session, query: &str, variables: Value) -> Value {
-        let response = self.run(who, query, variables).await;
-        assert!(response["errors"].is_null(), "{response}");
-        response["data"].clone()
-    }
-}
+use support::World;
 
 fn code(response: &Value) -> (&str, &str) {
     let ext = &response["errors"][0]["extensions"];
@@ -102,9 +46,9 @@ async fn withdrawing_each_consent_takes_effect_at_once() {
     let w = World::new(&db).await;
     let a = w.store.create_organisation("A", "AL").await.unwrap().id;
     let b = w.store.create_organisation("B", "RS").await.unwrap().id;
-    let ana = w.user(a, Role::Caseworker, "ana").await;
-    let bora = w.user(b, Role::Caseworker, "bora").await;
-    let eva = w.user(a, Role::Evaluator, "eva").await;
+    let ana = w.session_in(a, Role::Caseworker, "ana", None).await;
+    let bora = w.session_in(b, Role::Caseworker, "bora", None).await;
+    let eva = w.session_in(a, Role::Evaluator, "eva", None).await;
 
     let id = w.ok(&ana, REGISTER, json!({})).await["registerBeneficiary"]["beneficiaryId"]
         .as_str()
@@ -134,13 +78,11 @@ async fn withdrawing_each_consent_takes_effect_at_once() {
         "AL-1"
     );
     // The receiving organisation follows the timeline live, until the withdrawal.
-    let mut live = w.schema.execute_stream(
-        Request::new(format!(
-            r#"subscription {{ beneficiaryTimeline(beneficiaryId: "{id}") {{ eventType }} }}"#
-        ))
-        .data(new_user_loader(w.store.clone()))
-        .data(bora.clone()),
-    );
+    let subscription =
+        format!(r#"subscription {{ beneficiaryTimeline(beneficiaryId: "{id}") {{ eventType }} }}"#);
+    let mut live = w
+        .schema
+        .execute_stream(w.request(Some(&bora), &subscription, json!({})));
     v = change(&w, &ana, &id, v, "2010-06-01", &format!(r#"withdrawConsent(input: {{ CHANGE, kind: DATA_SHARING, organisationId: "{b}", withdrawnBy: BENEFICIARY }}) {{ version }}"#)).await;
     let ended = tokio::time::timeout(std::time::Duration::from_secs(5), live.next())
         .await

@@ -1,45 +1,22 @@
 //! Text is checked at the edge: a control character (NUL...) anywhere in a request is
-//! `VALIDATION`, never `INTERNAL`, and nothing is stored.
+//! `VALIDATION`, never `INTERNAL`, and nothing is stored. One request cannot multiply itself,
+//! signing out clears the cookie as it was set, and a closed store is `UNAVAILABLE`.
 
-use async_graphql::{Request, Variables};
-use roadback_domain::access::{Principal, Role};
-use roadback_graphql::ApiState;
-use roadback_graphql::auth::Session;
-use roadback_graphql::loaders::new_user_loader;
+mod support;
+
+use roadback_domain::access::Role;
 use roadback_store::testing::TestDatabase;
-use roadback_store::vault::{Keyring, MasterKey, Vault};
 use serde_json::{Value, json};
+use support::World;
 
 #[tokio::test]
 async fn a_control_character_anywhere_is_refused_before_anything_runs() {
     let db = TestDatabase::sqlite();
-    let store = db.open().await;
-    let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
-    let schema = roadback_graphql::schema(ApiState::new(store.clone(), vault));
-    let organisation = store.create_organisation("Ours", "AL").await.unwrap().id;
-    let user = store
-        .create_user(organisation, "cw@example.org", "cw", Role::Caseworker, None)
-        .await
-        .unwrap();
-    let session = Session {
-        principal: Principal {
-            user: user.id,
-            organisation,
-            role: Role::Caseworker,
-            scopes: None,
-        },
-        user,
-        credential: None,
-    };
-    let run = |query: &str, variables: Value, signed_in: bool| {
-        let mut request = Request::new(query)
-            .variables(Variables::from_json(variables))
-            .data(new_user_loader(store.clone()));
-        if signed_in {
-            request = request.data(session.clone());
-        }
-        let schema = schema.clone();
-        async move { serde_json::to_value(schema.execute(request).await).unwrap() }
+    let w = World::new(&db).await;
+    let (store, organisation) = (&w.store, w.organisation);
+    let session = w.session(Role::Caseworker, "cw", None).await;
+    let run = |query: &'static str, variables: Value, signed_in: bool| {
+        w.run_as(signed_in.then_some(&session), query, variables)
     };
     let register = r#"mutation($in: RegisterBeneficiaryInput!) { registerBeneficiary(input: $in) { version } }"#;
     let input = json!({ "in": {
@@ -115,32 +92,11 @@ async fn a_control_character_anywhere_is_refused_before_anything_runs() {
 #[tokio::test]
 async fn signing_out_clears_the_cookie_with_the_attributes_it_was_set_with() {
     let db = TestDatabase::sqlite();
-    let store = db.open().await;
-    let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
-    let mut state = ApiState::new(store.clone(), vault);
-    state.secure_cookies = true;
-    let schema = roadback_graphql::schema(state);
-    let organisation = store.create_organisation("Ours", "AL").await.unwrap().id;
-    let user = store
-        .create_user(organisation, "s@example.org", "s", Role::Supervisor, None)
-        .await
-        .unwrap();
-    let session = Session {
-        principal: Principal {
-            user: user.id,
-            organisation,
-            role: Role::Supervisor,
-            scopes: None,
-        },
-        user,
-        credential: None,
-    };
-    let response = schema
-        .execute(
-            Request::new("mutation { signOut }")
-                .data(new_user_loader(store.clone()))
-                .data(session),
-        )
+    let w = World::with(&db, |state| state.secure_cookies = true).await;
+    let session = w.session(Role::Supervisor, "s", None).await;
+    let response = w
+        .schema
+        .execute(w.request(Some(&session), "mutation { signOut }", json!({})))
         .await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     let cookie = response
@@ -158,30 +114,12 @@ async fn signing_out_clears_the_cookie_with_the_attributes_it_was_set_with() {
 #[tokio::test]
 async fn one_request_logs_a_record_once_and_cannot_multiply_itself() {
     let db = TestDatabase::sqlite();
-    let store = db.open().await;
-    let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
-    let schema = roadback_graphql::schema(ApiState::new(store.clone(), vault));
-    let organisation = store.create_organisation("Ours", "AL").await.unwrap().id;
-    let user = store
-        .create_user(organisation, "cw@example.org", "cw", Role::Caseworker, None)
-        .await
-        .unwrap();
-    let session = Session {
-        principal: Principal {
-            user: user.id,
-            organisation,
-            role: Role::Caseworker,
-            scopes: None,
-        },
-        user,
-        credential: None,
-    };
+    let w = World::new(&db).await;
+    let (store, organisation) = (&w.store, w.organisation);
+    let session = w.session(Role::Caseworker, "cw", None).await;
     let run = |query: String| {
-        let request = Request::new(query)
-            .data(new_user_loader(store.clone()))
-            .data(session.clone());
-        let schema = schema.clone();
-        async move { serde_json::to_value(schema.execute(request).await).unwrap() }
+        let (w, session) = (&w, &session);
+        async move { w.run(session, &query, json!({})).await }
     };
     let registered = run(
         r#"mutation { registerBeneficiary(input: { idempotencyKey: "r", occurredOn: "2010-03-02",
@@ -222,33 +160,12 @@ async fn one_request_logs_a_record_once_and_cannot_multiply_itself() {
 #[tokio::test]
 async fn a_closed_store_is_unavailable_not_internal() {
     let db = TestDatabase::sqlite();
-    let store = db.open().await;
-    let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
-    let schema = roadback_graphql::schema(ApiState::new(store.clone(), vault));
-    let organisation = store.create_organisation("Ours", "AL").await.unwrap().id;
-    let user = store
-        .create_user(organisation, "cw@example.org", "cw", Role::Caseworker, None)
-        .await
-        .unwrap();
-    let session = Session {
-        principal: Principal {
-            user: user.id,
-            organisation,
-            role: Role::Caseworker,
-            scopes: None,
-        },
-        user,
-        credential: None,
-    };
-    store.close().await.unwrap();
-    let response = schema
-        .execute(
-            Request::new("{ beneficiaries { totalCount } }")
-                .data(new_user_loader(store.clone()))
-                .data(session),
-        )
+    let w = World::new(&db).await;
+    let session = w.session(Role::Caseworker, "cw", None).await;
+    w.store.close().await.unwrap();
+    let response = w
+        .run(&session, "{ beneficiaries { totalCount } }", json!({}))
         .await;
-    let response = serde_json::to_value(&response).unwrap();
     assert_eq!(
         response["errors"][0]["extensions"]["code"], "UNAVAILABLE",
         "{response}"

@@ -2,68 +2,13 @@
 //! through tokens; an administrator issues tokens for themself or for integrator accounts,
 //! never to act as a colleague; every issue and revocation is in the access log.
 
-use async_graphql::{Request, Variables};
-use roadback_domain::access::{Principal, Role, Scope};
-use roadback_graphql::auth::{self, Session};
-use roadback_graphql::loaders::new_user_loader;
-use roadback_graphql::{ApiSchema, ApiState};
-use roadback_store::EventStore;
+mod support;
+
+use roadback_domain::access::{Role, Scope};
+use roadback_graphql::auth;
 use roadback_store::testing::TestDatabase;
-use roadback_store::vault::{Keyring, MasterKey, Vault};
 use serde_json::{Value, json};
-use uuid::Uuid;
-
-struct World {
-    store: EventStore,
-    schema: ApiSchema,
-    organisation: Uuid,
-}
-
-impl World {
-    async fn new(db: &TestDatabase) -> Self {
-        let store = db.open().await;
-        let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
-        let schema = roadback_graphql::schema(ApiState::new(store.clone(), vault));
-        let organisation = store.create_organisation("Ours", "AL").await.unwrap().id;
-        Self {
-            store,
-            schema,
-            organisation,
-        }
-    }
-
-    async fn session(&self, role: Role, name: &str, scopes: Option<Vec<Scope>>) -> Session {
-        let user = self
-            .store
-            .create_user(
-                self.organisation,
-                &format!("{name}@example.org"),
-                name,
-                role,
-                None,
-            )
-            .await
-            .unwrap();
-        Session {
-            principal: Principal {
-                user: user.id,
-                organisation: self.organisation,
-                role,
-                scopes,
-            },
-            user,
-            credential: None,
-        }
-    }
-
-    async fn run(&self, who: &Session, query: &str, variables: Value) -> Value {
-        let request = Request::new(query)
-            .variables(Variables::from_json(variables))
-            .data(new_user_loader(self.store.clone()))
-            .data(who.clone());
-        serde_json::to_value(self.schema.execute(request).await).unwrap()
-    }
-}
+use support::World;
 
 fn code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]

@@ -1383,28 +1383,6 @@ mod property {
     use crate::projection::Plan;
     use crate::testing::{ORGANISATIONS, Step, play_as};
 
-    fn steps() -> impl Strategy<Value = Vec<Step>> {
-        proptest::collection::vec(
-            (
-                any::<u8>(),
-                any::<u8>(),
-                any::<u8>(),
-                any::<u8>(),
-                any::<u16>(),
-                any::<u16>(),
-            )
-                .prop_map(|(stream, kind, pick, days, backdate, minutes)| Step {
-                    stream,
-                    kind,
-                    pick,
-                    days,
-                    backdate,
-                    minutes,
-                }),
-            1..250,
-        )
-    }
-
     /// The actor of a step: a role (by `minutes`), of the stream's organisation or the other.
     fn actor(step: &Step) -> Principal {
         Principal {
@@ -1422,7 +1400,7 @@ mod property {
         /// and voids of earlier facts, by random roles of either organisation): after each
         /// accepted command, the history obeys the rules.
         #[test]
-        fn every_accepted_command_leaves_a_history_that_obeys_the_rules(steps in steps()) {
+        fn every_accepted_command_leaves_a_history_that_obeys_the_rules(steps in crate::testing::steps(250)) {
             let entries = play_as(&steps, 3, |step, case, request| {
                 let Some(plan) = Plan::of(case, 0) else { return true };
                 let principal = Principal {

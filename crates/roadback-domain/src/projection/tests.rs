@@ -10,7 +10,7 @@ use super::*;
 use crate::case::{GoalState, ServiceState};
 use crate::events::*;
 use crate::status::Status;
-use crate::testing::{Step, play};
+use crate::testing::play;
 use crate::vocabulary::*;
 
 const BENEFICIARY: Uuid = Uuid::from_u128(0xB1);
@@ -386,28 +386,6 @@ fn the_caseload_follows_transfers_and_closures() {
     assert!(counts.by_status.is_empty());
 }
 
-fn steps() -> impl Strategy<Value = Vec<Step>> {
-    prop::collection::vec(
-        (
-            any::<u8>(),
-            any::<u8>(),
-            any::<u8>(),
-            any::<u8>(),
-            any::<u16>(),
-            any::<u16>(),
-        )
-            .prop_map(|(stream, kind, pick, days, backdate, minutes)| Step {
-                stream,
-                kind,
-                pick,
-                days,
-                backdate,
-                minutes,
-            }),
-        1..300,
-    )
-}
-
 fn by_beneficiary(entries: &[Envelope]) -> HashMap<Uuid, History> {
     let mut streams: HashMap<Uuid, Vec<Envelope>> = HashMap::new();
     for e in entries {
@@ -424,7 +402,7 @@ proptest! {
 
     /// Folding event by event (the projector) and rebuilding each stream from the log agree.
     #[test]
-    fn rebuilding_from_the_log_equals_the_incremental_read_models(steps in steps()) {
+    fn rebuilding_from_the_log_equals_the_incremental_read_models(steps in crate::testing::steps(300)) {
         let entries = play(&steps, 5);
         let mut incremental = Projections::default();
         for e in &entries {
@@ -446,7 +424,7 @@ proptest! {
     /// As of now, as of a day after everything, and as recorded after the last entry all give
     /// the current state.
     #[test]
-    fn as_of_now_equals_the_current_state(steps in steps()) {
+    fn as_of_now_equals_the_current_state(steps in crate::testing::steps(300)) {
         let entries = play(&steps, 3);
         let mut incremental = Projections::default();
         for e in &entries {
@@ -471,7 +449,7 @@ proptest! {
     /// As recorded at T, nothing recorded after T counts, even when it is dated before T.
     #[test]
     fn as_of_recorded_time_ignores_later_records_even_backdated(
-        steps in steps(),
+        steps in crate::testing::steps(300),
         cut in any::<prop::sample::Index>(),
     ) {
         let entries = play(&steps, 3);
