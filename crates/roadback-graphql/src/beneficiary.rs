@@ -17,6 +17,7 @@ pub use registration::{
     BeneficiaryMutation, RegisterBeneficiaryInput, Registration, RegistrationFields,
 };
 
+use crate::STREAM_READ;
 use crate::assessments::{Assessment, Outcome};
 use crate::consent::Consent;
 use crate::context::{guard, load_history, log_access, state, today};
@@ -129,6 +130,7 @@ impl Beneficiary {
     }
 
     /// The registration facts.
+    #[graphql(complexity = "child_complexity + STREAM_READ")]
     async fn registration(&self, ctx: &Context<'_>) -> Result<Option<Registration>, ApiError> {
         let history = self.history(ctx).await?;
         Ok(history
@@ -139,6 +141,7 @@ impl Beneficiary {
     }
 
     /// The individual reintegration plan, now or as of a moment.
+    #[graphql(complexity = "child_complexity + STREAM_READ")]
     async fn plan(
         &self,
         ctx: &Context<'_>,
@@ -160,7 +163,7 @@ impl Beneficiary {
 
     /// The timeline in the order things happened, now or as of a moment: the latest `last`
     /// entries (at most 500).
-    #[graphql(complexity = "(last.clamp(1, 500) as usize) * child_complexity")]
+    #[graphql(complexity = "(last.clamp(1, 500) as usize) * child_complexity + STREAM_READ")]
     async fn timeline(
         &self,
         ctx: &Context<'_>,
@@ -182,6 +185,7 @@ impl Beneficiary {
     }
 
     /// Consents in force, now or as of a moment.
+    #[graphql(complexity = "child_complexity + STREAM_READ")]
     async fn consents(
         &self,
         ctx: &Context<'_>,
@@ -195,6 +199,7 @@ impl Beneficiary {
     }
 
     /// Monitoring assessments in the order they were made, now or as of a moment.
+    #[graphql(complexity = "child_complexity + STREAM_READ")]
     async fn assessments(
         &self,
         ctx: &Context<'_>,
@@ -212,6 +217,7 @@ impl Beneficiary {
     }
 
     /// The longitudinal outcome view, now or as of a moment.
+    #[graphql(complexity = "child_complexity + STREAM_READ")]
     async fn outcome(
         &self,
         ctx: &Context<'_>,
@@ -386,6 +392,9 @@ pub async fn read_beneficiary(
     ))
 }
 
+/// The kind of cursor of the beneficiary list.
+const CASELOAD: &str = "beneficiaries";
+
 /// Beneficiaries: the list, one record, the caseload.
 #[derive(Default)]
 pub struct BeneficiaryQuery;
@@ -405,7 +414,11 @@ impl BeneficiaryQuery {
     ) -> Result<BeneficiaryConnection, ApiError> {
         let session = guard(ctx, Action::ReadCaseload, None)?;
         let limit = page_size(first, 20)?;
-        let after = after.as_deref().map(parse_cursor).transpose()?;
+        let secret = state(ctx).secret().await?;
+        let after = after
+            .as_deref()
+            .map(|c| parse_cursor(secret, CASELOAD, c))
+            .transpose()?;
         let filter = filter.unwrap_or_default();
         if filter
             .case_code
@@ -433,12 +446,12 @@ impl BeneficiaryQuery {
         Ok(BeneficiaryConnection {
             page_info: PageInfo {
                 has_next_page,
-                end_cursor: plans.last().map(cursor),
+                end_cursor: plans.last().map(|p| cursor(secret, CASELOAD, p)),
             },
             edges: plans
                 .into_iter()
                 .map(|plan| BeneficiaryEdge {
-                    cursor: cursor(&plan),
+                    cursor: cursor(secret, CASELOAD, &plan),
                     node: Beneficiary::new(plan, "caseload list".into()),
                 })
                 .collect(),

@@ -10,11 +10,16 @@ use roadback_domain::indicators::{Framework, default_framework};
 use roadback_domain::projection::{Envelope, History};
 use roadback_store::EventStore;
 use roadback_store::records::{beneficiary_stream, envelope};
-use roadback_store::vault::Vault;
+use roadback_store::vault::{DeploymentSecret, Vault};
 use uuid::Uuid;
 
 use crate::auth::Session;
 use crate::error::ApiError;
+
+/// Heavy requests (evaluation) that run at once; more wait.
+pub const HEAVY_AT_ONCE: usize = 2;
+/// How long a query or mutation may run by default.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The API's configuration and store, shared by every request.
 #[derive(Clone)]
@@ -29,6 +34,13 @@ pub struct ApiState {
     pub secure_cookies: bool,
     /// The indicator framework versions the program uses.
     pub frameworks: Arc<Vec<Framework>>,
+    /// The deployment secret (pseudonyms, cursors), read from the vault on first use.
+    secret: Arc<tokio::sync::OnceCell<DeploymentSecret>>,
+    /// Heavy work (evaluation) runs a few requests at a time, so it cannot take every
+    /// database connection from everyone else; the others wait their turn.
+    pub heavy: Arc<tokio::sync::Semaphore>,
+    /// How long a query or mutation may run before it is answered `TIMEOUT`.
+    pub deadline: std::time::Duration,
 }
 
 impl ApiState {
@@ -41,7 +53,18 @@ impl ApiState {
             session_hours: 12,
             secure_cookies: false,
             frameworks: Arc::new(vec![default_framework()]),
+            secret: Arc::default(),
+            heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_AT_ONCE)),
+            deadline: DEADLINE,
         }
+    }
+
+    /// The deployment secret.
+    pub async fn secret(&self) -> Result<&DeploymentSecret, ApiError> {
+        Ok(self
+            .secret
+            .get_or_try_init(|| self.vault.deployment_secret())
+            .await?)
     }
 
     /// A framework version, if the program has it.

@@ -43,6 +43,8 @@ pub enum ApiError {
     RateLimited(String),
     /// The database cannot be reached right now: try again shortly (HTTP 503, `Retry-After`).
     Unavailable,
+    /// The request ran past its deadline and was stopped.
+    Timeout(std::time::Duration),
     /// Something failed on our side; details are in the server log.
     Internal(String),
 }
@@ -58,6 +60,7 @@ impl ApiError {
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited(_) => "RATE_LIMITED",
             Self::Unavailable => "UNAVAILABLE",
+            Self::Timeout(_) => "TIMEOUT",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -73,6 +76,10 @@ impl ApiError {
             Self::Unavailable => {
                 "the database is not available right now; please try again in a moment".into()
             }
+            Self::Timeout(limit) => format!(
+                "this request took longer than {} seconds and was stopped: ask for less at once (a smaller page, fewer fields); a change may have been recorded, so send it again with the same idempotency key",
+                limit.as_secs_f64()
+            ),
         }
     }
 

@@ -3,14 +3,16 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 use roadback_domain::access::Action;
+use roadback_domain::projection::AsOf;
 use roadback_store::read_models::PlanFilter;
 use uuid::Uuid;
 
+use crate::STREAM_READ;
 use crate::assessments::Outcome;
 use crate::context::{guard, load_history, state, today};
 use crate::error::ApiError;
 use crate::vocabulary::{
-    AsOfInput, FormOfExploitation, Gender, PageInfo, cursor, page_size, parse_cursor,
+    AsOfInput, FormOfExploitation, Gender, MAX_PAGE, PageInfo, cursor, page_size, parse_cursor,
 };
 
 /// One beneficiary's outcome, de-identified, for evaluation: only people whose consent to
@@ -46,11 +48,16 @@ pub struct EvaluationPage {
     pub page_info: PageInfo,
 }
 
-/// The pseudonym of a beneficiary in evaluation data.
-fn pseudonym(id: Uuid) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest([b"roadback evaluation ".as_slice(), id.as_bytes()].concat());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+/// The kind of cursor of evaluation pages.
+const EVALUATION: &str = "evaluation";
+
+/// A cut-off in words, for the access log.
+fn describe(as_of: AsOf) -> String {
+    match as_of {
+        AsOf::Now => "now".into(),
+        AsOf::ValidTime(day) => format!("valid on {day}"),
+        AsOf::RecordedTime(at) => format!("recorded at {}", at.to_rfc3339()),
+    }
 }
 
 /// De-identified outcomes for evaluation.
@@ -63,6 +70,9 @@ impl EvaluationQuery {
     /// the whole program, supervisors their organisation. Only people whose consent to
     /// evaluation use was in force at the cut-off are included; withdrawing it removes them
     /// from every later cut-off at once.
+    #[graphql(
+        complexity = "(first.unwrap_or(50).clamp(1, MAX_PAGE) as usize) * (child_complexity + STREAM_READ)"
+    )]
     async fn evaluation_records(
         &self,
         ctx: &Context<'_>,
@@ -75,13 +85,24 @@ impl EvaluationQuery {
         let session = guard(ctx, Action::ReadEvaluation, None)?;
         let as_of = AsOfInput::resolve(as_of)?;
         let limit = page_size(first, 50)?;
-        let after = after.as_deref().map(parse_cursor).transpose()?;
+        let state = state(ctx);
+        let secret = state.secret().await?;
+        let after = after
+            .as_deref()
+            .map(|c| parse_cursor(secret, EVALUATION, c))
+            .transpose()?;
         let filter = PlanFilter {
             organisation: (session.principal.role != roadback_domain::access::Role::Evaluator)
                 .then_some(session.user.organisation),
             ..PlanFilter::default()
         };
-        let store = &state(ctx).store;
+        // A page replays up to a hundred histories: a few such requests at a time.
+        let _turn = state
+            .heavy
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
+        let store = &state.store;
         let mut plans = store.plans_page(&filter, after, limit + 1).await?;
         let has_next_page = plans.len() > limit;
         plans.truncate(limit);
@@ -97,7 +118,7 @@ impl EvaluationQuery {
                 continue;
             }
             records.push(EvaluationRecord {
-                pseudonym: pseudonym(plan.beneficiary_id),
+                pseudonym: secret.pseudonym(plan.beneficiary_id),
                 organisation_id: outcome.organisation,
                 country_of_assistance: outcome.country_of_assistance.to_string(),
                 citizenship: outcome.citizenship.to_string(),
@@ -112,11 +133,26 @@ impl EvaluationQuery {
                 outcome: Outcome::from(&outcome),
             });
         }
+        // Who pulled evaluation data, when, and how much: one row per page.
+        store
+            .log_access(
+                session.user.id,
+                session.user.organisation,
+                None,
+                "READ_EVALUATION",
+                &format!(
+                    "evaluation records: {} people (pseudonymised) of {} considered, cut-off {}",
+                    records.len(),
+                    plans.len(),
+                    describe(as_of)
+                ),
+            )
+            .await?;
         Ok(EvaluationPage {
             records,
             page_info: PageInfo {
                 has_next_page,
-                end_cursor: plans.last().map(cursor),
+                end_cursor: plans.last().map(|p| cursor(secret, EVALUATION, p)),
             },
         })
     }

@@ -3,14 +3,17 @@
 //! anywhere in the query or the variables are refused with `VALIDATION` (no store or log should
 //! have to carry them, and PostgreSQL refuses NUL); an operation asks for at most
 //! [`MAX_ROOT_FIELDS`] root fields and a document names at most [`MAX_ALIASES`] aliases, so
-//! one request cannot multiply its work a thousandfold.
+//! one request cannot multiply its work a thousandfold; what it costs (fields, each person's
+//! history read, page sizes) and how deep it nests are bounded (`TOO_COSTLY`, `TOO_DEEP`); and
+//! a query or mutation that runs past its deadline is stopped with `TIMEOUT`.
 
 use std::sync::Arc;
 
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
@@ -18,8 +21,10 @@ use async_graphql::parser::types::{
 use async_graphql::{
     ErrorExtensions, Name, Pos, Positioned, Request, ServerResult, Value, Variables,
 };
+use async_graphql::{Response, ValidationResult};
 
 use crate::error::ApiError;
+use crate::{MAX_COMPLEXITY, MAX_DEPTH};
 
 /// Most root fields one operation may ask for.
 pub const MAX_ROOT_FIELDS: usize = 20;
@@ -151,6 +156,46 @@ impl Extension for InputChecks {
         Ok(document)
     }
 
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<async_graphql::ServerError>> {
+        let result = next.run(ctx).await?;
+        let refused = if result.complexity > MAX_COMPLEXITY {
+            Some((
+                "TOO_COSTLY",
+                format!(
+                    "this request would cost {} where at most {MAX_COMPLEXITY} is accepted (each field counts one, each person's history read {}, lists by their page size): ask for smaller pages or fewer fields",
+                    result.complexity,
+                    crate::STREAM_READ
+                ),
+            ))
+        } else if result.depth > MAX_DEPTH {
+            Some((
+                "TOO_DEEP",
+                format!(
+                    "this request nests {} levels deep where at most {MAX_DEPTH} are accepted",
+                    result.depth
+                ),
+            ))
+        } else {
+            None
+        };
+        match refused {
+            Some((reason, message)) => {
+                let error = ApiError::Validation {
+                    message,
+                    field: None,
+                    reason: Some(reason),
+                    contradicts: None,
+                };
+                Err(vec![error.extend().into_server_error(Pos::default())])
+            }
+            None => Ok(result),
+        }
+    }
+
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -184,6 +229,45 @@ impl Extension for InputChecks {
             return Err(error.extend().into_server_error(Pos::default()));
         }
         next.run(ctx, request).await
+    }
+}
+
+/// The extension that stops a query or mutation at the API's deadline
+/// ([`crate::ApiState::deadline`]) with `TIMEOUT`, over HTTP and WebSocket alike.
+pub struct Deadline;
+
+impl ExtensionFactory for Deadline {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Deadline)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Deadline {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let deadline = ctx
+            .data_opt::<crate::ApiState>()
+            .map_or(crate::context::DEADLINE, |s| s.deadline);
+        match tokio::time::timeout(deadline, next.run(ctx, operation_name)).await {
+            Ok(response) => response,
+            Err(_) => {
+                tracing::warn!(
+                    operation = operation_name.unwrap_or("-"),
+                    seconds = deadline.as_secs_f64(),
+                    "request stopped at its deadline"
+                );
+                Response::from_errors(vec![
+                    ApiError::Timeout(deadline)
+                        .extend()
+                        .into_server_error(Pos::default()),
+                ])
+            }
+        }
     }
 }
 

@@ -62,8 +62,11 @@ pub type ApiSchema = Schema<Query, Mutation, subscription::Subscription>;
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
-/// Most complex query accepted (each field counts one, lists by their page size).
-pub const MAX_COMPLEXITY: usize = 2_000;
+/// Most costly query accepted: each field counts one, a field that reads a person's history
+/// [`STREAM_READ`] more, lists by their page size.
+pub const MAX_COMPLEXITY: usize = 5_000;
+/// What reading and replaying one person's history weighs, in fields.
+pub const STREAM_READ: usize = 20;
 
 /// Builds the schema with its limits and shared state.
 pub fn schema(state: ApiState) -> ApiSchema {
@@ -72,12 +75,11 @@ pub fn schema(state: ApiState) -> ApiSchema {
         Mutation::default(),
         subscription::Subscription,
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
     .directive(personal::PersonalDataDirective)
     .extension(error::DefaultCode)
     .extension(inputs::InputChecks)
     .extension(context::PerRequest)
+    .extension(inputs::Deadline)
     .data(state)
     .finish()
 }

@@ -5,6 +5,7 @@
 use async_graphql::{Enum, InputObject, Json, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use roadback_domain::projection::{self, AsOf, Plan, TimelineEntry};
+use roadback_store::vault::DeploymentSecret;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -333,17 +334,29 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-/// The cursor of a beneficiary in a list ordered by case code.
-pub fn cursor(plan: &Plan) -> String {
-    format!("{}|{}", plan.beneficiary_id, plan.case_code)
+/// The cursor of a beneficiary in a `list` ordered by case code: its place sealed with the
+/// deployment secret, so it reveals nothing (no id, no case code) and cannot be forged.
+pub fn cursor(secret: &DeploymentSecret, list: &str, plan: &Plan) -> String {
+    secret.seal_cursor(
+        list,
+        format!("{}|{}", plan.beneficiary_id, plan.case_code).as_bytes(),
+    )
 }
 
-/// The case code and id a cursor points after.
-pub fn parse_cursor(cursor: &str) -> Result<(String, Uuid), ApiError> {
-    cursor
-        .split_once('|')
-        .and_then(|(id, code)| Uuid::parse_str(id).ok().map(|id| (code.to_string(), id)))
-        .ok_or_else(|| ApiError::invalid("after", "this cursor is not one this API gave out"))
+/// The case code and id a cursor of `list` points after.
+pub fn parse_cursor(
+    secret: &DeploymentSecret,
+    list: &str,
+    cursor: &str,
+) -> Result<(String, Uuid), ApiError> {
+    secret
+        .open_cursor(list, cursor)
+        .and_then(|plain| String::from_utf8(plain).ok())
+        .and_then(|plain| {
+            let (id, code) = plain.split_once('|')?;
+            Some((code.to_string(), Uuid::parse_str(id).ok()?))
+        })
+        .ok_or_else(|| ApiError::invalid("after", "this cursor is not one this list gave out"))
 }
 
 /// An event appended by a mutation.

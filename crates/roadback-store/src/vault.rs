@@ -6,6 +6,10 @@
 //! bytes left in backups is unreadable without the key). Rotation re-wraps every data key under
 //! a new master key while the server keeps running: during a rotation the server is configured
 //! with the new key as current and the old one as previous, and reads either.
+//!
+//! The vault also keeps the deployment's own secret ([`DeploymentSecret`]: evaluation
+//! pseudonyms and opaque page cursors) as a data key under a reserved id: every server of the
+//! deployment shares it, a rotation re-wraps it like the others, and no erasure touches it.
 
 use std::sync::Arc;
 
@@ -22,6 +26,9 @@ use crate::error::StoreError;
 use crate::sql::{on_pool, on_transaction};
 
 const NONCE: usize = 24;
+/// The vault entry of the deployment secret: no beneficiary has the nil id (theirs are
+/// derived from idempotency keys), and erasing or storing personal data under it is refused.
+const DEPLOYMENT: Uuid = Uuid::nil();
 /// Data keys re-wrapped per transaction by a rotation.
 const ROTATION_BATCH: i64 = 500;
 
@@ -150,6 +157,69 @@ fn aad(beneficiary: Uuid, what: &[u8]) -> Vec<u8> {
     [beneficiary.as_bytes().as_slice(), what].concat()
 }
 
+/// The deployment's secret, from which two keys are derived: one for evaluation pseudonyms
+/// (HMAC-SHA-256 of a beneficiary's id: stable across cut-offs, servers and master-key
+/// rotations, and not recomputable by anyone who only knows the id) and one sealing page
+/// cursors (XChaCha20-Poly1305, so a cursor reveals nothing of the page it points after and
+/// cannot be forged).
+#[derive(Clone)]
+pub struct DeploymentSecret {
+    pseudonyms: [u8; 32],
+    cursors: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for DeploymentSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeploymentSecret(..)")
+    }
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    let mut mac =
+        <hmac::Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+impl DeploymentSecret {
+    /// The keys derived from a 256-bit secret.
+    pub fn new(secret: [u8; 32]) -> Self {
+        Self {
+            pseudonyms: hmac_sha256(&secret, b"roadback evaluation pseudonyms v1"),
+            cursors: XChaCha20Poly1305::new(
+                &hmac_sha256(&secret, b"roadback page cursors v1").into(),
+            ),
+        }
+    }
+
+    /// A beneficiary's pseudonym in evaluation data: 32 hexadecimal characters.
+    pub fn pseudonym(&self, beneficiary: Uuid) -> String {
+        hmac_sha256(&self.pseudonyms, beneficiary.as_bytes())[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// A page cursor of a `kind` of list: `position` sealed, in URL-safe base64.
+    pub fn seal_cursor(&self, kind: &str, position: &[u8]) -> String {
+        use base64::Engine;
+        let sealed = seal(&self.cursors, position, kind.as_bytes())
+            .expect("sealing a short cursor cannot fail");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed)
+    }
+
+    /// The position a cursor of this `kind` holds; `None` for anything this deployment did not
+    /// give out for that kind of list.
+    pub fn open_cursor(&self, kind: &str, cursor: &str) -> Option<Vec<u8>> {
+        use base64::Engine;
+        let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()?;
+        open(&self.cursors, &sealed, kind.as_bytes()).ok()
+    }
+}
+
 /// A stored entry: the master key's fingerprint, the wrapped data key, the sealed data.
 type SealedRow = (String, Vec<u8>, Vec<u8>);
 
@@ -192,6 +262,50 @@ impl Vault {
         Ok(XChaCha20Poly1305::new(&key.into()))
     }
 
+    /// The deployment secret, made on first use by whichever server comes first (every other
+    /// server then reads the same one).
+    pub async fn deployment_secret(&self) -> Result<DeploymentSecret, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let mut stored: Option<(String, Vec<u8>)> = on_transaction!(&mut tx, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new("SELECT master_key_id, wrapped_key FROM vault_keys WHERE beneficiary_id = ");
+            q.push_bind(DEPLOYMENT);
+            q.build_query_as().fetch_optional(conn).await?
+        });
+        if stored.is_none() {
+            let fresh = random_bytes::<32>();
+            let wrapped = seal(
+                &self.keys.current.cipher(),
+                &fresh,
+                &aad(DEPLOYMENT, b"key"),
+            )?;
+            let key_id = self.keys.current.id().to_string();
+            stored = on_transaction!(&mut tx, Db, conn => {
+                let mut q = QueryBuilder::<Db>::new("INSERT INTO vault_keys (beneficiary_id, master_key_id, wrapped_key, created_at) VALUES (");
+                q.separated(", ").push_bind(DEPLOYMENT).push_bind(key_id).push_bind(wrapped).push_bind(Utc::now());
+                q.push(") ON CONFLICT (beneficiary_id) DO NOTHING");
+                q.build().execute(&mut *conn).await?;
+                let mut q = QueryBuilder::<Db>::new("SELECT master_key_id, wrapped_key FROM vault_keys WHERE beneficiary_id = ");
+                q.push_bind(DEPLOYMENT);
+                q.build_query_as().fetch_optional(&mut *conn).await?
+            });
+        }
+        tx.commit().await?;
+        let (key_id, wrapped) = stored.ok_or_else(|| {
+            StoreError::Corrupt("the deployment secret could not be stored".into())
+        })?;
+        let master = self.keys.by_id(&key_id).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "the deployment secret is wrapped by master key {key_id}, which is not configured"
+            ))
+        })?;
+        let secret: [u8; 32] = open(&master.cipher(), &wrapped, &aad(DEPLOYMENT, b"key"))?
+            .try_into()
+            .map_err(|_| {
+                StoreError::Corrupt("the deployment secret has the wrong length".into())
+            })?;
+        Ok(DeploymentSecret::new(secret))
+    }
+
     /// Stores (replaces) a beneficiary's personal data; refused once they were erased.
     pub async fn put(&self, beneficiary: Uuid, data: &PersonalData) -> Result<(), StoreError> {
         self.put_many(&[(beneficiary, data.clone())]).await
@@ -200,6 +314,9 @@ impl Vault {
     /// Stores the personal data of several beneficiaries in one transaction (one durable
     /// commit); refused as a whole if any of them was erased.
     pub async fn put_many(&self, items: &[(Uuid, PersonalData)]) -> Result<(), StoreError> {
+        if items.iter().any(|(id, _)| *id == DEPLOYMENT) {
+            return Err(StoreError::Corrupt("the nil id is reserved".into()));
+        }
         let mut tx = self.store.begin().await?;
         for (beneficiary, data) in items {
             self.put_in(&mut tx, *beneficiary, data).await?;
@@ -301,6 +418,9 @@ impl Vault {
     /// Erases a beneficiary's personal data for good: the data key and the sealed data are
     /// deleted, and the erasure is remembered. Erasing twice is harmless.
     pub async fn erase(&self, beneficiary: Uuid) -> Result<(), StoreError> {
+        if beneficiary == DEPLOYMENT {
+            return Err(StoreError::Corrupt("the nil id is reserved".into()));
+        }
         let mut tx = self.store.begin().await?;
         on_transaction!(&mut tx, Db, conn => {
             for table in ["vault_entries", "vault_keys"] {

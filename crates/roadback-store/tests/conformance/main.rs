@@ -66,6 +66,7 @@ conformance!(
     rules::commands_decided_against_the_stored_record_keep_it_valid,
     vault::personal_data_is_sealed_and_erased_for_good,
     vault::rotation_rewraps_every_data_key,
+    vault::the_deployment_secret_is_shared_and_survives_rotation,
 );
 
 /// The context every test event carries.

@@ -4,7 +4,7 @@
 use roadback_domain::personal::PersonalData;
 use roadback_store::StoreError;
 use roadback_store::testing::TestDatabase;
-use roadback_store::vault::{Keyring, MasterKey, Personal, Vault};
+use roadback_store::vault::{DeploymentSecret, Keyring, MasterKey, Personal, Vault};
 use uuid::Uuid;
 
 fn person(name: &str) -> PersonalData {
@@ -146,4 +146,58 @@ pub async fn rotation_rewraps_every_data_key(db: &TestDatabase) {
     // A key file round-trips.
     assert_eq!(MasterKey::from_hex(&new.to_hex()).unwrap().id(), new.id());
     assert!(MasterKey::from_hex("not a key").is_err());
+}
+
+pub async fn the_deployment_secret_is_shared_and_survives_rotation(db: &TestDatabase) {
+    let store = db.open().await;
+    let (old, new) = (MasterKey::generate(), MasterKey::generate());
+    let first = Vault::new(store.clone(), Keyring::new(old.clone()));
+    let ana = Uuid::from_u128(1);
+    // Two servers starting at once make one secret between them.
+    let (a, b) = tokio::join!(first.deployment_secret(), first.deployment_secret());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let pseudonym = a.pseudonym(ana);
+    assert_eq!(pseudonym.len(), 32);
+    assert_eq!(b.pseudonym(ana), pseudonym);
+    assert_ne!(a.pseudonym(Uuid::from_u128(2)), pseudonym);
+    // Keyed: another deployment's secret gives another pseudonym for the same id.
+    assert_ne!(DeploymentSecret::new([7; 32]).pseudonym(ana), pseudonym);
+
+    // A cursor opens only as the kind of list it was given out for, and reveals nothing.
+    let cursor = a.seal_cursor("caseload", b"ALB-0001|some id");
+    assert!(!cursor.contains("ALB"));
+    assert_eq!(
+        b.open_cursor("caseload", &cursor).as_deref(),
+        Some(b"ALB-0001|some id".as_slice())
+    );
+    assert_eq!(a.open_cursor("evaluation", &cursor), None);
+    let mut forged = cursor.clone().into_bytes();
+    forged[30] = if forged[30] == b'A' { b'B' } else { b'A' };
+    assert_eq!(
+        a.open_cursor("caseload", &String::from_utf8(forged).unwrap()),
+        None
+    );
+    assert_eq!(a.open_cursor("caseload", "ALB-0001|some id"), None);
+
+    // A rotation re-wraps it; with only the new master key it is the same secret.
+    let during = Vault::new(
+        store.clone(),
+        Keyring {
+            current: new.clone(),
+            previous: vec![old],
+        },
+    );
+    assert_eq!(during.rotate(|_| {}).await.unwrap(), 1);
+    let after = Vault::new(store.clone(), Keyring::new(new));
+    assert_eq!(
+        after.deployment_secret().await.unwrap().pseudonym(ana),
+        pseudonym
+    );
+    // Nothing stores or erases personal data under its reserved id.
+    assert!(after.erase(Uuid::nil()).await.is_err());
+    assert!(after.put(Uuid::nil(), &person("Nobody")).await.is_err());
+    assert_eq!(
+        after.deployment_secret().await.unwrap().pseudonym(ana),
+        pseudonym
+    );
 }

@@ -1,0 +1,234 @@
+//! The edges of evaluation data: pseudonyms keyed with the deployment secret, cursors that
+//! reveal nothing, every pull in the access log, a cost that bounds what one request may ask,
+//! a deadline answered `TIMEOUT`, and heavy work taking turns so others are still served.
+
+mod support;
+
+use roadback_domain::access::Role;
+use roadback_graphql::auth::Session;
+use roadback_store::projector::Projector;
+use roadback_store::testing::TestDatabase;
+use serde_json::{Value, json};
+use support::World;
+
+/// Registers `n` people with consent to evaluation use, as `caseworker`; their ids.
+async fn people_with_evaluation_consent(w: &World, caseworker: &Session, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let registered = w
+            .ok(
+                caseworker,
+                &format!(
+                    r#"mutation {{ registerBeneficiary(input: {{ idempotencyKey: "r{i}", occurredOn: "2010-03-02",
+                    caseCode: "AL-{i:03}", gender: FEMALE, citizenship: "AL", countryOfAssistance: "AL",
+                    identifiedOn: "2010-03-01", identificationRoute: NGO }}) {{ beneficiaryId }} }}"#
+                ),
+                json!({}),
+            )
+            .await;
+        let id = registered["registerBeneficiary"]["beneficiaryId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        w.ok(
+            caseworker,
+            &format!(
+                r#"mutation {{ giveConsent(input: {{ beneficiaryId: "{id}", expectedVersion: 1, idempotencyKey: "c{i}",
+                occurredOn: "2010-03-02", kind: EVALUATION_USE, givenBy: BENEFICIARY, evidence: SIGNED_FORM }}) {{ version }} }}"#
+            ),
+            json!({}),
+        )
+        .await;
+        ids.push(id);
+    }
+    Projector::new(w.store.clone(), 100)
+        .catch_up()
+        .await
+        .unwrap();
+    ids
+}
+
+const PAGE: &str = r#"query($first: Int, $after: String) { evaluationRecords(first: $first, after: $after) {
+    records { pseudonym } pageInfo { hasNextPage endCursor } } }"#;
+
+fn code(response: &Value) -> (&str, &str) {
+    let ext = &response["errors"][0]["extensions"];
+    (
+        ext["code"].as_str().unwrap_or("none"),
+        ext["reason"].as_str().unwrap_or(""),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pseudonyms_are_keyed_cursors_reveal_nothing_and_every_pull_is_logged() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let caseworker = w.session(Role::Caseworker, "cw", None).await;
+    let evaluator = w.session(Role::Evaluator, "eva", None).await;
+    let ids = people_with_evaluation_consent(&w, &caseworker, 3).await;
+
+    let first = w.ok(&evaluator, PAGE, json!({ "first": 2 })).await;
+    let page = &first["evaluationRecords"];
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let cursor = page["pageInfo"]["endCursor"].as_str().unwrap().to_string();
+    let second = w
+        .ok(&evaluator, PAGE, json!({ "first": 2, "after": cursor }))
+        .await;
+    let mut pseudonyms: Vec<String> = page["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["evaluationRecords"]["records"].as_array().unwrap())
+        .map(|r| r["pseudonym"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(pseudonyms.len(), 3, "every person once over two pages");
+
+    // Nothing of a person's id or case code in a cursor or a pseudonym; the pseudonym is not
+    // the unkeyed hash of the id anyone holding the id could compute.
+    for id in &ids {
+        assert!(
+            !cursor.contains(id.as_str()) && !cursor.contains("AL-"),
+            "{cursor}"
+        );
+        use sha2::Digest;
+        let id = uuid::Uuid::parse_str(id).unwrap();
+        let unkeyed: String =
+            sha2::Sha256::digest([b"roadback evaluation ".as_slice(), id.as_bytes()].concat())[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+        assert!(pseudonyms.iter().all(|p| !p.starts_with(&unkeyed)));
+    }
+    // Stable: the same people, the same pseudonyms.
+    let again = w.ok(&evaluator, PAGE, json!({ "first": 100 })).await;
+    let mut same: Vec<String> = again["evaluationRecords"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["pseudonym"].as_str().unwrap().to_string())
+        .collect();
+    pseudonyms.sort();
+    same.sort();
+    assert_eq!(pseudonyms, same);
+
+    // A cursor made up, altered, or taken from another list is refused.
+    let caseload = w
+        .ok(
+            &caseworker,
+            "{ beneficiaries(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let caseload_cursor = caseload["beneficiaries"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap();
+    assert!(!caseload_cursor.contains("AL-"));
+    let made_up = format!("{}|AL-000", ids[0]);
+    for bad in [
+        made_up.as_str(),
+        caseload_cursor,
+        &cursor[..cursor.len() - 2],
+    ] {
+        let refused = w
+            .run(&evaluator, PAGE, json!({ "first": 2, "after": bad }))
+            .await;
+        assert_eq!(code(&refused).0, "VALIDATION", "{refused}");
+        assert_eq!(refused["errors"][0]["extensions"]["field"], "after");
+    }
+
+    // Three successful pulls, three rows in the access log, with how much and the cut-off.
+    let log = w
+        .store
+        .access_log(w.organisation, None, None, 100)
+        .await
+        .unwrap();
+    let pulls: Vec<_> = log
+        .iter()
+        .filter(|e| e.action == "READ_EVALUATION")
+        .collect();
+    assert_eq!(pulls.len(), 3, "{log:?}");
+    assert!(
+        pulls
+            .iter()
+            .all(|e| e.user == evaluator.user.id && e.beneficiary.is_none())
+    );
+    assert!(
+        pulls[0].purpose.contains("3 people") && pulls[0].purpose.contains("cut-off now"),
+        "{}",
+        pulls[0].purpose
+    );
+}
+
+#[tokio::test]
+async fn what_a_request_may_cost_is_bounded_by_what_its_fields_cost() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let evaluator = w.session(Role::Evaluator, "eva", None).await;
+    let full = r#"records { pseudonym organisationId countryOfAssistance citizenship gender
+        ageAtIdentification primary formsOfExploitation outcome { identifiedOn } } pageInfo { hasNextPage endCursor }"#;
+    // A full page of a hundred people is what one request may ask.
+    let one = format!("{{ evaluationRecords(first: 100) {{ {full} }} }}");
+    let allowed = w.run(&evaluator, &one, json!({})).await;
+    assert!(allowed["errors"].is_null(), "{allowed}");
+    // Two such pages (each replays a hundred histories) cost too much; so does a caseload page
+    // asking each person's timeline.
+    let two = format!(
+        "{{ a: evaluationRecords(first: 100) {{ {full} }} b: evaluationRecords(first: 100) {{ {full} }} }}"
+    );
+    let timelines =
+        "{ beneficiaries(first: 100) { edges { node { timeline(last: 50) { id summary } } } } }";
+    for query in [two.as_str(), timelines] {
+        let refused = w.run(&evaluator, query, json!({})).await;
+        assert_eq!(code(&refused), ("VALIDATION", "TOO_COSTLY"), "{refused}");
+        assert!(
+            refused["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most 5000"),
+            "{refused}"
+        );
+    }
+    let mut nested = "name".to_string();
+    for _ in 0..12 {
+        nested = format!("ofType {{ {nested} }}");
+    }
+    let deep = format!("{{ __schema {{ types {{ fields {{ type {{ {nested} }} }} }} }} }}");
+    let refused = w.run(&evaluator, &deep, json!({})).await;
+    assert_eq!(code(&refused), ("VALIDATION", "TOO_DEEP"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_past_its_deadline_is_timeout_and_heavy_work_waits_its_turn() {
+    let db = TestDatabase::sqlite();
+    let mut heavy = None;
+    let w = World::with(&db, |state| {
+        state.deadline = std::time::Duration::from_millis(500);
+        heavy = Some(state.heavy.clone());
+    })
+    .await;
+    let evaluator = w.session(Role::Evaluator, "eva", None).await;
+
+    // Every turn for heavy work is taken (long evaluation pulls in flight): another pull waits
+    // for one and is stopped at the deadline with a code, while light requests go on.
+    let turns = heavy
+        .unwrap()
+        .acquire_many_owned(roadback_graphql::context::HEAVY_AT_ONCE as u32)
+        .await
+        .unwrap();
+    let (waiting, me) = tokio::join!(
+        w.run(&evaluator, PAGE, json!({ "first": 10 })),
+        w.run(&evaluator, "{ me { user { id } } }", json!({}))
+    );
+    assert!(me["errors"].is_null(), "{me}");
+    assert_eq!(code(&waiting).0, "TIMEOUT", "{waiting}");
+    assert!(
+        waiting["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("0.5 seconds"),
+        "{waiting}"
+    );
+    drop(turns);
+    let served = w.run(&evaluator, PAGE, json!({ "first": 10 })).await;
+    assert!(served["errors"].is_null(), "{served}");
+}
