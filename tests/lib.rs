@@ -107,13 +107,19 @@ impl Server {
         )
     }
 
-    /// Sends SIGTERM and waits for the process to exit.
-    pub fn terminate(mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("running");
+    /// Sends SIGTERM and goes on (see [`Server::terminate`] to wait for the exit).
+    pub fn signal_stop(&self) {
+        let child = self.child.as_ref().expect("running");
         Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
             .status()
             .expect("send SIGTERM");
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        self.signal_stop();
+        let mut child = self.child.take().expect("running");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = child.try_wait().expect("wait") {

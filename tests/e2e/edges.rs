@@ -1,7 +1,8 @@
 //! The edges hold through the real binary: a live subscription ends, with a coded error, when
 //! the caller's token is revoked or their session signed out; a request carrying the session
 //! cookie from another site is refused; responses carry security headers; a WebSocket message
-//! is bounded like a request body.
+//! is bounded like a request body; clients that stall are cut off, connections are limited,
+//! and a shutdown completes subscriptions and closes their sockets "going away".
 
 use roadback_e2e::Server;
 use roadback_store::testing::TestDatabase;
@@ -284,4 +285,114 @@ async fn in_production_metrics_and_introspection_are_not_open_to_anonymous_calle
         "{signed_in}"
     );
     assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn at_shutdown_a_subscription_is_completed_and_its_socket_closed_going_away() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let dir = tempfile::tempdir().unwrap();
+    provision(dir.path(), &[]);
+    let server = Server::start(dir.path(), &[]).await;
+    let ana = Client::sign_in(&server, "ana@example.org").await;
+    let mut socket = subscribe(&server, &ana, "subscription { caseload { caseCode } }").await;
+    // The subscription is live before the server is told to stop.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    server.signal_stop();
+    let complete = next_json(&mut socket).await;
+    assert_eq!(complete["type"], "complete", "{complete}");
+    assert_eq!(complete["id"], "1", "{complete}");
+    let close = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+            .await
+            .expect("a close frame within 5 s")
+        {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("the socket ended without a close frame: {other:?}"),
+        }
+    };
+    let close = close.expect("a close code");
+    assert_eq!(u16::from(close.code), 1001, "{close:?}");
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+/// Reads what the server sends on a raw connection until it closes it (or 10 s pass).
+async fn read_until_closed(connection: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        connection.read_to_end(&mut received),
+    )
+    .await;
+    assert!(read.is_ok(), "the server did not close the connection");
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[tokio::test]
+async fn stalled_clients_are_cut_off_and_connections_are_limited() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("ROADBACK_MAX_CONNECTIONS", "2"),
+            ("ROADBACK_HEADER_TIMEOUT", "3"),
+        ],
+    )
+    .await;
+    let address = server.url.trim_start_matches("http://").to_string();
+    let fresh = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    // Two clients that never finish their headers take every place...
+    let mut stuck = Vec::new();
+    for _ in 0..2 {
+        let mut connection = tokio::net::TcpStream::connect(&address).await.unwrap();
+        connection
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        stuck.push(connection);
+    }
+    // ...so a third waits to be accepted,
+    let waiting = fresh()
+        .get(format!("{}/healthz", server.url))
+        .timeout(std::time::Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(waiting.is_err(), "served beyond the limit: {waiting:?}");
+    // until the header deadline cuts them off.
+    for connection in &mut stuck {
+        read_until_closed(connection).await;
+    }
+    let served = fresh()
+        .get(format!("{}/healthz", server.url))
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+
+    // A body that stops arriving is answered 408, coded, once it has paused too long.
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\"",
+    )
+    .await
+    .unwrap();
+    let answer = read_until_closed(&mut slow).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"field\":\"body\""), "{answer}");
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
 }

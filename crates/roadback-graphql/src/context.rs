@@ -41,6 +41,8 @@ pub struct ApiState {
     pub heavy: Arc<tokio::sync::Semaphore>,
     /// How long a query or mutation may run before it is answered `TIMEOUT`.
     pub deadline: std::time::Duration,
+    /// True once the server is stopping: subscriptions end.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl ApiState {
@@ -56,6 +58,20 @@ impl ApiState {
             secret: Arc::default(),
             heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_AT_ONCE)),
             deadline: DEADLINE,
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
+        }
+    }
+
+    /// Tells subscriptions the server is stopping: each ends (the client gets `complete`).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Resolves once the server is stopping.
+    pub fn stopped(&self) -> impl Future<Output = ()> + Send + use<> {
+        let mut stopping = self.stopping.subscribe();
+        async move {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
         }
     }
 

@@ -69,9 +69,10 @@ async fn still_allowed(
 }
 
 /// A stream that ends right after its first error (which is delivered), without waiting for
-/// another item.
+/// another item, or when the server stops.
 fn until_refused<T>(
     items: impl Stream<Item = Result<T, ApiError>> + Send + 'static,
+    stopped: impl Future<Output = ()> + Send + 'static,
 ) -> impl Stream<Item = Result<T, ApiError>> + Send + 'static {
     futures_util::stream::unfold((Box::pin(items), false), |(mut items, ended)| async move {
         if ended {
@@ -81,6 +82,7 @@ fn until_refused<T>(
         let ended = item.is_err();
         Some((item, (items, ended)))
     })
+    .take_until(stopped)
 }
 
 /// The root of subscriptions.
@@ -134,6 +136,7 @@ impl Subscription {
                         Ok(timeline_item(&e))
                     }
                 }),
+            state(ctx).stopped(),
         ))
     }
 
@@ -147,8 +150,8 @@ impl Subscription {
         let store = state(ctx).store.clone();
         let head = store.head().await?;
         let reader = store.clone();
-        Ok(until_refused(store.subscribe(head).filter_map(
-            move |event| {
+        Ok(until_refused(
+            store.subscribe(head).filter_map(move |event| {
                 let (store, caller) = (reader.clone(), caller.clone());
                 async move {
                     let e = envelope(&event.ok()?).ok().flatten()?;
@@ -163,7 +166,8 @@ impl Subscription {
                         Err(e) => Err(e),
                     })
                 }
-            },
-        )))
+            }),
+            state(ctx).stopped(),
+        ))
     }
 }

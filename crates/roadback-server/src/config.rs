@@ -246,6 +246,21 @@ pub struct ServeArgs {
     /// in production; administrators signed in may read it too. Open in development.
     #[arg(long, env = "ROADBACK_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Connections (WebSockets included) open at once; more clients wait to be accepted.
+    /// Keep it below the process's file-descriptor limit (`ulimit -n`) less the database pool.
+    #[arg(long, env = "ROADBACK_MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// Seconds a client may take to send a request's headers, and between parts of its body;
+    /// also how long an idle connection stays open.
+    #[arg(long, env = "ROADBACK_HEADER_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout: u64,
+    /// Reverse proxies in front of Roadback (IP addresses, comma-separated): from them the
+    /// client's address is taken from `X-Forwarded-For` (sign-in throttling counts per client
+    /// address). Unset: the connection's address, whatever a client claims.
+    #[arg(long, env = "ROADBACK_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Load the demo program on first start (see `roadback demo load`).
     #[arg(long, env = "ROADBACK_DEMO")]
     pub demo: bool,

@@ -14,7 +14,10 @@ use roadback_graphql::loaders::new_user_loader;
 use roadback_store::EventStore;
 
 use crate::http::AppState;
+use crate::listen::Place;
 use crate::metrics::Metrics;
+use axum::extract::ws::{CloseFrame, Message};
+use futures_util::{SinkExt, StreamExt};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -64,6 +67,32 @@ fn from_our_origin(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
                     || origin.eq_ignore_ascii_case(&format!("https://{host}"))
             }),
     }
+}
+
+/// The address of the client behind the connection: the peer, unless the peer is a trusted
+/// proxy; then the nearest address in `X-Forwarded-For` that is not a trusted proxy itself
+/// (addresses further left are whatever the client claimed, so they are never believed).
+pub fn client_address(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().parse::<std::net::IpAddr>())
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 /// True when the caller signed in with the session cookie (not a bearer token).
@@ -124,7 +153,9 @@ pub async fn post(State(app): State<AppState>, request: axum::extract::Request) 
     let client = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| auth::ClientAddress(info.0.ip()));
+        .map(|info| {
+            auth::ClientAddress(client_address(info.0.ip(), &headers, &app.trusted_proxies))
+        });
     // JSON only: a form or text/plain POST is what another site can make a browser send.
     let json = headers
         .get(header::CONTENT_TYPE)
@@ -146,15 +177,32 @@ pub async fn post(State(app): State<AppState>, request: axum::extract::Request) 
     }
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
-        Err(_) => {
+        Err(error) => {
             app.metrics.count_error("VALIDATION");
-            return error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ApiError::invalid(
-                    "body",
-                    format!("the request is larger than {} KiB", MAX_BODY_BYTES / 1024),
-                ),
-            );
+            let cause = error.into_inner();
+            let stalled =
+                std::iter::successors(Some(&*cause as &dyn std::error::Error), |e| e.source())
+                    .any(|e| e.is::<tower_http::timeout::TimeoutError>());
+            return if stalled {
+                error_response(
+                    StatusCode::REQUEST_TIMEOUT,
+                    ApiError::invalid(
+                        "body",
+                        format!(
+                            "the request stopped arriving for {} seconds",
+                            app.body_timeout.as_secs()
+                        ),
+                    ),
+                )
+            } else {
+                error_response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ApiError::invalid(
+                        "body",
+                        format!("the request is larger than {} KiB", MAX_BODY_BYTES / 1024),
+                    ),
+                )
+            };
         }
     };
     let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
@@ -229,6 +277,7 @@ pub async fn websocket(
     State(app): State<AppState>,
     protocol: GraphQLProtocol,
     headers: HeaderMap,
+    place: Option<axum::Extension<Place>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let from_headers = match caller(&app.store, &headers).await {
@@ -250,9 +299,20 @@ pub async fn websocket(
         // The same limit as an HTTP body.
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
-        .on_upgrade(move |stream| {
+        .on_upgrade(move |socket| async move {
+            // The socket keeps its connection's place among the server's connections.
+            let _place = place.and_then(|p| p.take());
             let store = app.store.clone();
-            GraphQLWebSocket::new(stream, app.schema.clone(), protocol)
+            let (mut sink, stream) = socket.split();
+            // At shutdown the subscriptions end first (each sends `complete`), then the input
+            // ends, which ends the protocol, and the socket is closed "going away".
+            let stopped = app.api.stopped();
+            let input = stream.take_until(async move {
+                stopped.await;
+                tokio::time::sleep(COMPLETES_BEFORE_CLOSE).await;
+            });
+            let stopping = app.api.stopped();
+            GraphQLWebSocket::new_with_pair(&mut sink, input, app.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let mut data = Data::default();
                     let token = payload
@@ -275,8 +335,19 @@ pub async fn websocket(
                     Ok(data)
                 })
                 .serve()
+                .await;
+            if futures_util::poll!(std::pin::pin!(stopping)).is_ready() {
+                let close = CloseFrame {
+                    code: axum::extract::ws::close_code::AWAY,
+                    reason: "the server is shutting down".into(),
+                };
+                let _ = sink.send(Message::Close(Some(close))).await;
+            }
         })
 }
+
+/// How long subscriptions have to send `complete` at shutdown before their socket closes.
+const COMPLETES_BEFORE_CLOSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// GET `/graphiql` (development mode): GraphiQL, loaded from a CDN, pointed at this server.
 pub async fn graphiql() -> Html<&'static str> {
@@ -303,3 +374,34 @@ const GRAPHIQL: &str = r#"<!doctype html>
   </script>
 </body>
 </html>"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_address_is_believed_only_from_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let proxy = ip("10.0.0.2");
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7".parse().unwrap());
+        // Straight from a client: what it claims is ignored.
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &headers, &[proxy]),
+            ip("198.51.100.1")
+        );
+        // Through the proxy: the address the proxy saw, not what the client put in front.
+        assert_eq!(client_address(proxy, &headers, &[proxy]), ip("203.0.113.7"));
+        // Two proxies in a row.
+        headers.insert("x-forwarded-for", "203.0.113.7, 10.0.0.3".parse().unwrap());
+        assert_eq!(
+            client_address(proxy, &headers, &[proxy, ip("10.0.0.3")]),
+            ip("203.0.113.7")
+        );
+        // A garbled header from the proxy: the proxy itself, never a guess.
+        headers.insert("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(client_address(proxy, &headers, &[proxy]), proxy);
+        // No proxies configured: the peer.
+        assert_eq!(client_address(proxy, &headers, &[]), proxy);
+    }
+}

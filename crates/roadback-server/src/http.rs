@@ -14,7 +14,7 @@ use roadback_graphql::ApiSchema;
 use roadback_store::EventStore;
 use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::graphql;
@@ -27,6 +27,12 @@ pub struct AppState {
     pub store: EventStore,
     /// The GraphQL schema.
     pub schema: ApiSchema,
+    /// The API's state (the schema holds the same).
+    pub api: roadback_graphql::ApiState,
+    /// How long a client may pause while sending a request body.
+    pub body_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for sign-in throttling).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The counters behind `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Development mode: GraphiQL at `/graphiql`.
@@ -46,7 +52,10 @@ impl AppState {
     /// The state of a server on this store.
     pub fn new(store: EventStore, api: roadback_graphql::ApiState, dev: bool) -> Self {
         Self {
-            schema: roadback_graphql::schema(api),
+            schema: roadback_graphql::schema(api.clone()),
+            api,
+            body_timeout: Duration::from_secs(10),
+            trusted_proxies: Vec::new(),
             store,
             metrics: Arc::default(),
             dev,
@@ -62,6 +71,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP application. The web client will be merged in here.
 pub fn app(state: AppState) -> Router {
+    let body_timeout = state.body_timeout;
     let mut router = Router::new()
         .merge(health_routes())
         .route("/graphql", get(graphql::websocket).post(graphql::post))
@@ -88,6 +98,8 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // A body that stalls is cut off (the whole request has 30 s below).
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
 }
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod graphql;
 pub mod http;
+pub mod listen;
 pub mod metrics;
 mod telemetry;
 
@@ -370,25 +371,31 @@ pub async fn serve(
     if args.dev {
         tracing::info!("development mode: GraphiQL at /graphiql");
     }
+    let api_stop = api.clone();
     let mut state = http::AppState::new(store.clone(), api, args.dev);
+    state.body_timeout = std::time::Duration::from_secs(args.header_timeout);
+    state.trusted_proxies = args.trusted_proxies.clone();
     state.public_origin = args.public_origin.clone();
     state.secure = args.secure_cookies;
     state.production = production;
     state.metrics_token = args.metrics_token.clone();
     let app = http::app(state);
+    let limits = listen::Connections {
+        max: args.max_connections as usize,
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
+    };
     let (stopping, stop) = tokio::sync::oneshot::channel::<()>();
-    let serving = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let serving = listen::serve(listener, app, limits, async move {
         shutdown_signal().await;
+        // Subscriptions end (each with `complete`, then a 1001 close) while requests in
+        // flight finish.
+        api_stop.stop();
         let _ = stopping.send(());
     });
     // Requests in flight get a grace period, then the server stops whatever clients do (a
     // client that never finishes its headers, a subscription left open).
-    let served = tokio::select! {
-        served = serving => served.context("the HTTP server failed"),
+    tokio::select! {
+        () = serving => {}
         () = async {
             if stop.await.is_ok() {
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -400,12 +407,10 @@ pub async fn serve(
                 grace_seconds = SHUTDOWN_GRACE.as_secs(),
                 "connections still open after the grace period; stopping anyway"
             );
-            Ok(())
         }
-    };
+    }
     let _ = stop_projector.send(());
     let _ = projector.await;
-    served?;
     store.close().await?;
     tracing::info!("stopped");
     Ok(())
