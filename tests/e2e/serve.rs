@@ -146,9 +146,85 @@ async fn a_bad_configuration_is_refused_with_a_clear_message() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("cannot open the event store on PostgreSQL"),
+        stderr.contains("cannot open the event store on PostgreSQL")
+            && stderr.contains("Connection refused"),
+        "the cause, not a pool timing out: {stderr}"
+    );
+
+    let output = roadback(dir.path())
+        .args(["migrate"])
+        .env("DATABASE_URL", "postgres//nobody@127.0.0.1/none")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not a PostgreSQL URL") && !stderr.contains("try again"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn cli_commands_on_a_postgresql_database_without_roadback_create_nothing() {
+    let db = TestDatabase::postgres().await;
+    let url = db.postgres_url().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let output = roadback(dir.path())
+        .args([
+            "token",
+            "issue",
+            "--email",
+            "nrm@example.org",
+            "--name",
+            "sync",
+        ])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("there is no Roadback store on PostgreSQL"),
+        "{stderr}"
+    );
+    assert!(pg_tables(&url).await.is_empty(), "no tables made");
+}
+
+#[tokio::test]
+async fn a_locked_sqlite_file_is_told_at_start_and_by_readiness() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]).await;
+    assert_eq!(server.get_json("/readyz").await.0, 200);
+    // Another program takes the write lock: reads still work, writes would not.
+    let file = dir.path().join("data/roadback.db");
+    let mut other = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (status, body) = server.get_json("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("locked"),
+        "{body}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // A second server on the same file is refused at start, saying why.
+    let output = roadback(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot take writes") && stderr.contains("locked"),
+        "{stderr}"
+    );
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    assert_eq!(server.get_json("/readyz").await.0, 200);
+    assert!(server.terminate().success());
 }
 
 #[tokio::test]
@@ -191,7 +267,8 @@ async fn cli_commands_but_serve_migrate_and_demo_load_never_create_a_store() {
         assert!(!output.status.success(), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            stderr.contains("there is no Roadback store at") && stderr.contains("roadback.db"),
+            stderr.contains("there is no Roadback store on SQLite at")
+                && stderr.contains("roadback.db"),
             "{args:?}: {stderr}"
         );
         assert!(

@@ -125,11 +125,11 @@ impl From<StoreError> for ApiError {
                 reason: None,
             },
             StoreError::Unavailable(_) | StoreError::Closed => {
-                tracing::warn!(error = %e, "store unavailable");
+                tracing::warn!(error = %e, cause = e.cause(), "store unavailable");
                 Self::Unavailable
             }
-            StoreError::Migration(_) | StoreError::Corrupt(_) => {
-                tracing::error!(error = %e, "store failure");
+            StoreError::Migration(_) | StoreError::Corrupt(_) | StoreError::Database(_) => {
+                tracing::error!(error = %e, cause = e.cause(), "store failure");
                 Self::Internal("something went wrong on our side; it has been logged".into())
             }
             // Every variant by name, so a new one does not compile until it is mapped.

@@ -198,11 +198,15 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Readiness: the store answers within a second, so requests can be served.
+/// Readiness: the store answers within a second and can take writes (on SQLite: its write
+/// lock is free), so requests can be served.
 async fn readyz(State(state): State<AppState>) -> Response {
     let store = state.store.backend_name();
     let answered = match tokio::time::timeout(Duration::from_secs(1), state.store.ping()).await {
-        Ok(answered) => answered.map_err(|e| e.to_string()),
+        Ok(answered) => answered.map_err(|e| match e.cause() {
+            Some(cause) => format!("{e} ({cause})"),
+            None => e.to_string(),
+        }),
         Err(_) => {
             Err("the database is not available: it did not answer within a second".to_string())
         }

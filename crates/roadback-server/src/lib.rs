@@ -302,23 +302,29 @@ async fn rebuild(store: &EventStore) -> anyhow::Result<()> {
 /// never create one (run in the wrong directory, they would otherwise work on an empty store
 /// of their own and answer "no such user"). On SQLite the file must exist.
 async fn open_existing(config: &roadback_store::StoreConfig) -> anyhow::Result<EventStore> {
-    if let StoreLocation::Sqlite(path) = &config.location
-        && !path.exists()
-    {
+    let exists = EventStore::exists(config)
+        .await
+        .with_context(|| format!("cannot reach the event store on {}", place(config)))?;
+    if !exists {
         anyhow::bail!(
-            "there is no Roadback store at {}: run this where the server runs, or give --data-dir (ROADBACK_DATA_DIR) or --database-url (DATABASE_URL); `roadback migrate` creates an empty one",
-            path.display()
+            "there is no Roadback store on {}: run this where the server runs, or give --data-dir (ROADBACK_DATA_DIR) or --database-url (DATABASE_URL); `roadback migrate` creates an empty one",
+            place(config)
         );
     }
     open_store(config).await
 }
 
-/// Opens the store (applying migrations), saying where.
-async fn open_store(config: &roadback_store::StoreConfig) -> anyhow::Result<EventStore> {
-    let place = match &config.location {
+/// Where a store configuration points, in words.
+fn place(config: &roadback_store::StoreConfig) -> String {
+    match &config.location {
         StoreLocation::Postgres(_) => "PostgreSQL (DATABASE_URL)".to_string(),
         StoreLocation::Sqlite(path) => format!("SQLite at {}", path.display()),
-    };
+    }
+}
+
+/// Opens the store (applying migrations), saying where.
+async fn open_store(config: &roadback_store::StoreConfig) -> anyhow::Result<EventStore> {
+    let place = place(config);
     let store = EventStore::open(config)
         .await
         .with_context(|| format!("cannot open the event store on {place}"))?;
@@ -334,6 +340,11 @@ pub async fn serve(
     args: &ServeArgs,
     production: bool,
 ) -> anyhow::Result<()> {
+    // Reads may work where writes cannot (SQLite's file locked by another process): say so
+    // now rather than fail every change later.
+    store.ping().await.context(
+        "the event store cannot take writes: is another program (a backup, a sqlite3 shell) holding the database's write lock?",
+    )?;
     let vault = Vault::new(store.clone(), keys);
     // A server that cannot open some people's data must not start (two instances that each
     // made up a development key would otherwise split the vault between them).

@@ -113,10 +113,19 @@ impl EventStore {
         }
     }
 
+    /// True when the configured place holds a Roadback store already (without creating
+    /// anything): the SQLite file exists, or the PostgreSQL database has the event log.
+    pub async fn exists(config: &StoreConfig) -> Result<bool, StoreError> {
+        match &config.location {
+            StoreLocation::Sqlite(path) => Ok(path.exists()),
+            StoreLocation::Postgres(url) => postgres::holds_store(url, config).await,
+        }
+    }
+
     async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Unavailable(Arc::new(sqlx::Error::Configuration(
+                StoreError::Database(Arc::new(sqlx::Error::Configuration(
                     format!("cannot create the data directory {}: {e}", dir.display()).into(),
                 )))
             })?;

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -27,6 +28,40 @@ pub(crate) struct PgBackend {
     pub pool: PgPool,
 }
 
+/// One connection to `url`, made once: a pool retries until its timeout and then says only
+/// that it timed out, where a single attempt tells why (refused, unknown host, password,
+/// no such database).
+async fn connect_once(url: &str, config: &StoreConfig) -> Result<PgConnection, StoreError> {
+    let options: PgConnectOptions = url.parse().map_err(|e| {
+        StoreError::Database(Arc::new(sqlx::Error::Configuration(
+            format!("not a PostgreSQL URL (postgres://user:password@host:port/database): {e}")
+                .into(),
+        )))
+    })?;
+    tokio::time::timeout(config.acquire_timeout, PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| {
+            StoreError::Unavailable(Arc::new(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "PostgreSQL did not answer within {} s",
+                    config.acquire_timeout.as_secs()
+                ),
+            ))))
+        })?
+        .map_err(StoreError::from)
+}
+
+/// True when the database at `url` holds Roadback's event log.
+pub(crate) async fn holds_store(url: &str, config: &StoreConfig) -> Result<bool, StoreError> {
+    let mut connection = connect_once(url, config).await?;
+    let found: bool = sqlx::query_scalar("SELECT to_regclass('events') IS NOT NULL")
+        .fetch_one(&mut connection)
+        .await?;
+    connection.close().await?;
+    Ok(found)
+}
+
 impl PgBackend {
     /// Connects, applies the migrations, and connects the writer.
     ///
@@ -37,10 +72,13 @@ impl PgBackend {
         url: &str,
         config: &StoreConfig,
     ) -> Result<(Self, PgAppender), StoreError> {
+        let first = connect_once(url, config).await?;
+        let options: PgConnectOptions = url.parse()?;
+        first.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)
-            .connect(url)
+            .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
         let options = pool

@@ -31,6 +31,8 @@ const LOOKUP_CHUNK: usize = 500;
 #[derive(Clone, Debug)]
 pub(crate) struct SqliteBackend {
     pub pool: SqlitePool,
+    /// How readiness checks connect: waiting at most a moment for the write lock.
+    probe: SqliteConnectOptions,
 }
 
 impl SqliteBackend {
@@ -62,7 +64,11 @@ impl SqliteBackend {
         // The writer walks the indexes on every append: give it a larger page cache (64 MiB).
         let conn =
             SqliteConnection::connect_with(&options.clone().pragma("cache_size", "-65536")).await?;
-        Ok((Self { pool }, SqliteAppender { conn }))
+        let probe = options
+            .clone()
+            .create_if_missing(false)
+            .busy_timeout(Duration::from_millis(300));
+        Ok((Self { pool, probe }, SqliteAppender { conn }))
     }
 
     pub async fn read_stream(
@@ -171,9 +177,18 @@ impl SqliteBackend {
         Ok(position.map(|p| p as u64))
     }
 
+    /// Reads, and takes the write lock for a moment on a connection of its own: a file
+    /// locked by another process (a backup, a `sqlite3` shell) reads fine while every write
+    /// fails.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        let mut probe = SqliteConnection::connect_with(&self.probe).await?;
+        let locked = sqlx::query("BEGIN IMMEDIATE").execute(&mut probe).await;
+        if locked.is_ok() {
+            sqlx::query("ROLLBACK").execute(&mut probe).await?;
+        }
+        probe.close().await?;
+        locked.map(|_| ()).map_err(StoreError::from)
     }
 }
 
