@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -32,7 +33,7 @@ const LOOKUP_CHUNK: usize = 500;
 pub(crate) struct SqliteBackend {
     pub pool: SqlitePool,
     /// How readiness checks connect: waiting at most a moment for the write lock.
-    probe: SqliteConnectOptions,
+    probe: Arc<SqliteConnectOptions>,
 }
 
 impl SqliteBackend {
@@ -68,7 +69,13 @@ impl SqliteBackend {
             .clone()
             .create_if_missing(false)
             .busy_timeout(Duration::from_millis(300));
-        Ok((Self { pool, probe }, SqliteAppender { conn }))
+        Ok((
+            Self {
+                pool,
+                probe: Arc::new(probe),
+            },
+            SqliteAppender { conn },
+        ))
     }
 
     pub async fn read_stream(
