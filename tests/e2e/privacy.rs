@@ -26,8 +26,9 @@ const REGISTER: &str = r#"mutation { registerBeneficiary(input: {
     phone: "+355 69 777 4242", documentNumber: "BK9921345", notes: "near the blue mosque of Durres" } })
     { beneficiaryId version events { eventType } } }"#;
 
-/// Registers a person with personal data, erases it, and checks the views; returns the id.
-async fn register_then_erase(server: &Server) -> String {
+/// Registers a person with personal data, runs `before_erasure` with their id, erases it,
+/// and checks the views; returns the id.
+async fn register_then_erase(server: &Server, before_erasure: impl AsyncFnOnce(&str)) -> String {
     let ana = Client::sign_in(server, "ana@example.org").await;
     let registered = ana.ok("registerBeneficiary", REGISTER, json!({})).await;
     assert_eq!(
@@ -48,6 +49,7 @@ async fn register_then_erase(server: &Server) -> String {
         );
     }
 
+    before_erasure(&id).await;
     // A caseworker may not erase; a supervisor may.
     let erase = format!(
         r#"mutation {{ erasePersonalData(input: {{ beneficiaryId: "{id}", expectedVersion: 2,
@@ -139,12 +141,137 @@ fn assert_shredded(what: &str, bytes: &[u8]) {
     }
 }
 
+/// The person's wrapped data key and sealed entry as the vault stores them.
+async fn vault_rows<'c, E>(connection: E, id: &str, placeholder: &str) -> Vec<Vec<u8>>
+where
+    E: sqlx::Executor<'c> + Copy,
+    E::Database: sqlx::Database,
+    for<'q> <E::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, E::Database>,
+    for<'q> uuid::Uuid: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
+    Vec<u8>: for<'r> sqlx::Decode<'r, E::Database> + sqlx::Type<E::Database>,
+    usize: sqlx::ColumnIndex<<E::Database as sqlx::Database>::Row>,
+{
+    let id = uuid::Uuid::parse_str(id).unwrap();
+    let mut rows = Vec::new();
+    for sql in [
+        "SELECT wrapped_key FROM vault_keys WHERE beneficiary_id = ",
+        "SELECT sealed FROM vault_entries WHERE beneficiary_id = ",
+    ] {
+        let row: Vec<u8> = sqlx::query_scalar(&format!("{sql}{placeholder}"))
+            .bind(id)
+            .fetch_one(connection)
+            .await
+            .unwrap();
+        rows.push(row);
+    }
+    rows
+}
+
+/// Asserts that none of `rows` is anywhere in `bytes`.
+fn assert_gone(what: &str, bytes: &[u8], rows: &[Vec<u8>]) {
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert!(row.len() >= 40, "a wrapped key or a sealed entry");
+        // Any 32 bytes of it: enough to find a copy, even a partial one.
+        let probe = &row[row.len() - 32..];
+        assert!(
+            !bytes.windows(probe.len()).any(|w| w == probe),
+            "{what} still hold a copy of the erased person's vault row"
+        );
+    }
+}
+
+/// Every file of the SQLite store, as it is on disk now.
+fn sqlite_files(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir.join("data")).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("roadback.db")
+        {
+            all.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_files_of_a_running_sqlite_server_hold_nothing_of_an_erased_record() {
+    let dir = tempfile::tempdir().unwrap();
+    provision(dir.path(), &[]);
+    let server = Server::start(dir.path(), &[]).await;
+    let file = dir.path().join("data/roadback.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", file.display()))
+        .await
+        .unwrap();
+    let mut rows = Vec::new();
+    register_then_erase(&server, async |id: &str| {
+        rows = vault_rows(&pool, id, "?1").await;
+        // Before the erasure the copies are there to find (in the log or the file).
+        let files = sqlite_files(dir.path());
+        let probe = &rows[0][rows[0].len() - 32..];
+        assert!(
+            files.windows(32).any(|w| w == probe),
+            "the search finds what is there"
+        );
+    })
+    .await;
+    pool.close().await;
+    // The server still runs: its files, the write-ahead log included, hold no copy of the
+    // wrapped key or the sealed entry, so `master.key` beside them opens nothing.
+    assert_gone("the SQLite files", &sqlite_files(dir.path()), &rows);
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn the_vault_files_of_postgresql_hold_nothing_of_an_erased_record() {
+    let db = TestDatabase::postgres().await;
+    let url = db.postgres_url().unwrap().to_string();
+    let env = [("DATABASE_URL", url.as_str())];
+    let dir = tempfile::tempdir().unwrap();
+    provision(dir.path(), &env);
+    let server = Server::start(dir.path(), &env).await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut rows = Vec::new();
+    register_then_erase(&server, async |id: &str| {
+        rows = vault_rows(&pool, id, "$1").await;
+    })
+    .await;
+    // The tables' files as PostgreSQL has them after a checkpoint: no dead copy of the rows.
+    sqlx::query("CHECKPOINT").execute(&pool).await.unwrap();
+    let data: String = sqlx::query_scalar("SELECT current_setting('data_directory')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut files = Vec::new();
+    for table in ["vault_keys", "vault_entries"] {
+        let relative: String = sqlx::query_scalar("SELECT pg_relation_filepath($1)")
+            .bind(table)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let path = Path::new(&data).join(relative);
+        files.extend(std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (the test needs the server's files on this machine)",
+                path.display()
+            )
+        }));
+    }
+    pool.close().await;
+    assert_gone("the vault tables' files", &files, &rows);
+    assert!(server.terminate().success());
+}
+
 #[tokio::test]
 async fn erasure_leaves_nothing_in_the_sqlite_files() {
     let dir = tempfile::tempdir().unwrap();
     provision(dir.path(), &[]);
     let server = Server::start(dir.path(), &[]).await;
-    register_then_erase(&server).await;
+    register_then_erase(&server, async |_| {}).await;
     assert!(server.terminate().success());
     let mut all = Vec::new();
     for entry in std::fs::read_dir(dir.path().join("data")).unwrap() {
@@ -182,7 +309,7 @@ async fn erasure_leaves_nothing_in_a_postgresql_dump() {
     let dir = tempfile::tempdir().unwrap();
     provision(dir.path(), &env);
     let server = Server::start(dir.path(), &env).await;
-    register_then_erase(&server).await;
+    register_then_erase(&server, async |_| {}).await;
     assert!(server.terminate().success());
     let dump = std::process::Command::new(pg_dump())
         .arg("--dbname")

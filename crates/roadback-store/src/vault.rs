@@ -433,7 +433,63 @@ impl Vault {
             q.push(") ON CONFLICT (beneficiary_id) DO NOTHING");
             q.build().execute(&mut *conn).await?;
         });
-        tx.commit().await
+        tx.commit().await?;
+        // The erasure holds; what is left is copies of the deleted rows in the database's
+        // files. Failing to remove them now is logged, not the erasure's failure.
+        if let Err(error) = self.scrub().await {
+            tracing::warn!(%error, cause = error.cause(), "the erased rows could not be scrubbed from the database files yet; the next erasure or shutdown retries");
+        }
+        Ok(())
+    }
+
+    /// Removes the copies an erasure leaves in the database's files: on SQLite the
+    /// write-ahead log still holds the deleted rows until it is checkpointed into the file
+    /// (where `secure_delete` has zeroed them) and truncated; on PostgreSQL the dead row
+    /// versions stay in the tables' files until they are rewritten (`VACUUM FULL`, a brief
+    /// exclusive lock on the two small vault tables). What no database command reaches (WAL
+    /// segments not yet recycled, archives, backups) holds only wrapped keys: a master-key
+    /// rotation, the old key then destroyed, makes them unreadable (see ARCHITECTURE.md).
+    pub async fn scrub(&self) -> Result<(), StoreError> {
+        if let Some(pool) = self.store.sqlite_pool() {
+            // (busy, frames in the log, frames checkpointed): busy while a reader holds an
+            // old snapshot; try again shortly.
+            for _ in 0..20 {
+                let (busy,): (i64,) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .fetch_one(pool)
+                    .await?;
+                if busy == 0 {
+                    return Ok(());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            return Err(StoreError::Unavailable(Arc::new(sqlx::Error::Protocol(
+                "the write-ahead log stayed in use".into(),
+            ))));
+        }
+        if let Some(pool) = self.store.postgres_pool() {
+            // A transaction that began before the erasure may still see the rows, and VACUUM
+            // keeps what some snapshot can see: wait (a few seconds at most) for those to end.
+            let since: chrono::DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+                .fetch_one(pool)
+                .await?;
+            for _ in 0..50 {
+                let older: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND xact_start < $1",
+                )
+                .bind(since)
+                .fetch_one(pool)
+                .await?;
+                if older == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            sqlx::query("VACUUM (FULL) vault_entries, vault_keys")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Re-wraps every data key not yet under the current master key; returns how many.
