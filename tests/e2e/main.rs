@@ -6,4 +6,5 @@ mod graphql;
 mod integrity;
 mod privacy;
 mod read_models;
+mod readme;
 mod serve;
