@@ -396,3 +396,61 @@ async fn stalled_clients_are_cut_off_and_connections_are_limited() {
         .unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_sign_in_throttling_counts_the_forwarded_client() {
+    let dir = tempfile::tempdir().unwrap();
+    provision(dir.path(), &[]);
+    // The test's requests come from 127.0.0.1, configured as the proxy in front.
+    let server = Server::start(dir.path(), &[("ROADBACK_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let sign_in = |client: &'static str, email: String, password: &'static str| {
+        let request = server
+            .http
+            .post(format!("{}/graphql", server.url))
+            .header("x-forwarded-for", format!("6.6.6.6, {client}"))
+            .json(&json!({
+                "query": "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { user { id } } }",
+                "variables": { "e": email, "p": password } }));
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or("OK")
+                .to_string()
+        }
+    };
+    // One client tries a hundred addresses (never five times the same): then it is stopped...
+    // (`auth::MAX_SIGN_INS_PER_CLIENT` is 100.)
+    for i in 0..100 {
+        assert_eq!(
+            sign_in(
+                "203.0.113.7",
+                format!("nobody{i}@example.org"),
+                "wrong password!"
+            )
+            .await,
+            "VALIDATION"
+        );
+    }
+    assert_eq!(
+        sign_in(
+            "203.0.113.7",
+            "ana@example.org".into(),
+            crate::graphql::PASSWORD
+        )
+        .await,
+        "RATE_LIMITED"
+    );
+    // ...while another client behind the same proxy signs in, and what a client puts in front
+    // of the proxy's entry (6.6.6.6 above) counts for nothing.
+    assert_eq!(
+        sign_in(
+            "203.0.113.8",
+            "ana@example.org".into(),
+            crate::graphql::PASSWORD
+        )
+        .await,
+        "OK"
+    );
+    assert!(server.terminate().success());
+}
