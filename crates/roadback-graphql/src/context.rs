@@ -67,6 +67,11 @@ impl ApiState {
         self.stopping.send_replace(true);
     }
 
+    /// True once the server is stopping.
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
     /// Resolves once the server is stopping.
     pub fn stopped(&self) -> impl Future<Output = ()> + Send + use<> {
         let mut stopping = self.stopping.subscribe();

@@ -183,26 +183,21 @@ pub async fn post(State(app): State<AppState>, request: axum::extract::Request) 
             let stalled =
                 std::iter::successors(Some(&*cause as &dyn std::error::Error), |e| e.source())
                     .any(|e| e.is::<tower_http::timeout::TimeoutError>());
-            return if stalled {
-                error_response(
+            let (status, message) = if stalled {
+                (
                     StatusCode::REQUEST_TIMEOUT,
-                    ApiError::invalid(
-                        "body",
-                        format!(
-                            "the request stopped arriving for {} seconds",
-                            app.body_timeout.as_secs()
-                        ),
+                    format!(
+                        "the request stopped arriving for {} seconds",
+                        app.body_timeout.as_secs()
                     ),
                 )
             } else {
-                error_response(
+                (
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    ApiError::invalid(
-                        "body",
-                        format!("the request is larger than {} KiB", MAX_BODY_BYTES / 1024),
-                    ),
+                    format!("the request is larger than {} KiB", MAX_BODY_BYTES / 1024),
                 )
             };
+            return error_response(status, ApiError::invalid("body", message));
         }
     };
     let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
@@ -311,7 +306,6 @@ pub async fn websocket(
                 stopped.await;
                 tokio::time::sleep(COMPLETES_BEFORE_CLOSE).await;
             });
-            let stopping = app.api.stopped();
             GraphQLWebSocket::new_with_pair(&mut sink, input, app.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let mut data = Data::default();
@@ -336,7 +330,7 @@ pub async fn websocket(
                 })
                 .serve()
                 .await;
-            if futures_util::poll!(std::pin::pin!(stopping)).is_ready() {
+            if app.api.is_stopping() {
                 let close = CloseFrame {
                     code: axum::extract::ws::close_code::AWAY,
                     reason: "the server is shutting down".into(),

@@ -343,7 +343,7 @@ pub async fn serve(
     // Reads may work where writes cannot (SQLite's file locked by another process): say so
     // now rather than fail every change later.
     store.ping().await.context(
-        "the event store cannot take writes: is another program (a backup, a sqlite3 shell) holding the database's write lock?",
+        "the event store cannot take writes (on SQLite: is another program, such as a backup or a sqlite3 shell, holding its write lock?)",
     )?;
     let vault = Vault::new(store.clone(), keys);
     // A server that cannot open some people's data must not start (two instances that each
