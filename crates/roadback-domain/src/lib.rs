@@ -12,6 +12,7 @@ pub mod personal;
 pub mod projection;
 pub mod rules;
 pub mod status;
+pub mod survival;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod upcast;
