@@ -58,40 +58,23 @@ pub struct Headline {
 }
 
 impl Headline {
-    /// Counts the figures over every beneficiary's outcome.
+    /// Counts the figures over every beneficiary's outcome: the program results table of the
+    /// evaluation engine (`roadback_domain::evaluation::program_results`), whole and by organisation and country.
     pub fn of<'a>(
         outcomes: impl IntoIterator<Item = &'a roadback_domain::projection::Outcome>,
     ) -> Self {
-        use roadback_domain::vocabulary::Gender;
-        use std::collections::BTreeSet;
-        let outcomes: Vec<_> = outcomes.into_iter().collect();
-        let primaries: Vec<_> = outcomes.iter().filter(|o| o.primary).collect();
+        use roadback_domain::evaluation::{Breakdown, program_results};
+        let outcomes: Vec<_> = outcomes.into_iter().cloned().collect();
+        let (_, total) = program_results(&outcomes, None, None);
+        let groups = |b| program_results(&outcomes, Some(b), None).0.len();
         Self {
-            primary: primaries.len(),
-            secondary: outcomes.len() - primaries.len(),
-            male: primaries
-                .iter()
-                .filter(|o| o.gender == Gender::Male)
-                .count(),
-            children: primaries
-                .iter()
-                .filter(|o| o.age_at_identification.is_some_and(|a| a < 18))
-                .count(),
-            organisations: outcomes
-                .iter()
-                .map(|o| o.organisation)
-                .collect::<BTreeSet<_>>()
-                .len(),
-            countries: outcomes
-                .iter()
-                .map(|o| o.country_of_assistance)
-                .collect::<BTreeSet<_>>()
-                .len(),
-            reintegrated_share: primaries
-                .iter()
-                .filter(|o| o.reintegrated_on.is_some())
-                .count() as f64
-                / primaries.len().max(1) as f64,
+            primary: total.assisted as usize,
+            secondary: total.family_members as usize,
+            male: total.male as usize,
+            children: total.children as usize,
+            organisations: groups(Breakdown::Organisation),
+            countries: groups(Breakdown::Country),
+            reintegrated_share: total.share_reintegrated().unwrap_or(0.0),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod access;
 pub mod case;
 pub mod command;
 pub mod decide;
+pub mod evaluation;
 pub mod events;
 pub mod indicators;
 pub mod personal;

@@ -13,7 +13,7 @@ use crate::case::Case;
 use crate::events::{BeneficiaryRole, DomainScore, Event, ServiceType};
 use crate::status::Status;
 use crate::vocabulary::{
-    ConsentScope, CountryCode, FormOfExploitation, Gender, IdentificationRoute,
+    ConsentScope, CountryCode, FormOfExploitation, Gender, IdentificationRoute, Relationship,
 };
 
 /// A status transition.
@@ -76,6 +76,10 @@ pub struct Outcome {
     pub organisation: Uuid,
     /// True for a trafficked person, false for a family member.
     pub primary: bool,
+    /// For a family member: the trafficked person they are assisted with.
+    pub primary_beneficiary_id: Option<Uuid>,
+    /// For a family member: how they are related to that person.
+    pub relationship: Option<Relationship>,
     /// Gender.
     pub gender: Gender,
     /// Age in whole years on the identification day, when the birth month is known.
@@ -112,6 +116,9 @@ pub struct Outcome {
     pub services: ServicesReceived,
     /// True while consent to de-identified evaluation use is in force.
     pub evaluation_consent: bool,
+    /// The day of the last recorded contact: the latest fact of the record (a follow-up
+    /// contact, an assessment, a service, any entry) on or before the view's day.
+    pub last_contact_on: NaiveDate,
     /// The day the view's durations run to.
     pub until: NaiveDate,
 }
@@ -194,6 +201,14 @@ impl Outcome {
             beneficiary_id: registration.beneficiary_id,
             organisation: registration.organisation,
             primary: matches!(registration.role, BeneficiaryRole::Primary),
+            primary_beneficiary_id: match registration.role {
+                BeneficiaryRole::Secondary { primary, .. } => Some(primary),
+                BeneficiaryRole::Primary => None,
+            },
+            relationship: match registration.role {
+                BeneficiaryRole::Secondary { relationship, .. } => Some(relationship),
+                BeneficiaryRole::Primary => None,
+            },
             gender: registration.gender,
             age_at_identification: registration
                 .birth
@@ -217,6 +232,13 @@ impl Outcome {
             assessments,
             services,
             evaluation_consent: case.has_consent(ConsentScope::EvaluationUse),
+            last_contact_on: facts
+                .iter()
+                .map(|f| f.occurred_on)
+                .filter(|on| *on <= until)
+                .max()
+                .unwrap_or(registration.identified_on)
+                .max(registration.identified_on),
             until,
         })
     }
