@@ -279,10 +279,10 @@ fn code<T: Serialize>(value: &T) -> String {
 
 /// People sorted into the groups of a breakdown (all in one group `all` without one), groups
 /// in code order.
-pub fn cohorts<'a>(
-    outcomes: &'a [Outcome],
+pub fn cohorts(
+    outcomes: &[Outcome],
     breakdown: Option<Breakdown>,
-) -> BTreeMap<String, Vec<&'a Outcome>> {
+) -> BTreeMap<String, Vec<&Outcome>> {
     let mut groups: BTreeMap<String, Vec<&Outcome>> = BTreeMap::new();
     for outcome in outcomes {
         match breakdown {
