@@ -23,5 +23,5 @@ pub use case::Case;
 pub use command::{Command, Request};
 pub use decide::{Contradiction, Directory, Rejection, RejectionCode, decide};
 pub use events::{DecodeError, Event};
-pub use projection::{AsOf, Envelope, History, Plan, Projections, Timeline};
+pub use projection::{AsOf, CutOff, Envelope, History, Plan, Projections, Timeline};
 pub use status::Status;

@@ -1,6 +1,8 @@
 //! Evaluation data: de-identified outcomes of the people whose consent to evaluation use was in
 //! force at a cut-off.
 
+pub mod analysis;
+
 use async_graphql::{Context, Object, SimpleObject};
 use roadback_domain::access::Action;
 use roadback_domain::projection::AsOf;
@@ -60,12 +62,70 @@ fn describe(as_of: AsOf) -> String {
     }
 }
 
+/// What loading everyone's history for the evaluation engine weighs, in fields: at most two
+/// such loads in a request.
+pub const EVALUATION_LOAD: usize = 2_000;
+
 /// De-identified outcomes for evaluation.
 #[derive(Default)]
 pub struct EvaluationQuery;
 
 #[Object]
 impl EvaluationQuery {
+    /// The evaluation engine at explicit cut-offs: program results (everyone assisted, counts
+    /// only, small counts withheld) and survival and competing-outcome curves (only people
+    /// whose consent to evaluation use was in force at the cut-off). Evaluators see the whole
+    /// program, supervisors their organisation. The same cut-offs give the same answer,
+    /// whatever is recorded later; each call is written to the access log.
+    #[graphql(complexity = "child_complexity + EVALUATION_LOAD")]
+    async fn evaluation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cut-offs (default: the records as they stand now).")] cut_off: Option<
+            analysis::CutOffInput,
+        >,
+    ) -> Result<analysis::Evaluation, ApiError> {
+        let session = guard(ctx, Action::ReadEvaluation, None)?;
+        let state = state(ctx);
+        let cut = analysis::CutOffInput::resolve(cut_off, chrono::Utc::now())?;
+        // Every history is read and replayed: a few such requests at a time.
+        let turn = state
+            .heavy
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
+        let histories = roadback_store::records::histories(&state.store, 10_000).await?;
+        let organisation = (session.principal.role != roadback_domain::access::Role::Evaluator)
+            .then_some(session.user.organisation);
+        let outcomes = analysis::outcomes_at(&histories, cut, organisation);
+        let view = analysis::CutOffView {
+            valid_on: cut.valid.unwrap_or_default(),
+            recorded_at: cut.recorded.unwrap_or_default(),
+        };
+        state
+            .store
+            .log_access(
+                session.user.id,
+                session.user.organisation,
+                None,
+                "READ_EVALUATION",
+                &format!(
+                    "evaluation engine: {} people ({} with consent to evaluation use), cut-off valid on {} as recorded at {}",
+                    outcomes.len(),
+                    outcomes.iter().filter(|o| o.evaluation_consent).count(),
+                    view.valid_on,
+                    view.recorded_at.to_rfc3339()
+                ),
+            )
+            .await?;
+        Ok(analysis::Evaluation {
+            cut: view,
+            outcomes,
+            _turn: Some(turn),
+        })
+    }
+
     /// De-identified outcomes for evaluation, as of a cut-off (now when absent): evaluators see
     /// the whole program, supervisors their organisation. Only people whose consent to
     /// evaluation use was in force at the cut-off are included; withdrawing it removes them

@@ -249,6 +249,11 @@ fn ops() -> Vec<Op> {
             Plain(ReadEvaluation),
             "{ evaluationRecords { records { pseudonym } } }",
         ),
+        q(
+            "evaluation",
+            Plain(ReadEvaluation),
+            "{ evaluation { results { total { assisted { value } } } } }",
+        ),
         m(
             "voidEvent",
             Record(WriteRecord),

@@ -76,3 +76,41 @@ pub async fn load_case(
     }
     Ok(case)
 }
+
+/// Every beneficiary's history, read stream by stream up to the log's head (a page of
+/// `page` events at a time).
+pub async fn histories(
+    store: &EventStore,
+    page: usize,
+) -> Result<Vec<roadback_domain::History>, StoreError> {
+    let head = store.head().await?;
+    let mut out = Vec::new();
+    let mut stream: Vec<Envelope> = Vec::new();
+    let mut after = (String::new(), 0u64);
+    loop {
+        let events = store
+            .read_streams(
+                roadback_domain::projection::STREAM_PREFIX,
+                (&after.0, after.1),
+                head,
+                page,
+            )
+            .await?;
+        let Some(last) = events.last() else { break };
+        after = (last.stream_id.as_str().to_string(), last.version);
+        for event in &events {
+            let Some(e) = envelope(event)? else { continue };
+            if stream
+                .first()
+                .is_some_and(|s| s.beneficiary != e.beneficiary)
+            {
+                out.push(roadback_domain::History::new(std::mem::take(&mut stream)));
+            }
+            stream.push(e);
+        }
+    }
+    if !stream.is_empty() {
+        out.push(roadback_domain::History::new(stream));
+    }
+    Ok(out)
+}

@@ -100,6 +100,25 @@ impl AsOf {
     }
 }
 
+/// Evaluation's cut-offs, alone or together: what had been recorded by `recorded` (later
+/// entries ignored, backdated ones too), about what had happened by the end of `valid`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CutOff {
+    /// Valid time: facts that happened on or before this day.
+    pub valid: Option<NaiveDate>,
+    /// Recorded time: entries stored at or before this moment.
+    pub recorded: Option<DateTime<Utc>>,
+}
+
+impl CutOff {
+    /// The day durations run to: the valid cut-off, else the recorded one's day, else `today`.
+    pub fn until(self, today: NaiveDate) -> NaiveDate {
+        self.valid
+            .or(self.recorded.map(|at| at.date_naive()))
+            .unwrap_or(today)
+    }
+}
+
 /// One beneficiary's events in stream order: everything their views are computed from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
@@ -166,6 +185,35 @@ impl History {
     /// The timeline as of a moment.
     pub fn timeline(&self, as_of: AsOf) -> Timeline {
         Timeline::of(&self.entries, as_of)
+    }
+
+    /// The case as the records stood at the recorded cut-off, keeping the facts that had
+    /// happened by the valid one.
+    pub fn case_at(&self, cut: CutOff) -> Case {
+        let known = match cut.recorded {
+            Some(at) => self.case(AsOf::RecordedTime(at)),
+            None => self.case(AsOf::Now),
+        };
+        match cut.valid {
+            Some(day) => {
+                let mut case = Case::fold(
+                    known
+                        .facts
+                        .into_iter()
+                        .filter(|f| f.occurred_on <= day)
+                        .collect(),
+                );
+                case.recorded = known.recorded;
+                case
+            }
+            None => known,
+        }
+    }
+
+    /// The longitudinal outcome view at evaluation's cut-offs; durations run to
+    /// [`CutOff::until`].
+    pub fn outcome_at(&self, cut: CutOff, today: NaiveDate) -> Option<Outcome> {
+        Outcome::of(&self.case_at(cut), cut.until(today))
     }
 
     /// The longitudinal outcome view as of a moment; `today` ends the durations for [`AsOf::Now`].

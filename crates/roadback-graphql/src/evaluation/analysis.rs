@@ -1,0 +1,857 @@
+//! The evaluation engine over GraphQL: program results (reporting: everyone assisted, counts
+//! only, suppressed) and survival and competing-outcome curves (research: only people whose
+//! consent to evaluation use is in force at the cut-off), all at explicit cut-offs, so the
+//! same query gives the same answer whatever is recorded later.
+
+use async_graphql::{Enum, InputObject, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use roadback_domain::CutOff;
+use roadback_domain::evaluation::{
+    self as engine, Breakdown, EVALUATOR_THRESHOLD, FollowUp, FollowUpSpec, PUBLIC_THRESHOLD,
+    ResultsRow,
+};
+use roadback_domain::projection::Outcome;
+use roadback_domain::survival::{
+    self, CumulativeIncidence, GroupTest, Interval, KaplanMeier, Quantile,
+};
+
+use crate::error::ApiError;
+
+/// Evaluation's cut-offs, alone or together. Without a recorded cut-off the records as they
+/// stand when the query runs are used, and the answer says which moment that was, so giving
+/// it back reproduces the answer exactly.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct CutOffInput {
+    /// Facts that happened on or before this day (default: the recorded cut-off's day).
+    pub valid_on: Option<NaiveDate>,
+    /// Entries recorded at or before this moment (default: when the query runs).
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+impl CutOffInput {
+    /// Both cut-offs, the missing ones filled in from `now`.
+    pub fn resolve(input: Option<Self>, now: DateTime<Utc>) -> Result<CutOff, ApiError> {
+        let input = input.unwrap_or_default();
+        let recorded = input.recorded_at.unwrap_or(now);
+        if recorded > now {
+            return Err(ApiError::invalid(
+                "recordedAt",
+                "a recorded cut-off cannot be in the future",
+            ));
+        }
+        Ok(CutOff {
+            valid: Some(input.valid_on.unwrap_or(recorded.date_naive())),
+            recorded: Some(recorded),
+        })
+    }
+}
+
+/// The cut-offs an answer was computed at.
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct CutOffView {
+    /// Facts that happened on or before this day.
+    pub valid_on: NaiveDate,
+    /// Entries recorded at or before this moment.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Where follow-up time starts.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "roadback_domain::evaluation::Origin")]
+pub enum Origin {
+    /// The day the person was identified as trafficked.
+    Identification,
+    /// The day they were taken into the program.
+    Intake,
+    /// The first day a service was delivered (people without one are left out).
+    FirstService,
+}
+
+/// Where the follow-up of a person without an ending is cut.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "roadback_domain::evaluation::Censoring")]
+pub enum Censoring {
+    /// At the last recorded contact (any entry, a follow-up contact, an assessment).
+    LastContact,
+    /// At the cut-off (or the case's closure).
+    CutOff,
+}
+
+/// The outcomes that end a follow-up and compete with one another; losing contact censors.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "roadback_domain::evaluation::Ending")]
+pub enum Ending {
+    /// Reintegration achieved.
+    Reintegrated,
+    /// Trafficked again.
+    ReTrafficked,
+    /// Left the program.
+    DroppedOut,
+    /// Moved abroad.
+    MovedAbroad,
+    /// Died.
+    Deceased,
+}
+
+/// What people are grouped by.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "roadback_domain::evaluation::Breakdown")]
+pub enum BreakdownBy {
+    /// Country of assistance (ISO code).
+    Country,
+    /// Assisting organisation (id).
+    Organisation,
+    /// Year taken into the program.
+    IntakeYear,
+    /// Gender.
+    Sex,
+    /// Age group when identified (0-11, 12-17, 18-24, 25-34, 35+, unknown).
+    AgeGroup,
+    /// Form of exploitation (a person with several is in each group: no test between them).
+    FormOfExploitation,
+    /// Trafficked person (`primary`) or family member (`family_member`).
+    Role,
+    /// Whether any service was received (`any`, `none`).
+    ServicesReceived,
+    /// Deliveries received (0, 1-4, 5-9, 10-19, 20+).
+    ServiceCount,
+    /// Kind of service received (a person is in the group of each kind: no test between them).
+    ServiceKind,
+}
+
+/// How confidence limits are computed.
+#[derive(Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[graphql(remote = "roadback_domain::survival::Transform")]
+pub enum CiTransform {
+    /// On log(−log S): limits within (0, 1); the default of SAS and lifelines.
+    #[default]
+    LogLog,
+    /// On log S (R's default).
+    Log,
+}
+
+/// How the variance of a cumulative incidence is estimated.
+#[derive(Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[graphql(remote = "roadback_domain::survival::IncidenceVariance")]
+pub enum IncidenceVariance {
+    /// Aalen's estimator (cmprsk's and SAS's default).
+    #[default]
+    Aalen,
+    /// The delta method.
+    Delta,
+}
+
+/// Why a count or a curve is withheld.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "roadback_domain::evaluation::Withheld")]
+pub enum WithheldReason {
+    /// Fewer people than the threshold: they could be recognised.
+    SmallCount,
+    /// Hidden so that a small count cannot be worked out from the totals.
+    Complementary,
+}
+
+/// A count as shown: its value, or why it is withheld.
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct Count {
+    /// The count; null when withheld.
+    pub value: Option<i64>,
+    /// Why it is withheld.
+    pub withheld: Option<WithheldReason>,
+}
+
+impl From<engine::Cell> for Count {
+    fn from(cell: engine::Cell) -> Self {
+        Self {
+            value: cell.value.map(|v| v as i64),
+            withheld: cell.withheld.map(Into::into),
+        }
+    }
+}
+
+/// A count on its own (no totals to protect): withheld below the threshold.
+fn single(n: usize, threshold: u64) -> Count {
+    engine::suppress(&[n as u64], &[], threshold)[0].into()
+}
+
+/// Everyone the caller may evaluate, as of the cut-offs: loaded once per request.
+pub struct Evaluation {
+    /// The cut-offs.
+    pub cut: CutOffView,
+    /// Everyone assisted in scope (reporting).
+    pub outcomes: Vec<Outcome>,
+    /// Holds one of the heavy-work turns while the request lasts.
+    pub _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Evaluation {
+    /// People whose consent to evaluation use was in force at the cut-off (research).
+    fn consented(&self) -> Vec<&Outcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| o.evaluation_consent)
+            .collect()
+    }
+}
+
+fn threshold(public: bool) -> u64 {
+    if public {
+        PUBLIC_THRESHOLD
+    } else {
+        EVALUATOR_THRESHOLD
+    }
+}
+
+/// One line of the program results table.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ResultsLine {
+    /// The group's code (`all` for the whole program).
+    pub group: String,
+    /// Trafficked persons assisted.
+    pub assisted: Count,
+    /// Family members assisted.
+    pub family_members: Count,
+    /// Male trafficked persons.
+    pub male: Count,
+    /// Trafficked persons under 18 when identified.
+    pub children: Count,
+    /// Trafficked persons reintegrated.
+    pub reintegrated: Count,
+    /// The share of trafficked persons reintegrated; null when either count is withheld.
+    pub share_reintegrated: Option<f64>,
+}
+
+/// The program results table (the TVRP's headline figures), counts only.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ProgramResults {
+    /// One line per group (none without a breakdown).
+    pub lines: Vec<ResultsLine>,
+    /// The whole program's line.
+    pub total: ResultsLine,
+    /// Counts below this are withheld.
+    pub threshold: i32,
+    /// Organisations with people in the table.
+    pub organisations: i32,
+    /// Countries of assistance in the table.
+    pub countries: i32,
+}
+
+/// A test between cohorts.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TestResult {
+    /// The chi-square statistic.
+    pub statistic: f64,
+    /// Its degrees of freedom.
+    pub df: i32,
+    /// The p-value.
+    pub p_value: f64,
+}
+
+impl From<GroupTest> for TestResult {
+    fn from(t: GroupTest) -> Self {
+        Self {
+            statistic: t.statistic,
+            df: t.df as i32,
+            p_value: t.p_value,
+        }
+    }
+}
+
+/// A quantile of follow-up time with its confidence interval (null where not reached).
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct QuantileView {
+    /// The estimate, in days.
+    pub days: Option<f64>,
+    /// Lower confidence limit.
+    pub lower: Option<f64>,
+    /// Upper confidence limit.
+    pub upper: Option<f64>,
+}
+
+impl From<Quantile> for QuantileView {
+    fn from(q: Quantile) -> Self {
+        Self {
+            days: q.estimate,
+            lower: q.lower,
+            upper: q.upper,
+        }
+    }
+}
+
+/// The restricted mean time to the ending within a horizon.
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct RmstView {
+    /// The horizon, in days.
+    pub horizon_days: f64,
+    /// The mean days to the ending within it.
+    pub days: f64,
+    /// Its standard error.
+    pub std_err: f64,
+}
+
+/// A step of a curve.
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct CurvePoint {
+    /// Days from the origin.
+    pub days: f64,
+    /// The estimate: the share still without the ending (survival) or with it (incidence).
+    pub estimate: f64,
+    /// Lower confidence limit.
+    pub lower: Option<f64>,
+    /// Upper confidence limit.
+    pub upper: Option<f64>,
+}
+
+/// Numbers under a curve at a time.
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct RiskRow {
+    /// Days from the origin.
+    pub days: f64,
+    /// People still followed.
+    pub at_risk: Count,
+    /// Endings so far.
+    pub events: Count,
+    /// Censored so far.
+    pub censored: Count,
+}
+
+/// A cohort's Kaplan–Meier curve.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SurvivalCohort {
+    /// The group's code (`all` without a breakdown).
+    pub group: String,
+    /// People followed.
+    pub subjects: Count,
+    /// People whose follow-up ended with the ending.
+    pub events: Count,
+    /// Why the curve is withheld (too few people), if it is.
+    pub withheld: Option<WithheldReason>,
+    /// The median days to the ending.
+    pub median: Option<QuantileView>,
+    /// The days by which a quarter had the ending.
+    pub first_quartile: Option<QuantileView>,
+    /// The days by which three quarters had the ending.
+    pub third_quartile: Option<QuantileView>,
+    /// The restricted mean days to the ending within the horizon.
+    pub rmst: Option<RmstView>,
+    /// The curve of the share still without the ending, while enough people are at risk.
+    pub curve: Vec<CurvePoint>,
+    /// Where the curve stops being shown (fewer at risk than the threshold), if it does.
+    pub curve_withheld_from_days: Option<f64>,
+    /// Numbers at risk at regular times, under the curve.
+    pub risk_table: Vec<RiskRow>,
+}
+
+/// Time to an ending by Kaplan–Meier, per cohort.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SurvivalAnalysis {
+    /// The ending studied (the others censor).
+    pub ending: Ending,
+    /// Where follow-up starts.
+    pub origin: Origin,
+    /// How follow-up without an ending is cut.
+    pub censoring: Censoring,
+    /// The confidence level.
+    pub level: f64,
+    /// Counts below this are withheld.
+    pub threshold: i32,
+    /// People left out for want of an origin (no service yet, for `FIRST_SERVICE`).
+    pub without_origin: Count,
+    /// The cohorts.
+    pub cohorts: Vec<SurvivalCohort>,
+    /// The log-rank test between the cohorts, when there are several that do not overlap.
+    pub log_rank: Option<TestResult>,
+}
+
+/// One ending's cumulative incidence in a cohort.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct IncidenceCurve {
+    /// The ending.
+    pub ending: Ending,
+    /// People whose follow-up ended with it.
+    pub events: Count,
+    /// The curve, while enough people are at risk.
+    pub curve: Vec<CurvePoint>,
+}
+
+/// A cohort's competing outcomes.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct IncidenceCohort {
+    /// The group's code.
+    pub group: String,
+    /// People followed.
+    pub subjects: Count,
+    /// Why the curves are withheld (too few people), if they are.
+    pub withheld: Option<WithheldReason>,
+    /// One curve per ending.
+    pub curves: Vec<IncidenceCurve>,
+    /// Where the curves stop being shown (fewer at risk than the threshold), if they do.
+    pub curve_withheld_from_days: Option<f64>,
+    /// Numbers at risk at regular times (events: any ending).
+    pub risk_table: Vec<RiskRow>,
+}
+
+/// Gray's test for one ending.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct EndingTest {
+    /// The ending.
+    pub ending: Ending,
+    /// The test.
+    pub test: TestResult,
+}
+
+/// Competing outcomes by Aalen–Johansen, per cohort.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct IncidenceAnalysis {
+    /// Where follow-up starts.
+    pub origin: Origin,
+    /// How follow-up without an ending is cut.
+    pub censoring: Censoring,
+    /// The variance estimator.
+    pub variance: IncidenceVariance,
+    /// The confidence level.
+    pub level: f64,
+    /// Counts below this are withheld.
+    pub threshold: i32,
+    /// People left out for want of an origin.
+    pub without_origin: Count,
+    /// The cohorts.
+    pub cohorts: Vec<IncidenceCohort>,
+    /// Gray's test per ending, when there are several cohorts that do not overlap.
+    pub grays_tests: Vec<EndingTest>,
+}
+
+/// Options common to the curves.
+#[derive(InputObject, Clone, Copy, Debug)]
+pub struct CurveOptions {
+    /// Where follow-up starts.
+    #[graphql(default_with = "Origin::Identification")]
+    pub origin: Origin,
+    /// How follow-up without an ending is cut.
+    #[graphql(default_with = "Censoring::LastContact")]
+    pub censoring: Censoring,
+    /// Cohorts (one cohort `all` when absent).
+    pub breakdown: Option<BreakdownBy>,
+    /// The confidence level (0.5 to 0.999).
+    #[graphql(default = 0.95)]
+    pub level: f64,
+    /// For a public output: counts below 11 withheld instead of below 5.
+    #[graphql(default = false)]
+    pub public: bool,
+    /// Days between the rows of the risk table (7 to 3,650).
+    #[graphql(default = 180)]
+    pub table_every_days: i32,
+}
+
+impl CurveOptions {
+    fn check(&self) -> Result<(), ApiError> {
+        if !(0.5..=0.999).contains(&self.level) {
+            return Err(ApiError::invalid(
+                "level",
+                "a confidence level from 0.5 to 0.999",
+            ));
+        }
+        if !(7..=3650).contains(&self.table_every_days) {
+            return Err(ApiError::invalid("tableEveryDays", "from 7 to 3,650 days"));
+        }
+        Ok(())
+    }
+
+    fn spec(&self) -> FollowUpSpec {
+        FollowUpSpec {
+            origin: self.origin.into(),
+            censoring: self.censoring.into(),
+        }
+    }
+}
+
+/// Follow-ups of the consented people, per cohort, and how many had no origin.
+fn follow_ups(
+    people: &[&Outcome],
+    options: &CurveOptions,
+) -> (Vec<(String, Vec<FollowUp>)>, usize) {
+    let spec = options.spec();
+    let owned: Vec<Outcome> = people.iter().map(|o| (*o).clone()).collect();
+    let mut without = 0;
+    let mut cohorts = Vec::new();
+    for (group, members) in engine::cohorts(&owned, options.breakdown.map(Into::into)) {
+        let mut followed = Vec::new();
+        for outcome in members {
+            match FollowUp::of(outcome, spec) {
+                Some(f) => followed.push(f),
+                None => without += 1,
+            }
+        }
+        cohorts.push((group, followed));
+    }
+    // A person without an origin was counted once per group they are in.
+    if options
+        .breakdown
+        .is_some_and(|b| Breakdown::from(b).overlaps())
+    {
+        without = owned
+            .iter()
+            .filter(|o| FollowUp::of(o, spec).is_none())
+            .count();
+    }
+    (cohorts, without)
+}
+
+/// The risk table of follow-ups at regular times: at risk, events and censored so far.
+fn risk_table(
+    follow_ups: &[FollowUp],
+    is_event: impl Fn(&FollowUp) -> bool,
+    every: f64,
+    threshold: u64,
+) -> Vec<RiskRow> {
+    let last = follow_ups.iter().map(|f| f.days).max().unwrap_or(0) as f64;
+    let mut rows = Vec::new();
+    let mut t = 0.0;
+    while t <= last {
+        let at_risk = follow_ups.iter().filter(|f| f.days as f64 >= t).count();
+        let ended: Vec<&FollowUp> = follow_ups.iter().filter(|f| (f.days as f64) < t).collect();
+        let events = ended.iter().filter(|f| is_event(f)).count();
+        rows.push(RiskRow {
+            days: t,
+            at_risk: single(at_risk, threshold),
+            events: single(events, threshold),
+            censored: single(ended.len() - events, threshold),
+        });
+        t += every;
+    }
+    rows
+}
+
+fn interval_parts(i: Option<Interval>) -> (Option<f64>, Option<f64>) {
+    (i.map(|i| i.lower), i.map(|i| i.upper))
+}
+
+/// The evaluation engine at one pair of cut-offs: program results, survival and competing
+/// outcomes.
+#[Object]
+impl Evaluation {
+    /// The cut-offs this answer was computed at: give them back to reproduce it exactly.
+    async fn cut_off(&self) -> CutOffView {
+        self.cut
+    }
+
+    /// The program results table (reporting): everyone assisted by the organisations you may
+    /// see, whatever their consent to evaluation use, counts only, small counts withheld.
+    async fn results(
+        &self,
+        #[graphql(desc = "Lines per group (the whole program only when absent).")]
+        breakdown: Option<BreakdownBy>,
+        #[graphql(desc = "Only people taken in on or after this day.")] from: Option<NaiveDate>,
+        #[graphql(desc = "Only people taken in on or before this day.")] to: Option<NaiveDate>,
+        #[graphql(
+            default = false,
+            desc = "For a public output: counts below 11 withheld instead of below 5."
+        )]
+        public: bool,
+    ) -> Result<ProgramResults, ApiError> {
+        let period = match (from, to) {
+            (None, None) => None,
+            (from, to) => {
+                let from = from.unwrap_or(NaiveDate::MIN);
+                let to = to.unwrap_or(NaiveDate::MAX);
+                if from > to {
+                    return Err(ApiError::invalid("from", "the period starts after it ends"));
+                }
+                Some((from, to))
+            }
+        };
+        let breakdown = breakdown.map(Breakdown::from);
+        let (rows, total) = engine::program_results(&self.outcomes, breakdown, period);
+        let (organisations, _) =
+            engine::program_results(&self.outcomes, Some(Breakdown::Organisation), period);
+        let (countries, _) =
+            engine::program_results(&self.outcomes, Some(Breakdown::Country), period);
+        let threshold = threshold(public);
+        let all: Vec<&ResultsRow> = rows.iter().chain(std::iter::once(&total)).collect();
+        let counts: Vec<u64> = all.iter().flat_map(|r| r.counts()).collect();
+        // Lines (groups and total of each column) only where groups do not overlap.
+        let lines = if breakdown.is_some_and(|b| !b.overlaps()) {
+            engine::table_lines(all.len(), 5, false)
+        } else {
+            Vec::new()
+        };
+        let cells = engine::suppress(&counts, &lines, threshold);
+        let line = |i: usize, row: &ResultsRow| {
+            let c = |k: usize| Count::from(cells[i * 5 + k]);
+            let (assisted, reintegrated) = (c(0), c(4));
+            ResultsLine {
+                group: row.group.clone(),
+                assisted,
+                family_members: c(1),
+                male: c(2),
+                children: c(3),
+                reintegrated,
+                share_reintegrated: (assisted.value.is_some() && reintegrated.value.is_some())
+                    .then(|| row.share_reintegrated())
+                    .flatten(),
+            }
+        };
+        Ok(ProgramResults {
+            lines: rows.iter().enumerate().map(|(i, r)| line(i, r)).collect(),
+            total: line(rows.len(), &total),
+            threshold: threshold as i32,
+            organisations: organisations.len() as i32,
+            countries: countries.len() as i32,
+        })
+    }
+
+    /// Time to an ending (reintegration by default) by Kaplan–Meier, per cohort, for research:
+    /// only people whose consent to evaluation use was in force at the cut-off.
+    async fn survival(
+        &self,
+        #[graphql(
+            desc = "The ending studied; the other endings censor.",
+            default_with = "Ending::Reintegrated"
+        )]
+        ending: Ending,
+        #[graphql(desc = "Origin, censoring, cohorts, level, threshold.")] options: Option<
+            CurveOptions,
+        >,
+        #[graphql(desc = "The horizon of the restricted mean, in days (default 730).")]
+        horizon_days: Option<i32>,
+        #[graphql(
+            desc = "How confidence limits are computed.",
+            default_with = "CiTransform::LogLog"
+        )]
+        transform: CiTransform,
+    ) -> Result<SurvivalAnalysis, ApiError> {
+        let options = options.unwrap_or_else(default_options);
+        options.check()?;
+        let horizon = f64::from(horizon_days.unwrap_or(730));
+        if horizon <= 0.0 {
+            return Err(ApiError::invalid(
+                "horizonDays",
+                "a horizon of at least one day",
+            ));
+        }
+        let threshold = threshold(options.public);
+        let domain_ending: engine::Ending = ending.into();
+        let people = self.consented();
+        let (cohorts, without) = follow_ups(&people, &options);
+        let mut shown = Vec::new();
+        let mut for_test = Vec::new();
+        for (group, followed) in cohorts {
+            let observations: Vec<survival::Observation> = followed
+                .iter()
+                .map(|f| f.observation(domain_ending))
+                .collect();
+            let events = observations.iter().filter(|o| o.event).count();
+            let small = (followed.len() as u64) < threshold;
+            let km = KaplanMeier::fit(&observations, transform.into(), options.level);
+            let withheld_from = km
+                .rows
+                .iter()
+                .find(|r| (r.at_risk as u64) < threshold)
+                .map(|r| r.time);
+            let curve = if small {
+                Vec::new()
+            } else {
+                km.rows
+                    .iter()
+                    .filter(|r| withheld_from.is_none_or(|w| r.time < w))
+                    .map(|r| {
+                        let (lower, upper) = interval_parts(r.interval);
+                        CurvePoint {
+                            days: r.time,
+                            estimate: r.survival,
+                            lower,
+                            upper,
+                        }
+                    })
+                    .collect()
+            };
+            shown.push(SurvivalCohort {
+                group,
+                subjects: single(followed.len(), threshold),
+                events: single(events, threshold),
+                withheld: small.then_some(WithheldReason::SmallCount),
+                median: (!small).then(|| km.median().into()),
+                first_quartile: (!small).then(|| km.quantile(0.25).into()),
+                third_quartile: (!small).then(|| km.quantile(0.75).into()),
+                rmst: (!small).then(|| {
+                    let r = km.rmst(horizon);
+                    RmstView {
+                        horizon_days: r.horizon,
+                        days: r.estimate,
+                        std_err: r.std_err,
+                    }
+                }),
+                curve,
+                curve_withheld_from_days: if small { None } else { withheld_from },
+                risk_table: if small {
+                    Vec::new()
+                } else {
+                    risk_table(
+                        &followed,
+                        |f| f.ending == Some(domain_ending),
+                        f64::from(options.table_every_days),
+                        threshold,
+                    )
+                },
+            });
+            for_test.push(observations);
+        }
+        let overlaps = options
+            .breakdown
+            .is_some_and(|b| Breakdown::from(b).overlaps());
+        let log_rank = (!overlaps && for_test.len() > 1).then(|| {
+            let groups: Vec<&[survival::Observation]> =
+                for_test.iter().map(Vec::as_slice).collect();
+            survival::log_rank(&groups).into()
+        });
+        Ok(SurvivalAnalysis {
+            ending,
+            origin: options.origin,
+            censoring: options.censoring,
+            level: options.level,
+            threshold: threshold as i32,
+            without_origin: single(without, threshold),
+            cohorts: shown,
+            log_rank,
+        })
+    }
+
+    /// Competing outcomes by Aalen–Johansen cumulative incidence, per cohort and ending, with
+    /// Gray's test, for research: only people whose consent to evaluation use was in force at
+    /// the cut-off.
+    async fn cumulative_incidence(
+        &self,
+        #[graphql(desc = "Origin, censoring, cohorts, level, threshold.")] options: Option<
+            CurveOptions,
+        >,
+        #[graphql(
+            desc = "The variance estimator.",
+            default_with = "IncidenceVariance::Aalen"
+        )]
+        variance: IncidenceVariance,
+    ) -> Result<IncidenceAnalysis, ApiError> {
+        let options = options.unwrap_or_else(default_options);
+        options.check()?;
+        let threshold = threshold(options.public);
+        let people = self.consented();
+        let (cohorts, without) = follow_ups(&people, &options);
+        let mut shown = Vec::new();
+        let mut for_test = Vec::new();
+        for (group, followed) in cohorts {
+            let observations: Vec<survival::CompetingObservation> =
+                followed.iter().map(FollowUp::competing).collect();
+            let small = (followed.len() as u64) < threshold;
+            let mut withheld_from: Option<f64> = None;
+            let mut curves = Vec::new();
+            for ending in engine::Ending::ALL {
+                let cif = CumulativeIncidence::fit(
+                    &observations,
+                    ending.index(),
+                    variance.into(),
+                    options.level,
+                );
+                withheld_from = withheld_from.or_else(|| {
+                    cif.rows
+                        .iter()
+                        .find(|r| (r.at_risk as u64) < threshold)
+                        .map(|r| r.time)
+                });
+                let events = observations
+                    .iter()
+                    .filter(|o| o.cause == Some(ending.index()))
+                    .count();
+                curves.push(IncidenceCurve {
+                    ending: ending.into(),
+                    events: single(events, threshold),
+                    curve: if small {
+                        Vec::new()
+                    } else {
+                        cif.rows
+                            .iter()
+                            .filter(|r| r.events > 0)
+                            .filter(|r| withheld_from.is_none_or(|w| r.time < w))
+                            .map(|r| {
+                                let (lower, upper) = interval_parts(r.interval);
+                                CurvePoint {
+                                    days: r.time,
+                                    estimate: r.incidence,
+                                    lower,
+                                    upper,
+                                }
+                            })
+                            .collect()
+                    },
+                });
+            }
+            shown.push(IncidenceCohort {
+                group,
+                subjects: single(followed.len(), threshold),
+                withheld: small.then_some(WithheldReason::SmallCount),
+                curves,
+                curve_withheld_from_days: if small { None } else { withheld_from },
+                risk_table: if small {
+                    Vec::new()
+                } else {
+                    risk_table(
+                        &followed,
+                        |f| f.ending.is_some(),
+                        f64::from(options.table_every_days),
+                        threshold,
+                    )
+                },
+            });
+            for_test.push(observations);
+        }
+        let overlaps = options
+            .breakdown
+            .is_some_and(|b| Breakdown::from(b).overlaps());
+        let grays_tests = if overlaps || for_test.len() < 2 {
+            Vec::new()
+        } else {
+            let groups: Vec<&[survival::CompetingObservation]> =
+                for_test.iter().map(Vec::as_slice).collect();
+            engine::Ending::ALL
+                .into_iter()
+                .map(|ending| EndingTest {
+                    ending: ending.into(),
+                    test: survival::grays_test(&groups, ending.index(), 0.0).into(),
+                })
+                .collect()
+        };
+        Ok(IncidenceAnalysis {
+            origin: options.origin,
+            censoring: options.censoring,
+            variance,
+            level: options.level,
+            threshold: threshold as i32,
+            without_origin: single(without, threshold),
+            cohorts: shown,
+            grays_tests,
+        })
+    }
+}
+
+fn default_options() -> CurveOptions {
+    CurveOptions {
+        origin: Origin::Identification,
+        censoring: Censoring::LastContact,
+        breakdown: None,
+        level: 0.95,
+        public: false,
+        table_every_days: 180,
+    }
+}
+
+/// The outcomes in scope at the cut-offs.
+pub fn outcomes_at(
+    histories: &[roadback_domain::History],
+    cut: CutOff,
+    organisation: Option<uuid::Uuid>,
+) -> Vec<Outcome> {
+    let today = cut.until(Utc::now().date_naive());
+    histories
+        .iter()
+        .filter_map(|h| h.outcome_at(cut, today))
+        .filter(|o| organisation.is_none_or(|org| o.organisation == org))
+        .collect()
+}
