@@ -90,6 +90,8 @@ pub struct Outcome {
     pub services: Vec<ServiceCount>,
     /// Calendar months with at least one service delivered.
     pub months_of_support: u32,
+    /// The day of the last recorded contact (the latest entry of the record).
+    pub last_contact_on: NaiveDate,
     /// The day durations run to.
     pub until: NaiveDate,
 }
@@ -110,6 +112,7 @@ impl From<&projection::Outcome> for Outcome {
                 })
                 .collect(),
             reintegrated_on: o.reintegrated_on,
+            last_contact_on: o.last_contact_on,
             exit_status: o.exit.map(|e| e.status.into()),
             exit_on: o.exit.map(|e| e.on),
             status: o.status.into(),

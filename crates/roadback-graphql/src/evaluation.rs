@@ -1,27 +1,25 @@
-//! Evaluation data: de-identified outcomes of the people whose consent to evaluation use was in
-//! force at a cut-off.
+//! Evaluation data: de-identified outcomes for research, and the evaluation engine
+//! ([`analysis`]), at explicit cut-offs.
 
 pub mod analysis;
 
 use async_graphql::{Context, Object, SimpleObject};
+use roadback_domain::CutOff;
 use roadback_domain::access::Action;
-use roadback_domain::projection::AsOf;
-use roadback_store::read_models::PlanFilter;
+use roadback_store::vault::DeploymentSecret;
 use uuid::Uuid;
 
-use crate::STREAM_READ;
 use crate::assessments::Outcome;
-use crate::context::{guard, load_history, state, today};
+use crate::context::{guard, state};
 use crate::error::ApiError;
-use crate::vocabulary::{
-    AsOfInput, FormOfExploitation, Gender, MAX_PAGE, PageInfo, cursor, page_size, parse_cursor,
-};
+use crate::vocabulary::{FormOfExploitation, Gender, MAX_PAGE, PageInfo, Relationship, page_size};
 
-/// One beneficiary's outcome, de-identified, for evaluation: only people whose consent to
-/// evaluation use was in force at the cut-off appear.
+/// One beneficiary's outcome, de-identified, for research: only people whose consent to
+/// evaluation use was in force at the cut-off and has not been withdrawn since appear.
 #[derive(SimpleObject)]
 pub struct EvaluationRecord {
-    /// A stable pseudonym (not the record's id).
+    /// A pseudonym keyed with the deployment's secret: stable across cut-offs and listings,
+    /// not the record's id and not computable from it.
     pub pseudonym: String,
     /// The assisting organisation.
     pub organisation_id: Uuid,
@@ -35,6 +33,10 @@ pub struct EvaluationRecord {
     pub age_at_identification: Option<i32>,
     /// True for a trafficked person, false for a family member.
     pub primary: bool,
+    /// For a family member: the pseudonym of the trafficked person they are assisted with.
+    pub primary_pseudonym: Option<String>,
+    /// For a family member: how they are related to that person.
+    pub relationship: Option<Relationship>,
     /// Forms of exploitation.
     pub forms_of_exploitation: Vec<FormOfExploitation>,
     /// The longitudinal outcome as of the cut-off.
@@ -44,7 +46,9 @@ pub struct EvaluationRecord {
 /// A page of evaluation records.
 #[derive(SimpleObject)]
 pub struct EvaluationPage {
-    /// The records of this page (people without consent at the cut-off are left out).
+    /// The cut-offs of the listing (every page of it is at the first page's).
+    pub cut_off: analysis::CutOffView,
+    /// The records of this page, in pseudonym order.
     pub records: Vec<EvaluationRecord>,
     /// Whether more follow.
     pub page_info: PageInfo,
@@ -53,13 +57,42 @@ pub struct EvaluationPage {
 /// The kind of cursor of evaluation pages.
 const EVALUATION: &str = "evaluation";
 
-/// A cut-off in words, for the access log.
-fn describe(as_of: AsOf) -> String {
-    match as_of {
-        AsOf::Now => "now".into(),
-        AsOf::ValidTime(day) => format!("valid on {day}"),
-        AsOf::RecordedTime(at) => format!("recorded at {}", at.to_rfc3339()),
-    }
+/// A cursor of an evaluation listing: the last pseudonym and the listing's cut-offs.
+fn evaluation_cursor(secret: &DeploymentSecret, pseudonym: &str, cut: CutOff) -> String {
+    let (valid, recorded) = (
+        cut.valid.unwrap_or_default(),
+        cut.recorded.unwrap_or_default(),
+    );
+    secret.seal_cursor(
+        EVALUATION,
+        format!("{pseudonym}|{valid}|{}", recorded.to_rfc3339()).as_bytes(),
+    )
+}
+
+/// The pseudonym and cut-offs an evaluation cursor holds.
+fn parse_evaluation_cursor(
+    secret: &DeploymentSecret,
+    cursor: &str,
+) -> Result<(String, CutOff), ApiError> {
+    let refused = || ApiError::invalid("after", "this cursor is not one this list gave out");
+    let plain = secret
+        .open_cursor(EVALUATION, cursor)
+        .and_then(|p| String::from_utf8(p).ok())
+        .ok_or_else(refused)?;
+    let mut parts = plain.splitn(3, '|');
+    let (Some(pseudonym), Some(valid), Some(recorded)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(refused());
+    };
+    let cut = CutOff {
+        valid: Some(valid.parse().map_err(|_| refused())?),
+        recorded: Some(
+            chrono::DateTime::parse_from_rfc3339(recorded)
+                .map_err(|_| refused())?
+                .to_utc(),
+        ),
+    };
+    Ok((pseudonym.to_string(), cut))
 }
 
 /// What loading everyone's history for the evaluation engine weighs, in fields: at most two
@@ -73,10 +106,11 @@ pub struct EvaluationQuery;
 #[Object]
 impl EvaluationQuery {
     /// The evaluation engine at explicit cut-offs: program results (everyone assisted, counts
-    /// only, small counts withheld) and survival and competing-outcome curves (only people
-    /// whose consent to evaluation use was in force at the cut-off). Evaluators see the whole
-    /// program, supervisors their organisation. The same cut-offs give the same answer,
-    /// whatever is recorded later; each call is written to the access log.
+    /// only, small counts withheld) and survival and competing-outcome curves (research: only
+    /// people whose consent to evaluation use was in force at the cut-off and has not been
+    /// withdrawn since). Evaluators see the whole program, supervisors their organisation. The
+    /// answer names its cut-offs; given back, they reproduce it. Each call is written to the
+    /// access log.
     #[graphql(complexity = "child_complexity + EVALUATION_LOAD")]
     async fn evaluation(
         &self,
@@ -88,21 +122,8 @@ impl EvaluationQuery {
         let session = guard(ctx, Action::ReadEvaluation, None)?;
         let state = state(ctx);
         let cut = analysis::CutOffInput::resolve(cut_off, chrono::Utc::now())?;
-        // Every history is read and replayed: a few such requests at a time.
-        let turn = state
-            .heavy
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::Unavailable)?;
-        let histories = roadback_store::records::histories(&state.store, 10_000).await?;
-        let organisation = (session.principal.role != roadback_domain::access::Role::Evaluator)
-            .then_some(session.user.organisation);
-        let outcomes = analysis::outcomes_at(&histories, cut, organisation);
-        let view = analysis::CutOffView {
-            valid_on: cut.valid.unwrap_or_default(),
-            recorded_at: cut.recorded.unwrap_or_default(),
-        };
+        let (outcomes, turn) = analysis::load(state, session, cut).await?;
+        let view = analysis::CutOffView::of(cut);
         state
             .store
             .log_access(
@@ -111,11 +132,10 @@ impl EvaluationQuery {
                 None,
                 "READ_EVALUATION",
                 &format!(
-                    "evaluation engine: {} people ({} with consent to evaluation use), cut-off valid on {} as recorded at {}",
+                    "evaluation engine: {} people ({} for research), cut-off {}",
                     outcomes.len(),
                     outcomes.iter().filter(|o| o.evaluation_consent).count(),
-                    view.valid_on,
-                    view.recorded_at.to_rfc3339()
+                    view.describe()
                 ),
             )
             .await?;
@@ -126,93 +146,99 @@ impl EvaluationQuery {
         })
     }
 
-    /// De-identified outcomes for evaluation, as of a cut-off (now when absent): evaluators see
-    /// the whole program, supervisors their organisation. Only people whose consent to
-    /// evaluation use was in force at the cut-off are included; withdrawing it removes them
-    /// from every later cut-off at once.
+    /// De-identified outcomes for research, at explicit cut-offs, a page at a time in pseudonym
+    /// order: only people whose consent to evaluation use was in force at the cut-off and has
+    /// not been withdrawn since (a withdrawal removes them from every cut-off at once).
+    /// Evaluators see the whole program, supervisors their organisation. The cursor carries the
+    /// listing's cut-offs, so its pages stay the same whatever is recorded later.
     #[graphql(
-        complexity = "(first.unwrap_or(50).clamp(1, MAX_PAGE) as usize) * (child_complexity + STREAM_READ)"
+        complexity = "(first.unwrap_or(50).clamp(1, MAX_PAGE) as usize) * child_complexity + EVALUATION_LOAD"
     )]
     async fn evaluation_records(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The cut-off, in valid or recorded time.")] as_of: Option<AsOfInput>,
-        #[graphql(desc = "How many people to consider (1 to 100; 50 when absent).")] first: Option<
-            i32,
-        >,
+        #[graphql(
+            desc = "The cut-offs (default: the records as they stand now); not with `after`."
+        )]
+        cut_off: Option<analysis::CutOffInput>,
+        #[graphql(desc = "How many records (1 to 100; 50 when absent).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the last page.")] after: Option<String>,
     ) -> Result<EvaluationPage, ApiError> {
         let session = guard(ctx, Action::ReadEvaluation, None)?;
-        let as_of = AsOfInput::resolve(as_of)?;
         let limit = page_size(first, 50)?;
         let state = state(ctx);
         let secret = state.secret().await?;
-        let after = after
-            .as_deref()
-            .map(|c| parse_cursor(secret, EVALUATION, c))
-            .transpose()?;
-        let filter = PlanFilter {
-            organisation: (session.principal.role != roadback_domain::access::Role::Evaluator)
-                .then_some(session.user.organisation),
-            ..PlanFilter::default()
-        };
-        // A page replays up to a hundred histories: a few such requests at a time.
-        let _turn = state
-            .heavy
-            .acquire()
-            .await
-            .map_err(|_| ApiError::Unavailable)?;
-        let store = &state.store;
-        let mut plans = store.plans_page(&filter, after, limit + 1).await?;
-        let has_next_page = plans.len() > limit;
-        plans.truncate(limit);
-        let mut records = Vec::new();
-        for plan in &plans {
-            let Some(history) = load_history(store, plan.beneficiary_id).await? else {
-                continue;
-            };
-            let Some(outcome) = history.outcome(as_of, today()) else {
-                continue;
-            };
-            if !outcome.evaluation_consent {
-                continue;
+        let (cut, after) = match after.as_deref() {
+            Some(cursor) => {
+                if cut_off.is_some() {
+                    return Err(ApiError::invalid(
+                        "cutOff",
+                        "a next page is at its listing's cut-offs: give the cursor alone",
+                    ));
+                }
+                let (pseudonym, cut) = parse_evaluation_cursor(secret, cursor)?;
+                (cut, Some(pseudonym))
             }
-            records.push(EvaluationRecord {
-                pseudonym: secret.pseudonym(plan.beneficiary_id),
+            None => (
+                analysis::CutOffInput::resolve(cut_off, chrono::Utc::now())?,
+                None,
+            ),
+        };
+        let (outcomes, _turn) = analysis::load(state, session, cut).await?;
+        let mut people: Vec<(String, &roadback_domain::projection::Outcome)> = outcomes
+            .iter()
+            .filter(|o| o.evaluation_consent)
+            .map(|o| (secret.pseudonym(o.beneficiary_id), o))
+            .filter(|(p, _)| after.as_ref().is_none_or(|a| p > a))
+            .collect();
+        people.sort_by(|a, b| a.0.cmp(&b.0));
+        let has_next_page = people.len() > limit;
+        people.truncate(limit);
+        let end_cursor = people
+            .last()
+            .map(|(p, _)| evaluation_cursor(secret, p, cut));
+        let records: Vec<EvaluationRecord> = people
+            .into_iter()
+            .map(|(pseudonym, outcome)| EvaluationRecord {
+                pseudonym,
                 organisation_id: outcome.organisation,
                 country_of_assistance: outcome.country_of_assistance.to_string(),
                 citizenship: outcome.citizenship.to_string(),
                 gender: outcome.gender.into(),
                 age_at_identification: outcome.age_at_identification,
                 primary: outcome.primary,
+                primary_pseudonym: outcome.primary_beneficiary_id.map(|p| secret.pseudonym(p)),
+                relationship: outcome.relationship.map(Into::into),
                 forms_of_exploitation: outcome
                     .forms_of_exploitation
                     .iter()
                     .map(|f| (*f).into())
                     .collect(),
-                outcome: Outcome::from(&outcome),
-            });
-        }
+                outcome: Outcome::from(outcome),
+            })
+            .collect();
+        let view = analysis::CutOffView::of(cut);
         // Who pulled evaluation data, when, and how much: one row per page.
-        store
+        state
+            .store
             .log_access(
                 session.user.id,
                 session.user.organisation,
                 None,
                 "READ_EVALUATION",
                 &format!(
-                    "evaluation records: {} people (pseudonymised) of {} considered, cut-off {}",
+                    "evaluation records: {} people (pseudonymised), cut-off {}",
                     records.len(),
-                    plans.len(),
-                    describe(as_of)
+                    view.describe()
                 ),
             )
             .await?;
         Ok(EvaluationPage {
+            cut_off: view,
             records,
             page_info: PageInfo {
                 has_next_page,
-                end_cursor: plans.last().map(|p| cursor(secret, EVALUATION, p)),
+                end_cursor,
             },
         })
     }

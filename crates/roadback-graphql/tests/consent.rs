@@ -100,13 +100,13 @@ async fn withdrawing_each_consent_takes_effect_at_once() {
     assert_eq!(code(&refused).0, "NOT_FOUND", "{refused}");
     assert!(refused["data"].is_null() || refused["data"]["beneficiary"].is_null());
 
-    // Evaluation use: in the evaluation data until withdrawn; cut-offs before the withdrawal
-    // still count the person (results stay reproducible), later ones do not.
+    // Evaluation use: in the research data until withdrawn; then gone from every cut-off,
+    // earlier ones too (aggregates already cited live on in data locks).
     Projector::new(w.store.clone(), 100)
         .catch_up()
         .await
         .unwrap();
-    let records = r#"query($on: NaiveDate) { evaluationRecords(asOf: { validOn: $on }) { records { pseudonym outcome { identifiedOn } } } }"#;
+    let records = r#"query($on: NaiveDate) { evaluationRecords(cutOff: { validOn: $on }) { records { pseudonym outcome { identifiedOn } } } }"#;
     let count = |data: Value| {
         data["evaluationRecords"]["records"]
             .as_array()
@@ -127,8 +127,8 @@ async fn withdrawing_each_consent_takes_effect_at_once() {
     );
     assert_eq!(
         count(w.ok(&eva, records, json!({ "on": "2010-05-01" })).await),
-        1,
-        "earlier cut-offs unchanged"
+        0,
+        "and from earlier cut-offs"
     );
 
     // Assistance: no new services or goals once withdrawn.

@@ -153,7 +153,7 @@ async fn pseudonyms_are_keyed_cursors_reveal_nothing_and_every_pull_is_logged() 
             .all(|e| e.user == evaluator.user.id && e.beneficiary.is_none())
     );
     assert!(
-        pulls[0].purpose.contains("3 people") && pulls[0].purpose.contains("cut-off now"),
+        pulls[0].purpose.contains("3 people") && pulls[0].purpose.contains("cut-off valid on"),
         "{}",
         pulls[0].purpose
     );
@@ -231,4 +231,94 @@ async fn a_request_past_its_deadline_is_timeout_and_heavy_work_waits_its_turn() 
     drop(turns);
     let served = w.run(&evaluator, PAGE, json!({ "first": 10 })).await;
     assert!(served["errors"].is_null(), "{served}");
+}
+
+/// Every page of an evaluation listing at `cut`, as JSON, walked from the start.
+async fn all_pages(w: &World, who: &Session, cut: &Value) -> Vec<String> {
+    let mut pages = Vec::new();
+    let first = w
+        .ok(
+            who,
+            r#"query($cut: CutOffInput) { evaluationRecords(cutOff: $cut, first: 2) {
+                cutOff { validOn recordedAt } records { pseudonym outcome { identifiedOn lastContactOn } }
+                pageInfo { hasNextPage endCursor } } }"#,
+            json!({ "cut": cut }),
+        )
+        .await;
+    let mut page = first["evaluationRecords"].clone();
+    loop {
+        pages.push(page["records"].to_string());
+        if page["pageInfo"]["hasNextPage"] != true {
+            return pages;
+        }
+        let next = w
+            .ok(
+                who,
+                r#"query($after: String) { evaluationRecords(after: $after, first: 2) {
+                    cutOff { validOn recordedAt } records { pseudonym outcome { identifiedOn lastContactOn } }
+                    pageInfo { hasNextPage endCursor } } }"#,
+                json!({ "after": page["pageInfo"]["endCursor"] }),
+            )
+            .await;
+        assert_eq!(
+            next["evaluationRecords"]["cutOff"], page["cutOff"],
+            "every page at the listing's cut-offs"
+        );
+        page = next["evaluationRecords"].clone();
+    }
+}
+
+const ANALYSES: &str = r#"query($cut: CutOffInput) { evaluation(cutOff: $cut) {
+    cutOff { validOn recordedAt }
+    results(breakdown: SEX) { total { assisted { value } reintegrated { value } } lines { group assisted { value withheld } } }
+    survival(options: { censoring: LAST_CONTACT }) { cohorts { subjects { value } median { days } curve { days estimate } } }
+    cumulativeIncidence { cohorts { subjects { value } } } } }"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_recorded_after_a_cut_off_change_nothing_at_it() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let caseworker = w.session(Role::Caseworker, "cw", None).await;
+    let evaluator = w.session(Role::Evaluator, "eva", None).await;
+    let ids = people_with_evaluation_consent(&w, &caseworker, 5).await;
+
+    let before = w.ok(&evaluator, ANALYSES, json!({ "cut": null })).await;
+    let cut = before["evaluation"]["cutOff"].clone();
+    let pages = all_pages(
+        &w,
+        &evaluator,
+        &json!({ "validOn": cut["validOn"], "recordedAt": cut["recordedAt"] }),
+    )
+    .await;
+    assert_eq!(pages.len(), 3);
+
+    // Later, entries backdated to before the cut-off: a registration with consent, and a
+    // contact with someone already there (which moves their last contact).
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    people_with_evaluation_consent(&w, &caseworker, 6).await; // registers r5, with consent
+    w.ok(
+        &caseworker,
+        &format!(
+            r#"mutation {{ giveConsent(input: {{ beneficiaryId: "{}", expectedVersion: 2, idempotencyKey: "late",
+            occurredOn: "2010-04-01", kind: FOLLOW_UP_CONTACT, givenBy: BENEFICIARY, evidence: SIGNED_FORM }}) {{ version }} }}"#,
+            ids[0]
+        ),
+        json!({}),
+    )
+    .await;
+
+    let at_cut = json!({ "validOn": cut["validOn"], "recordedAt": cut["recordedAt"] });
+    let again = w.ok(&evaluator, ANALYSES, json!({ "cut": at_cut })).await;
+    assert_eq!(again.to_string(), before.to_string(), "byte for byte");
+    assert_eq!(
+        all_pages(&w, &evaluator, &at_cut).await,
+        pages,
+        "every page"
+    );
+
+    let now = w.ok(&evaluator, ANALYSES, json!({ "cut": null })).await;
+    assert_eq!(
+        now["evaluation"]["results"]["total"]["assisted"]["value"], 6,
+        "the current answer counts the late registration"
+    );
 }

@@ -55,6 +55,25 @@ pub struct CutOffView {
     pub recorded_at: DateTime<Utc>,
 }
 
+impl CutOffView {
+    /// The view of resolved cut-offs.
+    pub fn of(cut: CutOff) -> Self {
+        Self {
+            valid_on: cut.valid.unwrap_or_default(),
+            recorded_at: cut.recorded.unwrap_or_default(),
+        }
+    }
+
+    /// In words, for the access log.
+    pub fn describe(&self) -> String {
+        format!(
+            "valid on {} as recorded at {}",
+            self.valid_on,
+            self.recorded_at.to_rfc3339()
+        )
+    }
+}
+
 /// Where follow-up time starts.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "roadback_domain::evaluation::Origin")]
@@ -842,16 +861,38 @@ fn default_options() -> CurveOptions {
     }
 }
 
-/// The outcomes in scope at the cut-offs.
-pub fn outcomes_at(
-    histories: &[roadback_domain::History],
+/// Everyone in the caller's scope (evaluators: the program; supervisors: their organisation)
+/// at the cut-offs, with a heavy-work turn held while the caller uses them. A person counts for
+/// research (`evaluation_consent`) only while their consent to evaluation use was in force at
+/// the cut-off and is still in force now: a withdrawal removes them from every cut-off.
+pub async fn load(
+    state: &crate::ApiState,
+    session: &crate::auth::Session,
     cut: CutOff,
-    organisation: Option<uuid::Uuid>,
-) -> Vec<Outcome> {
+) -> Result<(Vec<Outcome>, tokio::sync::OwnedSemaphorePermit), ApiError> {
+    // Every history is read and replayed: a few such requests at a time.
+    let turn = state
+        .heavy
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    let histories = roadback_store::records::histories(&state.store, 10_000).await?;
+    let organisation = (session.principal.role != roadback_domain::access::Role::Evaluator)
+        .then_some(session.user.organisation);
     let today = cut.until(Utc::now().date_naive());
-    histories
+    let outcomes = histories
         .iter()
-        .filter_map(|h| h.outcome_at(cut, today))
-        .filter(|o| organisation.is_none_or(|org| o.organisation == org))
-        .collect()
+        .filter_map(|h| {
+            let mut outcome = h.outcome_at(cut, today)?;
+            if organisation.is_some_and(|org| outcome.organisation != org) {
+                return None;
+            }
+            outcome.evaluation_consent = outcome.evaluation_consent
+                && h.case(roadback_domain::AsOf::Now)
+                    .has_consent(roadback_domain::vocabulary::ConsentScope::EvaluationUse);
+            Some(outcome)
+        })
+        .collect();
+    Ok((outcomes, turn))
 }
