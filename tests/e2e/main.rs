@@ -2,6 +2,7 @@
 
 mod demo;
 mod edges;
+mod evaluation;
 mod graphql;
 mod integrity;
 mod privacy;

@@ -260,6 +260,11 @@ pub fn age_group(age: Option<i32>) -> &'static str {
 fn code<T: Serialize>(value: &T) -> String {
     let name = match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
+        // A tagged value (a consent's scope): its kind.
+        Ok(serde_json::Value::Object(fields)) => match fields.get("kind") {
+            Some(serde_json::Value::String(kind)) => kind.clone(),
+            _ => return "unknown".into(),
+        },
         Ok(other) => other.to_string(),
         Err(_) => return "unknown".into(),
     };
@@ -457,6 +462,8 @@ pub fn table_lines(rows: usize, columns: usize, row_totals: bool) -> Vec<Vec<usi
     }
     lines
 }
+
+pub mod export;
 
 #[cfg(test)]
 mod tests;

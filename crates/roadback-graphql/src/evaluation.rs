@@ -6,6 +6,8 @@ pub mod analysis;
 use async_graphql::{Context, Object, SimpleObject};
 use roadback_domain::CutOff;
 use roadback_domain::access::Action;
+use roadback_domain::evaluation::FollowUpSpec;
+use roadback_domain::evaluation::export::{self, ExportKind, Subject};
 use roadback_store::vault::DeploymentSecret;
 use uuid::Uuid;
 
@@ -95,6 +97,130 @@ fn parse_evaluation_cursor(
     Ok((pseudonym.to_string(), cut))
 }
 
+/// Which research file.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One row per person: covariates, dates, status, follow-up and its ending.
+    Wide,
+    /// One row per recorded fact (an assessment: one row per domain score).
+    Long,
+    /// Time to each outcome in the CDISC ADaM ADTTE layout (one row per person and outcome).
+    Adtte,
+}
+
+impl From<ExportFormat> for ExportKind {
+    fn from(f: ExportFormat) -> Self {
+        match f {
+            ExportFormat::Wide => Self::Wide,
+            ExportFormat::Long => Self::Long,
+            ExportFormat::Adtte => Self::Adtte,
+        }
+    }
+}
+
+/// A code a variable takes.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CodedValue {
+    /// The code as it appears in the file.
+    pub code: String,
+    /// What it means.
+    pub meaning: String,
+}
+
+/// One column of an export.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CodebookVariable {
+    /// The column's name.
+    pub name: String,
+    /// What it holds.
+    pub label: String,
+    /// `string`, `integer`, `number` or `date` (ISO 8601).
+    pub r#type: String,
+    /// The codes it takes (empty when it holds no codes).
+    pub values: Vec<CodedValue>,
+}
+
+/// A research export with its codebook.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ExportFile {
+    /// Which file.
+    pub format: ExportFormat,
+    /// A name to save it under.
+    pub file_name: String,
+    /// The cut-offs it was made at.
+    pub cut_off: analysis::CutOffView,
+    /// Rows (the header not counted).
+    pub rows: i32,
+    /// The file: RFC 4180 CSV, UTF-8, a header line first.
+    pub csv: String,
+    /// SHA-256 of `csv`, hexadecimal: cite it with the file.
+    pub digest: String,
+    /// Every column, what it holds and the codes it takes.
+    pub codebook: Vec<CodebookVariable>,
+    /// The codebook as CSV (variable, label, type, code, meaning).
+    pub codebook_csv: String,
+}
+
+/// Makes a research export of `people` (outcome and case at the cut-offs).
+pub fn make_export(
+    secret: &DeploymentSecret,
+    people: &[(roadback_domain::projection::Outcome, roadback_domain::Case)],
+    format: ExportFormat,
+    spec: FollowUpSpec,
+    cut: CutOff,
+) -> ExportFile {
+    let mut subjects: Vec<Subject<'_>> = people
+        .iter()
+        .filter(|(o, _)| o.evaluation_consent)
+        .map(|(outcome, case)| Subject {
+            pseudonym: secret.pseudonym(outcome.beneficiary_id),
+            primary_pseudonym: outcome.primary_beneficiary_id.map(|p| secret.pseudonym(p)),
+            outcome,
+            case,
+        })
+        .collect();
+    subjects.sort_by(|a, b| a.pseudonym.cmp(&b.pseudonym));
+    let export = match format {
+        ExportFormat::Wide => export::wide(&subjects, spec),
+        ExportFormat::Long => export::long(&subjects),
+        ExportFormat::Adtte => export::adtte(&subjects, spec, "ROADBACK"),
+    };
+    let csv = export.csv();
+    let digest = {
+        use sha2::Digest;
+        sha2::Sha256::digest(csv.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    ExportFile {
+        format,
+        file_name: ExportKind::from(format).file_name().to_string(),
+        cut_off: analysis::CutOffView::of(cut),
+        rows: export.rows.len() as i32,
+        codebook_csv: export.codebook_csv(),
+        codebook: export
+            .codebook
+            .iter()
+            .map(|v| CodebookVariable {
+                name: v.name.to_string(),
+                label: v.label.to_string(),
+                r#type: v.kind.to_string(),
+                values: v
+                    .values
+                    .iter()
+                    .map(|(code, meaning)| CodedValue {
+                        code: code.clone(),
+                        meaning: meaning.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        csv,
+        digest,
+    }
+}
+
 /// What loading everyone's history for the evaluation engine weighs, in fields: at most two
 /// such loads in a request.
 pub const EVALUATION_LOAD: usize = 2_000;
@@ -144,6 +270,57 @@ impl EvaluationQuery {
             outcomes,
             _turn: Some(turn),
         })
+    }
+
+    /// A research export with its codebook, at explicit cut-offs: only people whose consent to
+    /// evaluation use was in force at the cut-off and still is, under their pseudonyms; no
+    /// personal data. Written to the access log with its digest.
+    #[graphql(complexity = "child_complexity + EVALUATION_LOAD")]
+    async fn evaluation_export(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which file.")] format: ExportFormat,
+        #[graphql(desc = "The cut-offs (default: the records as they stand now).")] cut_off: Option<
+            analysis::CutOffInput,
+        >,
+        #[graphql(
+            desc = "Where follow-up time starts (wide and ADTTE files).",
+            default_with = "analysis::Origin::Identification"
+        )]
+        origin: analysis::Origin,
+        #[graphql(
+            desc = "How follow-up without an outcome is cut.",
+            default_with = "analysis::Censoring::LastContact"
+        )]
+        censoring: analysis::Censoring,
+    ) -> Result<ExportFile, ApiError> {
+        let session = guard(ctx, Action::ReadEvaluation, None)?;
+        let state = state(ctx);
+        let secret = state.secret().await?;
+        let cut = analysis::CutOffInput::resolve(cut_off, chrono::Utc::now())?;
+        let (people, _turn) = analysis::load_cases(state, session, cut, |_, _| {}).await?;
+        let spec = FollowUpSpec {
+            origin: origin.into(),
+            censoring: censoring.into(),
+        };
+        let file = make_export(secret, &people, format, spec, cut);
+        state
+            .store
+            .log_access(
+                session.user.id,
+                session.user.organisation,
+                None,
+                "EXPORT_EVALUATION",
+                &format!(
+                    "{} ({} rows, SHA-256 {}), cut-off {}",
+                    file.file_name,
+                    file.rows,
+                    file.digest,
+                    file.cut_off.describe()
+                ),
+            )
+            .await?;
+        Ok(file)
     }
 
     /// De-identified outcomes for research, at explicit cut-offs, a page at a time in pseudonym

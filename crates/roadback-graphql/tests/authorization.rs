@@ -254,6 +254,11 @@ fn ops() -> Vec<Op> {
             Plain(ReadEvaluation),
             "{ evaluation { results { total { assisted { value } } } } }",
         ),
+        q(
+            "evaluationExport",
+            Plain(ReadEvaluation),
+            "{ evaluationExport(format: WIDE) { rows digest } }",
+        ),
         m(
             "voidEvent",
             Record(WriteRecord),

@@ -52,6 +52,36 @@ pub enum Command {
     /// The demo program.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Writes a research export and its codebook (only people whose consent to evaluation use
+    /// is in force, under pseudonyms), with a progress bar; written to the access log.
+    Export(ExportArgs),
+}
+
+/// Options of `roadback export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Which file: wide (a row per person), long (a row per fact), adtte (time to each outcome).
+    #[arg(long, value_parser = ["wide", "long", "adtte"])]
+    pub format: String,
+    /// Who exports (an evaluator sees the program, a supervisor their organisation): the
+    /// e-mail address of their account, for access and the access log.
+    #[arg(long = "as")]
+    pub as_user: String,
+    /// The file to write (its codebook goes beside it, `<name>.codebook.csv`).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// Valid-time cut-off (YYYY-MM-DD; default: the recorded cut-off's day).
+    #[arg(long)]
+    pub valid_on: Option<chrono::NaiveDate>,
+    /// Recorded-time cut-off (RFC 3339; default: now, printed so the export can be repeated).
+    #[arg(long)]
+    pub recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where follow-up starts: identification, intake or first_service.
+    #[arg(long, default_value = "identification", value_parser = ["identification", "intake", "first_service"])]
+    pub origin: String,
+    /// How follow-up without an outcome is cut: last_contact or cut_off.
+    #[arg(long, default_value = "last_contact", value_parser = ["last_contact", "cut_off"])]
+    pub censoring: String,
 }
 
 /// `roadback demo ...`

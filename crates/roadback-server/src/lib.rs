@@ -87,7 +87,109 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => user(&open_existing(&config).await?, command).await,
         Command::Token(command) => token(&open_existing(&config).await?, command).await,
+        Command::Export(args) => {
+            let store = open_existing(&config).await?;
+            let vault = Vault::new(store.clone(), keys()?);
+            export(&store, vault, args).await?;
+            Ok(store.close().await?)
+        }
     }
+}
+
+/// `roadback export`: the same file as the `evaluationExport` query, written to disk.
+async fn export(store: &EventStore, vault: Vault, args: config::ExportArgs) -> anyhow::Result<()> {
+    use roadback_graphql::evaluation::{self, ExportFormat, analysis};
+    let (user, _) = store
+        .user_credentials(&args.as_user)
+        .await?
+        .with_context(|| format!("no user with the e-mail address {}", args.as_user))?;
+    let session = roadback_graphql::auth::Session {
+        principal: roadback_graphql::auth::session_principal(&user),
+        user,
+        credential: None,
+    };
+    if roadback_domain::access::authorize(
+        &session.principal,
+        roadback_domain::access::Action::ReadEvaluation,
+        None,
+    ) != roadback_domain::access::Access::Allowed
+    {
+        anyhow::bail!(
+            "{} may not read evaluation data (evaluators and supervisors may)",
+            args.as_user
+        );
+    }
+    let format = match args.format.as_str() {
+        "wide" => ExportFormat::Wide,
+        "long" => ExportFormat::Long,
+        _ => ExportFormat::Adtte,
+    };
+    fn parse<T: serde::de::DeserializeOwned>(code: &str) -> anyhow::Result<T> {
+        Ok(serde_json::from_value(serde_json::Value::String(
+            code.into(),
+        ))?)
+    }
+    let spec = roadback_domain::evaluation::FollowUpSpec {
+        origin: parse(&args.origin)?,
+        censoring: parse(&args.censoring)?,
+    };
+    let cut = analysis::CutOffInput::resolve(
+        Some(analysis::CutOffInput {
+            valid_on: args.valid_on,
+            recorded_at: args.recorded_at,
+        }),
+        chrono::Utc::now(),
+    )
+    .map_err(cli_error)?;
+    let state = roadback_graphql::ApiState::new(store.clone(), vault);
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading the records [{bar:40}] {human_pos}/{human_len} events, {eta} left",
+        )?
+        .progress_chars("=> "),
+    );
+    let shown = bar.clone();
+    let (people, _turn) = analysis::load_cases(&state, &session, cut, move |read, head| {
+        shown.set_length(head);
+        shown.set_position(read);
+    })
+    .await
+    .map_err(cli_error)?;
+    bar.finish_and_clear();
+    let secret = state.secret().await.map_err(cli_error)?;
+    let file = evaluation::make_export(secret, &people, format, spec, cut);
+    std::fs::write(&args.out, &file.csv)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let codebook = args.out.with_extension("codebook.csv");
+    std::fs::write(&codebook, &file.codebook_csv)
+        .with_context(|| format!("cannot write {}", codebook.display()))?;
+    store
+        .log_access(
+            session.user.id,
+            session.user.organisation,
+            None,
+            "EXPORT_EVALUATION",
+            &format!(
+                "{} by the command line ({} rows, SHA-256 {}), cut-off {}",
+                file.file_name,
+                file.rows,
+                file.digest,
+                file.cut_off.describe()
+            ),
+        )
+        .await?;
+    println!(
+        "wrote {} ({} rows, SHA-256 {}) and its codebook {}, at the cut-off valid on {} as recorded at {} (give these to repeat it: --valid-on {} --recorded-at {})",
+        args.out.display(),
+        file.rows,
+        file.digest,
+        codebook.display(),
+        file.cut_off.valid_on,
+        file.cut_off.recorded_at.to_rfc3339(),
+        file.cut_off.valid_on,
+        file.cut_off.recorded_at.to_rfc3339(),
+    );
+    Ok(())
 }
 
 /// Loads the demo program with a progress bar and prints what it did and how to sign in.

@@ -78,12 +78,14 @@ pub async fn load_case(
 }
 
 /// Every beneficiary's history, read stream by stream up to the log's head (a page of
-/// `page` events at a time).
+/// `page` events at a time); `progress` hears the events read so far and the head.
 pub async fn histories(
     store: &EventStore,
     page: usize,
+    mut progress: impl FnMut(u64, u64),
 ) -> Result<Vec<roadback_domain::History>, StoreError> {
     let head = store.head().await?;
+    let mut read = 0u64;
     let mut out = Vec::new();
     let mut stream: Vec<Envelope> = Vec::new();
     let mut after = (String::new(), 0u64);
@@ -98,6 +100,8 @@ pub async fn histories(
             .await?;
         let Some(last) = events.last() else { break };
         after = (last.stream_id.as_str().to_string(), last.version);
+        read += events.len() as u64;
+        progress(read, head);
         for event in &events {
             let Some(e) = envelope(event)? else { continue };
             if stream

@@ -870,6 +870,23 @@ pub async fn load(
     session: &crate::auth::Session,
     cut: CutOff,
 ) -> Result<(Vec<Outcome>, tokio::sync::OwnedSemaphorePermit), ApiError> {
+    let (people, turn) = load_cases(state, session, cut, |_, _| {}).await?;
+    Ok((people.into_iter().map(|(o, _)| o).collect(), turn))
+}
+
+/// [`load`], with each person's case at the cut-offs (for exports of their facts).
+pub async fn load_cases(
+    state: &crate::ApiState,
+    session: &crate::auth::Session,
+    cut: CutOff,
+    progress: impl FnMut(u64, u64),
+) -> Result<
+    (
+        Vec<(Outcome, roadback_domain::Case)>,
+        tokio::sync::OwnedSemaphorePermit,
+    ),
+    ApiError,
+> {
     // Every history is read and replayed: a few such requests at a time.
     let turn = state
         .heavy
@@ -877,22 +894,23 @@ pub async fn load(
         .acquire_owned()
         .await
         .map_err(|_| ApiError::Unavailable)?;
-    let histories = roadback_store::records::histories(&state.store, 10_000).await?;
+    let histories = roadback_store::records::histories(&state.store, 10_000, progress).await?;
     let organisation = (session.principal.role != roadback_domain::access::Role::Evaluator)
         .then_some(session.user.organisation);
     let today = cut.until(Utc::now().date_naive());
-    let outcomes = histories
+    let people = histories
         .iter()
         .filter_map(|h| {
-            let mut outcome = h.outcome_at(cut, today)?;
+            let case = h.case_at(cut);
+            let mut outcome = Outcome::of(&case, today)?;
             if organisation.is_some_and(|org| outcome.organisation != org) {
                 return None;
             }
             outcome.evaluation_consent = outcome.evaluation_consent
                 && h.case(roadback_domain::AsOf::Now)
                     .has_consent(roadback_domain::vocabulary::ConsentScope::EvaluationUse);
-            Some(outcome)
+            Some((outcome, case))
         })
         .collect();
-    Ok((outcomes, turn))
+    Ok((people, turn))
 }
