@@ -43,6 +43,8 @@ pub struct ApiState {
     pub deadline: std::time::Duration,
     /// True once the server is stopping: subscriptions end.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The schema itself, for requests made on a caller's behalf (a data lock runs its query).
+    pub(crate) schema: Arc<std::sync::OnceLock<crate::ApiSchema>>,
 }
 
 impl ApiState {
@@ -59,6 +61,7 @@ impl ApiState {
             heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_AT_ONCE)),
             deadline: DEADLINE,
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
+            schema: Arc::default(),
         }
     }
 

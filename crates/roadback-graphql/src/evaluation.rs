@@ -2,6 +2,7 @@
 //! ([`analysis`]), at explicit cut-offs.
 
 pub mod analysis;
+pub mod locks;
 
 use async_graphql::{Context, Object, SimpleObject};
 use roadback_domain::CutOff;

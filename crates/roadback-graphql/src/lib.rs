@@ -40,6 +40,7 @@ pub struct Query(
     assessments::AssessmentQuery,
     beneficiary::BeneficiaryQuery,
     evaluation::EvaluationQuery,
+    evaluation::locks::LockQuery,
 );
 
 /// Changes: each command of the domain, sign-in and sign-out, users and tokens.
@@ -55,6 +56,7 @@ pub struct Mutation(
     referrals::ReferralMutation,
     corrections::CorrectionMutation,
     personal::PersonalDataMutation,
+    evaluation::locks::LockMutation,
 );
 
 /// The API's schema type.
@@ -70,7 +72,8 @@ pub const STREAM_READ: usize = 20;
 
 /// Builds the schema with its limits and shared state.
 pub fn schema(state: ApiState) -> ApiSchema {
-    Schema::build(
+    let cell = state.schema.clone();
+    let schema = Schema::build(
         Query::default(),
         Mutation::default(),
         subscription::Subscription,
@@ -81,7 +84,9 @@ pub fn schema(state: ApiState) -> ApiSchema {
     .extension(context::PerRequest)
     .extension(inputs::Deadline)
     .data(state)
-    .finish()
+    .finish();
+    let _ = cell.set(schema.clone());
+    schema
 }
 
 /// The schema in SDL, as `schema.graphql` holds it.

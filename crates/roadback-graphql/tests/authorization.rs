@@ -259,6 +259,24 @@ fn ops() -> Vec<Op> {
             Plain(ReadEvaluation),
             "{ evaluationExport(format: WIDE) { rows digest } }",
         ),
+        q(
+            "evaluationLocks",
+            Plain(ReadEvaluation),
+            "{ evaluationLocks { name } }",
+        ),
+        Op {
+            kind: "query",
+            name: "evaluationLock",
+            rule: Plain(ReadEvaluation),
+            // No such lock: null for those allowed to read locks.
+            document: r#"{ evaluationLock(name: "none") { name } }"#,
+            field: None,
+        },
+        m(
+            "lockEvaluation",
+            Plain(ReadEvaluation),
+            r#"{ lockEvaluation(input: { name: $key, selection: "{ results { total { assisted { value } } } }" }) { digest } }"#,
+        ),
         m(
             "voidEvent",
             Record(WriteRecord),

@@ -322,3 +322,86 @@ async fn entries_recorded_after_a_cut_off_change_nothing_at_it() {
         "the current answer counts the late registration"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_lock_keeps_its_result_and_tells_withdrawals_since() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let caseworker = w.session(Role::Caseworker, "cw", None).await;
+    let evaluator = w.session(Role::Evaluator, "eva", None).await;
+    let ids = people_with_evaluation_consent(&w, &caseworker, 6).await;
+    let lock = w
+        .ok(
+            &evaluator,
+            r#"mutation { lockEvaluation(input: { name: "Annual report 2026",
+                selection: "{ results { total { assisted { value } } } survival { cohorts { subjects { value } } } }" }) {
+                name digest cutOff { validOn recordedAt } result } }"#,
+            json!({}),
+        )
+        .await["lockEvaluation"]
+        .clone();
+    assert_eq!(lock["result"]["results"]["total"]["assisted"]["value"], 6);
+    assert_eq!(
+        lock["result"]["survival"]["cohorts"][0]["subjects"]["value"],
+        6
+    );
+    let digest = lock["digest"].as_str().unwrap().to_string();
+    assert_eq!(digest.len(), 64);
+
+    let read = r#"{ evaluationLock(name: "Annual report 2026") { digest result rerun { digest matches withdrawnSince } } }"#;
+    let again = w.ok(&evaluator, read, json!({})).await["evaluationLock"].clone();
+    assert_eq!(again["rerun"]["matches"], true, "{again}");
+    assert_eq!(again["rerun"]["withdrawnSince"], 0);
+
+    // One person withdraws: the lock keeps the cited result, its re-run differs and says why.
+    w.ok(
+        &caseworker,
+        &format!(
+            r#"mutation {{ withdrawConsent(input: {{ beneficiaryId: "{}", expectedVersion: 2, idempotencyKey: "w",
+            occurredOn: "2010-03-03", kind: EVALUATION_USE, withdrawnBy: BENEFICIARY }}) {{ version }} }}"#,
+            ids[0]
+        ),
+        json!({}),
+    )
+    .await;
+    let after = w.ok(&evaluator, read, json!({})).await["evaluationLock"].clone();
+    assert_eq!(after["digest"], digest.as_str());
+    assert_eq!(after["result"], lock["result"]);
+    assert_eq!(after["rerun"]["matches"], false);
+    assert_eq!(after["rerun"]["withdrawnSince"], 1);
+
+    // Names are unique; a selection that does not run is refused with its reason.
+    let taken = w
+        .run(
+            &evaluator,
+            r#"mutation { lockEvaluation(input: { name: "Annual report 2026", selection: "{ cutOff { validOn } }" }) { digest } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&taken).0, "VALIDATION", "{taken}");
+    let broken = w
+        .run(
+            &evaluator,
+            r#"mutation { lockEvaluation(input: { name: "x", selection: "{ nothing }" }) { digest } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        broken["errors"][0]["extensions"]["field"], "selection",
+        "{broken}"
+    );
+    // The locks are listed, and each lock made is in the access log.
+    let listed = w
+        .ok(&evaluator, "{ evaluationLocks { name } }", json!({}))
+        .await;
+    assert_eq!(listed["evaluationLocks"].as_array().unwrap().len(), 1);
+    let log = w
+        .store
+        .access_log(w.organisation, None, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        log.iter().filter(|e| e.action == "LOCK_EVALUATION").count(),
+        1
+    );
+}

@@ -537,3 +537,106 @@ impl EventStore {
         })
     }
 }
+
+/// A data lock: a named evaluation result at fixed cut-offs, with the query that made it and
+/// its digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvaluationLock {
+    /// Its name, unique in the deployment.
+    pub name: String,
+    /// The organisation of who made it (who may read it).
+    pub organisation: Uuid,
+    /// Who made it.
+    pub created_by: Uuid,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// The valid-time cut-off.
+    pub valid_on: chrono::NaiveDate,
+    /// The recorded-time cut-off.
+    pub recorded_at: DateTime<Utc>,
+    /// The selection of `evaluation` it answers (GraphQL).
+    pub selection: String,
+    /// The result (canonical JSON).
+    pub result: String,
+    /// SHA-256 of the result, hexadecimal.
+    pub digest: String,
+}
+
+type LockRow = (
+    String,
+    Uuid,
+    Uuid,
+    DateTime<Utc>,
+    chrono::NaiveDate,
+    DateTime<Utc>,
+    String,
+    String,
+    String,
+);
+
+const LOCK_COLUMNS: &str = "name, organisation_id, created_by, created_at, valid_on, recorded_at, selection, result, digest";
+
+fn lock_of(row: LockRow) -> EvaluationLock {
+    let (
+        name,
+        organisation,
+        created_by,
+        created_at,
+        valid_on,
+        recorded_at,
+        selection,
+        result,
+        digest,
+    ) = row;
+    EvaluationLock {
+        name,
+        organisation,
+        created_by,
+        created_at,
+        valid_on,
+        recorded_at,
+        selection,
+        result,
+        digest,
+    }
+}
+
+impl EventStore {
+    /// Stores a data lock; `AlreadyExists` when the name is taken.
+    pub async fn create_evaluation_lock(&self, lock: &EvaluationLock) -> Result<(), StoreError> {
+        on_pool!(self, Db, conn => {
+            insert!(conn, Db, &format!("INSERT INTO evaluation_locks ({LOCK_COLUMNS}) VALUES ("),
+                [lock.name.clone(), lock.organisation, lock.created_by, lock.created_at, lock.valid_on,
+                 lock.recorded_at, lock.selection.clone(), lock.result.clone(), lock.digest.clone()])
+            .map_err(|e| unique(e, &format!("a data lock named {:?}", lock.name)))?;
+        });
+        Ok(())
+    }
+
+    /// A data lock of an organisation, by name.
+    pub async fn evaluation_lock(
+        &self,
+        organisation: Uuid,
+        name: &str,
+    ) -> Result<Option<EvaluationLock>, StoreError> {
+        let row: Option<LockRow> = on_pool!(self, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new(format!("SELECT {LOCK_COLUMNS} FROM evaluation_locks WHERE name = "));
+            q.push_bind(name.to_string()).push(" AND organisation_id = ").push_bind(organisation);
+            q.build_query_as().fetch_optional(conn).await?
+        });
+        Ok(row.map(lock_of))
+    }
+
+    /// An organisation's data locks, newest first.
+    pub async fn evaluation_locks(
+        &self,
+        organisation: Uuid,
+    ) -> Result<Vec<EvaluationLock>, StoreError> {
+        let rows: Vec<LockRow> = on_pool!(self, Db, conn => {
+            let mut q = QueryBuilder::<Db>::new(format!("SELECT {LOCK_COLUMNS} FROM evaluation_locks WHERE organisation_id = "));
+            q.push_bind(organisation).push(" ORDER BY created_at DESC, name");
+            q.build_query_as().fetch_all(conn).await?
+        });
+        Ok(rows.into_iter().map(lock_of).collect())
+    }
+}
