@@ -369,3 +369,57 @@ pub async fn plan_pages_filter_and_page_by_case_code(db: &TestDatabase) {
         .unwrap();
     assert_eq!(plans.len(), 1);
 }
+
+pub async fn data_locks_are_kept_by_name_per_organisation(db: &TestDatabase) {
+    use roadback_store::directory::EvaluationLock;
+    let store = db.open().await;
+    let (ours, theirs) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    let lock = |name: &str, organisation: Uuid, seconds: i64| EvaluationLock {
+        name: name.to_string(),
+        organisation,
+        created_by: Uuid::from_u128(9),
+        created_at: chrono::DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap(),
+        valid_on: "2015-12-31".parse().unwrap(),
+        recorded_at: chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap(),
+        selection: "{ results { total { assisted { value } } } }".into(),
+        result: r#"{"results":{"total":{"assisted":{"value":1711}}}}"#.into(),
+        digest: "ab".repeat(32),
+    };
+    store
+        .create_evaluation_lock(&lock("2015 report", ours, 0))
+        .await
+        .unwrap();
+    store
+        .create_evaluation_lock(&lock("2016 report", ours, 60))
+        .await
+        .unwrap();
+    store
+        .create_evaluation_lock(&lock("theirs", theirs, 0))
+        .await
+        .unwrap();
+    let taken = store
+        .create_evaluation_lock(&lock("2015 report", theirs, 0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(taken, StoreError::AlreadyExists { .. }),
+        "{taken:?}"
+    );
+    assert_eq!(
+        store.evaluation_lock(ours, "2015 report").await.unwrap(),
+        Some(lock("2015 report", ours, 0)),
+        "read back exactly, to the microsecond"
+    );
+    assert_eq!(
+        store.evaluation_lock(theirs, "2015 report").await.unwrap(),
+        None
+    );
+    let names: Vec<String> = store
+        .evaluation_locks(ours)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    assert_eq!(names, ["2016 report", "2015 report"], "newest first");
+}

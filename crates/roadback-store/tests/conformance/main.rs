@@ -63,6 +63,7 @@ conformance!(
     directory::failed_sign_ins_are_counted_in_a_window,
     directory::the_access_log_is_append_only,
     directory::plan_pages_filter_and_page_by_case_code,
+    directory::data_locks_are_kept_by_name_per_organisation,
     rules::commands_decided_against_the_stored_record_keep_it_valid,
     vault::personal_data_is_sealed_and_erased_for_good,
     vault::rotation_rewraps_every_data_key,
