@@ -138,7 +138,9 @@ async fn the_evaluation_engine_reproduces_the_tvrp_table_from_the_stored_events(
         survival(options: { breakdown: COUNTRY }) {
           cohorts { group subjects { value } median { days lower upper } }
           logRank { statistic df pValue } }
-        cumulativeIncidence { cohorts { curves { ending events { value } } } } } }"#;
+        cumulativeIncidence { cohorts { curves { ending events { value } } } }
+        outcomeDistribution(breakdown: COUNTRY) { standings total { counts { value } total { value } } }
+        returnAfterExit { cohorts { exits { value } windows { fromDays toDays returned { value } followed { value } } curve { days estimate } } } } }"#;
     let evaluation = evaluator.ok("evaluation", query, json!({})).await;
     let results = &evaluation["results"];
     let total = &results["total"];
@@ -160,6 +162,23 @@ async fn the_evaluation_engine_reproduces_the_tvrp_table_from_the_stored_events(
         .sum();
     assert!(followed > 1_000 && followed < 2_890, "{followed}");
     assert_eq!(evaluation["survival"]["logRank"]["df"], 6);
+    // Where everyone stands adds up to everyone assisted; the reintegrated column is the table's.
+    let distribution = &evaluation["outcomeDistribution"]["total"];
+    assert_eq!(distribution["total"]["value"], 2_890, "{distribution}");
+    let counts: Vec<i64> = distribution["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_i64().unwrap())
+        .collect();
+    assert_eq!(counts.iter().sum::<i64>(), 2_890);
+    // Returns after reintegration, by HUD's windows, among the people followed into each.
+    let returns = &evaluation["returnAfterExit"]["cohorts"][0];
+    assert!(
+        returns["exits"]["value"].as_i64().unwrap() > 500,
+        "{returns}"
+    );
+    assert_eq!(returns["windows"].as_array().unwrap().len(), 3);
     // The same cut-offs again: the same answer, byte for byte.
     let cut = evaluation["cutOff"].clone();
     let again = evaluator

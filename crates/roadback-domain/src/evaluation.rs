@@ -157,6 +157,76 @@ impl FollowUp {
     }
 }
 
+/// After reintegration: whether and when the person returned (was trafficked again or back in
+/// crisis care), HUD System Performance Measure 2's question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AfterExit {
+    /// The day they were first reintegrated.
+    pub exit_on: NaiveDate,
+    /// Days from then to the return, or to the last contact (or the cut-off) without one.
+    pub days: i64,
+    /// True when they returned.
+    pub returned: bool,
+}
+
+impl AfterExit {
+    /// The return after a person's first reintegration; `None` if they were never reintegrated.
+    pub fn of(outcome: &Outcome, censoring: Censoring) -> Option<Self> {
+        let at = outcome
+            .transitions
+            .iter()
+            .position(|t| t.to == Status::Reintegrated)?;
+        let exit_on = outcome.transitions[at].on;
+        let back = outcome.transitions[at + 1..]
+            .iter()
+            .find(|t| matches!(t.to, Status::ReTrafficked | Status::InCrisisCare));
+        let (end, returned) = match back {
+            Some(t) => (t.on, true),
+            None => (
+                match censoring {
+                    Censoring::LastContact => outcome.last_contact_on,
+                    Censoring::CutOff => outcome.closed_on.unwrap_or(outcome.until),
+                },
+                false,
+            ),
+        };
+        Some(Self {
+            exit_on,
+            days: (end - exit_on).num_days().max(0),
+            returned,
+        })
+    }
+}
+
+/// The windows of return HUD's Measure 2 reports, in days after the exit.
+pub const RETURN_WINDOWS: [(i64, i64); 3] = [(0, 180), (181, 365), (366, 730)];
+
+/// Where each person stands, for the outcome distribution.
+pub fn standing(outcome: &Outcome) -> &'static str {
+    match outcome.transitions.iter().find(|t| t.to.is_exit()) {
+        Some(t) => match t.to {
+            Status::Reintegrated => "reintegrated",
+            Status::ReTrafficked => "re_trafficked",
+            Status::DroppedOut => "dropped_out",
+            Status::MovedAbroad => "moved_abroad",
+            Status::Deceased => "deceased",
+            _ => "lost_contact",
+        },
+        None => "in_progress",
+    }
+}
+
+/// The columns of the outcome distribution, in order.
+pub const STANDINGS: [&str; 7] = [
+    "in_progress",
+    "reintegrated",
+    "re_trafficked",
+    "dropped_out",
+    "moved_abroad",
+    "deceased",
+    "lost_contact",
+];
+
 /// What people are grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

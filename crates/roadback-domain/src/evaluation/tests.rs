@@ -235,3 +235,42 @@ fn secondary_suppression_holds_for_every_row_and_column_total() {
         }
     }
 }
+
+#[test]
+fn the_return_after_reintegration_is_timed_from_the_first_reintegration() {
+    let back = person(
+        &[
+            ("2010-02-01", Status::InCrisisCare),
+            ("2010-12-01", Status::Reintegrated),
+            ("2011-03-01", Status::InCrisisCare),
+        ],
+        "2011-03-01",
+        "2015-12-31",
+    );
+    assert_eq!(
+        AfterExit::of(&back, Censoring::LastContact),
+        Some(AfterExit {
+            exit_on: day("2010-12-01"),
+            days: 90,
+            returned: true
+        })
+    );
+    assert_eq!(standing(&back), "reintegrated");
+    let stayed = person(
+        &[
+            ("2010-02-01", Status::InCrisisCare),
+            ("2010-12-01", Status::Reintegrated),
+        ],
+        "2012-12-01",
+        "2015-12-31",
+    );
+    let after = AfterExit::of(&stayed, Censoring::LastContact).unwrap();
+    assert_eq!((after.days, after.returned), (731, false));
+    assert_eq!(
+        AfterExit::of(&stayed, Censoring::CutOff).unwrap().days,
+        1856
+    );
+    let open = person(&OPEN, "2010-06-01", "2015-12-31");
+    assert_eq!(AfterExit::of(&open, Censoring::LastContact), None);
+    assert_eq!(standing(&open), "in_progress");
+}

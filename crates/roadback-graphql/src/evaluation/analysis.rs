@@ -440,6 +440,70 @@ pub struct IncidenceAnalysis {
     pub grays_tests: Vec<EndingTest>,
 }
 
+/// One group's line of the outcome distribution.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct StandingLine {
+    /// The group's code (`all` for the total line).
+    pub group: String,
+    /// People by where they stand, in the order of `OutcomeDistribution.standings`.
+    pub counts: Vec<Count>,
+    /// Everyone in the group.
+    pub total: Count,
+}
+
+/// Where everyone assisted stands at the cut-off (reporting: everyone, counts only).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct OutcomeDistribution {
+    /// The columns: in_progress, reintegrated, re_trafficked, dropped_out, moved_abroad,
+    /// deceased, lost_contact.
+    pub standings: Vec<String>,
+    /// One line per group.
+    pub lines: Vec<StandingLine>,
+    /// The totals.
+    pub total: StandingLine,
+    /// Counts below this are withheld.
+    pub threshold: i32,
+}
+
+/// Returns within a window after reintegration.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ReturnWindow {
+    /// First day of the window after the exit.
+    pub from_days: i32,
+    /// Last day of the window.
+    pub to_days: i32,
+    /// People who returned within it.
+    pub returned: Count,
+    /// People followed into it without an earlier return.
+    pub followed: Count,
+}
+
+/// A cohort's returns after reintegration.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ReturnCohort {
+    /// The group's code.
+    pub group: String,
+    /// People reintegrated.
+    pub exits: Count,
+    /// Why the figures are withheld (too few people), if they are.
+    pub withheld: Option<WithheldReason>,
+    /// Returns by window: 0–180, 181–365, 366–730 days (HUD's Measure 2).
+    pub windows: Vec<ReturnWindow>,
+    /// The cumulative incidence of a return (1 − Kaplan–Meier), while enough are at risk.
+    pub curve: Vec<CurvePoint>,
+}
+
+/// Returns after reintegration: trafficked again or back in crisis care.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ReturnAnalysis {
+    /// How follow-up without a return is cut.
+    pub censoring: Censoring,
+    /// Counts below this are withheld.
+    pub threshold: i32,
+    /// The cohorts.
+    pub cohorts: Vec<ReturnCohort>,
+}
+
 /// Options common to the curves.
 #[derive(InputObject, Clone, Copy, Debug)]
 pub struct CurveOptions {
@@ -846,6 +910,160 @@ impl Evaluation {
             without_origin: single(without, threshold),
             cohorts: shown,
             grays_tests,
+        })
+    }
+
+    /// Where everyone assisted stands at the cut-off, by group (reporting: everyone, counts
+    /// only, small counts withheld with complements over rows and columns).
+    async fn outcome_distribution(
+        &self,
+        #[graphql(desc = "Lines per group (the total only when absent).")] breakdown: Option<
+            BreakdownBy,
+        >,
+        #[graphql(
+            default = false,
+            desc = "For a public output: counts below 11 withheld."
+        )]
+        public: bool,
+    ) -> OutcomeDistribution {
+        let threshold = threshold(public);
+        let breakdown = breakdown.map(Breakdown::from);
+        let groups: Vec<(String, Vec<&Outcome>)> = match breakdown {
+            Some(b) => engine::cohorts(&self.outcomes, Some(b))
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        };
+        let columns = engine::STANDINGS.len() + 1;
+        let tally = |people: &[&Outcome]| {
+            let mut row: Vec<u64> = engine::STANDINGS
+                .iter()
+                .map(|s| people.iter().filter(|o| engine::standing(o) == *s).count() as u64)
+                .collect();
+            row.push(people.len() as u64);
+            row
+        };
+        let everyone: Vec<&Outcome> = self.outcomes.iter().collect();
+        let mut counts: Vec<u64> = groups.iter().flat_map(|(_, p)| tally(p)).collect();
+        counts.extend(tally(&everyone));
+        let rows = groups.len() + 1;
+        // Rows always add up to their total; columns only when groups do not overlap.
+        let mut lines = engine::table_lines(rows, columns, true)
+            .into_iter()
+            .skip(columns)
+            .collect::<Vec<_>>();
+        if breakdown.is_some_and(|b| !b.overlaps()) {
+            lines.extend(engine::table_lines(rows, columns, false));
+        }
+        let cells = engine::suppress(&counts, &lines, threshold);
+        let line = |r: usize, group: &str| StandingLine {
+            group: group.to_string(),
+            counts: (0..columns - 1)
+                .map(|c| cells[r * columns + c].into())
+                .collect(),
+            total: cells[r * columns + columns - 1].into(),
+        };
+        OutcomeDistribution {
+            standings: engine::STANDINGS.iter().map(|s| s.to_string()).collect(),
+            lines: groups
+                .iter()
+                .enumerate()
+                .map(|(r, (g, _))| line(r, g))
+                .collect(),
+            total: line(groups.len(), "all"),
+            threshold: threshold as i32,
+        }
+    }
+
+    /// Returns after reintegration (trafficked again or back in crisis care), by window and as
+    /// a cumulative incidence, for research: only people whose consent to evaluation use was in
+    /// force at the cut-off and still is.
+    async fn return_after_exit(
+        &self,
+        #[graphql(desc = "Cohorts (one cohort `all` when absent).")] breakdown: Option<BreakdownBy>,
+        #[graphql(
+            desc = "How follow-up without a return is cut.",
+            default_with = "Censoring::LastContact"
+        )]
+        censoring: Censoring,
+        #[graphql(default = 0.95, desc = "The confidence level (0.5 to 0.999).")] level: f64,
+        #[graphql(
+            default = false,
+            desc = "For a public output: counts below 11 withheld."
+        )]
+        public: bool,
+    ) -> Result<ReturnAnalysis, ApiError> {
+        if !(0.5..=0.999).contains(&level) {
+            return Err(ApiError::invalid(
+                "level",
+                "a confidence level from 0.5 to 0.999",
+            ));
+        }
+        let threshold = threshold(public);
+        let people: Vec<Outcome> = self.consented().into_iter().cloned().collect();
+        let mut cohorts = Vec::new();
+        for (group, members) in engine::cohorts(&people, breakdown.map(Into::into)) {
+            let exits: Vec<engine::AfterExit> = members
+                .iter()
+                .filter_map(|o| engine::AfterExit::of(o, censoring.into()))
+                .collect();
+            let small = (exits.len() as u64) < threshold;
+            let windows = engine::RETURN_WINDOWS
+                .iter()
+                .map(|&(from, to)| {
+                    let returned = exits
+                        .iter()
+                        .filter(|e| e.returned && e.days >= from && e.days <= to)
+                        .count();
+                    // Observed into the window: no return and no censoring before it.
+                    let followed = exits.iter().filter(|e| e.days >= from).count();
+                    ReturnWindow {
+                        from_days: from as i32,
+                        to_days: to as i32,
+                        returned: single(returned, threshold),
+                        followed: single(followed, threshold),
+                    }
+                })
+                .collect();
+            let observations: Vec<survival::Observation> = exits
+                .iter()
+                .map(|e| survival::Observation {
+                    time: e.days as f64,
+                    event: e.returned,
+                })
+                .collect();
+            let km = KaplanMeier::fit(&observations, survival::Transform::LogLog, level);
+            let curve = if small {
+                Vec::new()
+            } else {
+                km.rows
+                    .iter()
+                    .take_while(|r| (r.at_risk as u64) >= threshold)
+                    .filter(|r| r.events > 0)
+                    .map(|r| {
+                        let (lower, upper) = interval_parts(r.interval);
+                        // The incidence is 1 − S: its limits swap.
+                        CurvePoint {
+                            days: r.time,
+                            estimate: 1.0 - r.survival,
+                            lower: upper.map(|u| 1.0 - u),
+                            upper: lower.map(|l| 1.0 - l),
+                        }
+                    })
+                    .collect()
+            };
+            cohorts.push(ReturnCohort {
+                group,
+                exits: single(exits.len(), threshold),
+                withheld: small.then_some(WithheldReason::SmallCount),
+                windows: if small { Vec::new() } else { windows },
+                curve,
+            });
+        }
+        Ok(ReturnAnalysis {
+            censoring,
+            threshold: threshold as i32,
+            cohorts,
         })
     }
 }
