@@ -140,7 +140,9 @@ async fn the_evaluation_engine_reproduces_the_tvrp_table_from_the_stored_events(
           logRank { statistic df pValue } }
         cumulativeIncidence { cohorts { curves { ending events { value } } } }
         outcomeDistribution(breakdown: COUNTRY) { standings total { counts { value } total { value } } }
-        returnAfterExit { cohorts { exits { value } windows { fromDays toDays returned { value } followed { value } } curve { days estimate } } } } }"#;
+        returnAfterExit { cohorts { exits { value } windows { fromDays toDays returned { value } followed { value } } curve { days estimate } } }
+        servicesAgainstOutcome { lines { group total { value } } }
+        trajectories(spanMonths: 6) { domain fromMonths scores { value } mean quartiles } } }"#;
     let evaluation = evaluator.ok("evaluation", query, json!({})).await;
     let results = &evaluation["results"];
     let total = &results["total"];
@@ -179,6 +181,37 @@ async fn the_evaluation_engine_reproduces_the_tvrp_table_from_the_stored_events(
         "{returns}"
     );
     assert_eq!(returns["windows"].as_array().unwrap().len(), 3);
+    let services = evaluation["servicesAgainstOutcome"]["lines"]
+        .as_array()
+        .unwrap();
+    assert!(services.len() > 5, "a line per kind of service received");
+    let trajectories = evaluation["trajectories"].as_array().unwrap();
+    assert!(
+        trajectories.iter().any(|t| t["mean"].is_number()),
+        "scores over time"
+    );
+    // Filters narrow every analysis to some groups: the 2012 intake in Albania and Kosovo.
+    let filtered = evaluator
+        .ok(
+            "evaluation",
+            r#"{ evaluation(filters: [{ by: COUNTRY, groups: ["AL", "XK"] }, { by: INTAKE_YEAR, groups: ["2012"] }]) {
+                results(breakdown: COUNTRY) { lines { group } total { assisted { value } } } } }"#,
+            json!({}),
+        )
+        .await;
+    let lines: Vec<&str> = filtered["results"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(lines, ["AL", "XK"], "{filtered}");
+    assert!(
+        filtered["results"]["total"]["assisted"]["value"]
+            .as_i64()
+            .unwrap()
+            < 1_711
+    );
     // The same cut-offs again: the same answer, byte for byte.
     let cut = evaluation["cutOff"].clone();
     let again = evaluator

@@ -227,6 +227,87 @@ pub const STANDINGS: [&str; 7] = [
     "lost_contact",
 ];
 
+/// The spread of a set of scores.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// How many.
+    pub n: usize,
+    /// Their mean.
+    pub mean: f64,
+    /// Their standard deviation (n − 1).
+    pub sd: f64,
+    /// First quartile, median, third quartile (linear interpolation, R's type 7).
+    pub quartiles: [f64; 3],
+}
+
+impl Spread {
+    /// The spread of `values` (`None` when empty).
+    pub fn of(values: &[f64]) -> Option<Self> {
+        if values.is_empty() {
+            return None;
+        }
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let sd = if n > 1 {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let at = |p: f64| {
+            let h = (n - 1) as f64 * p;
+            let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+        };
+        Some(Self {
+            n,
+            mean,
+            sd,
+            quartiles: [at(0.25), at(0.5), at(0.75)],
+        })
+    }
+}
+
+/// Domain scores by time since intake: for each domain and each `bin_months`-month bin, the
+/// spread of the scores given in it (a person assessed twice in a bin counts twice).
+pub fn trajectories(
+    outcomes: &[&Outcome],
+    bin_months: u32,
+) -> BTreeMap<(crate::vocabulary::ReintegrationDomain, u32), Spread> {
+    let mut scores: BTreeMap<(crate::vocabulary::ReintegrationDomain, u32), Vec<f64>> =
+        BTreeMap::new();
+    for outcome in outcomes {
+        for assessment in &outcome.assessments {
+            let months = months_between(outcome.intake_on, assessment.on);
+            let Some(months) = months else { continue };
+            let bin = months / bin_months.max(1) * bin_months.max(1);
+            for score in &assessment.scores {
+                scores
+                    .entry((score.domain, bin))
+                    .or_default()
+                    .push(f64::from(score.score));
+            }
+        }
+    }
+    scores
+        .into_iter()
+        .filter_map(|(key, values)| Spread::of(&values).map(|s| (key, s)))
+        .collect()
+}
+
+/// Whole months from `from` to `to` (`None` when `to` is before `from`).
+fn months_between(from: NaiveDate, to: NaiveDate) -> Option<u32> {
+    if to < from {
+        return None;
+    }
+    let mut months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
+    if to.day() < from.day() {
+        months -= 1;
+    }
+    u32::try_from(months.max(0)).ok()
+}
+
 /// What people are grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -245,11 +245,17 @@ impl EvaluationQuery {
         #[graphql(desc = "The cut-offs (default: the records as they stand now).")] cut_off: Option<
             analysis::CutOffInput,
         >,
+        #[graphql(
+            default,
+            desc = "Only people in these groups (each filter must hold), e.g. `[{ by: COUNTRY, groups: [\"AL\", \"XK\"] }]`."
+        )]
+        filters: Vec<analysis::CohortFilter>,
     ) -> Result<analysis::Evaluation, ApiError> {
         let session = guard(ctx, Action::ReadEvaluation, None)?;
         let state = state(ctx);
         let cut = analysis::CutOffInput::resolve(cut_off, chrono::Utc::now())?;
-        let (outcomes, turn) = analysis::load(state, session, cut).await?;
+        let (mut outcomes, turn) = analysis::load(state, session, cut).await?;
+        outcomes.retain(|o| filters.iter().all(|f| f.keeps(o)));
         let view = analysis::CutOffView::of(cut);
         state
             .store

@@ -274,3 +274,34 @@ fn the_return_after_reintegration_is_timed_from_the_first_reintegration() {
     assert_eq!(AfterExit::of(&open, Censoring::LastContact), None);
     assert_eq!(standing(&open), "in_progress");
 }
+
+#[test]
+fn scores_are_spread_by_months_since_intake() {
+    use crate::events::DomainScore;
+    use crate::projection::Assessment;
+    use crate::vocabulary::ReintegrationDomain::Housing;
+    let mut p = person(&OPEN, "2011-06-01", "2015-12-31");
+    for (on, score) in [
+        ("2010-01-15", 1),
+        ("2010-03-01", 3),
+        ("2010-07-01", 4),
+        ("2011-02-01", 5),
+    ] {
+        p.assessments.push(Assessment {
+            on: day(on),
+            framework_version: 1,
+            scores: vec![DomainScore {
+                domain: Housing,
+                score,
+            }],
+        });
+    }
+    let t = trajectories(&[&p], 6);
+    let first = t[&(Housing, 0)];
+    assert_eq!((first.n, first.mean), (2, 2.0));
+    assert!((first.sd - 2.0_f64.sqrt()).abs() < 1e-12);
+    assert_eq!(first.quartiles, [1.5, 2.0, 2.5]);
+    assert_eq!(t[&(Housing, 6)].n, 1);
+    assert_eq!(t[&(Housing, 12)].mean, 5.0);
+    assert_eq!(Spread::of(&[]), None);
+}

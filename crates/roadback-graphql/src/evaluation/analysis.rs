@@ -504,6 +504,44 @@ pub struct ReturnAnalysis {
     pub cohorts: Vec<ReturnCohort>,
 }
 
+/// Domain scores in a span of months since intake.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TrajectoryPoint {
+    /// The domain.
+    pub domain: crate::vocabulary::ReintegrationDomain,
+    /// First month since intake of the span.
+    pub from_months: i32,
+    /// Last month of the span.
+    pub to_months: i32,
+    /// Scores given in it.
+    pub scores: Count,
+    /// Their mean (null when the count is withheld).
+    pub mean: Option<f64>,
+    /// Their standard deviation.
+    pub sd: Option<f64>,
+    /// First quartile, median, third quartile.
+    pub quartiles: Option<Vec<f64>>,
+}
+
+/// Keeps people of some groups only.
+#[derive(InputObject, Clone, Debug)]
+pub struct CohortFilter {
+    /// What the groups are of.
+    pub by: BreakdownBy,
+    /// The groups kept (codes as the breakdown gives them, e.g. `AL`, `2012`, `female`).
+    pub groups: Vec<String>,
+}
+
+impl CohortFilter {
+    /// True when the person is in one of the groups.
+    pub fn keeps(&self, outcome: &Outcome) -> bool {
+        Breakdown::from(self.by)
+            .groups(outcome)
+            .iter()
+            .any(|g| self.groups.contains(g))
+    }
+}
+
 /// Options common to the curves.
 #[derive(InputObject, Clone, Copy, Debug)]
 pub struct CurveOptions {
@@ -973,6 +1011,108 @@ impl Evaluation {
             total: line(groups.len(), "all"),
             threshold: threshold as i32,
         }
+    }
+
+    /// Where people stand by the kinds of service they received (a person is on the line of
+    /// each kind, and on `none` without any): reporting, counts only, each line suppressed with
+    /// its total.
+    async fn services_against_outcome(
+        &self,
+        #[graphql(
+            default = false,
+            desc = "For a public output: counts below 11 withheld."
+        )]
+        public: bool,
+    ) -> OutcomeDistribution {
+        let threshold = threshold(public);
+        let groups: Vec<(String, Vec<&Outcome>)> =
+            engine::cohorts(&self.outcomes, Some(Breakdown::ServiceKind))
+                .into_iter()
+                .collect();
+        let columns = engine::STANDINGS.len() + 1;
+        let mut counts: Vec<u64> = Vec::new();
+        for (_, people) in &groups {
+            for standing in engine::STANDINGS {
+                counts.push(
+                    people
+                        .iter()
+                        .filter(|o| engine::standing(o) == standing)
+                        .count() as u64,
+                );
+            }
+            counts.push(people.len() as u64);
+        }
+        let lines: Vec<Vec<usize>> = engine::table_lines(groups.len(), columns, true)
+            .into_iter()
+            .skip(columns)
+            .collect();
+        let cells = engine::suppress(&counts, &lines, threshold);
+        let line = |r: usize, group: &str| StandingLine {
+            group: group.to_string(),
+            counts: (0..columns - 1)
+                .map(|c| cells[r * columns + c].into())
+                .collect(),
+            total: cells[r * columns + columns - 1].into(),
+        };
+        let everyone = engine::STANDINGS
+            .iter()
+            .map(|s| {
+                single(
+                    self.outcomes
+                        .iter()
+                        .filter(|o| engine::standing(o) == *s)
+                        .count(),
+                    threshold,
+                )
+            })
+            .collect();
+        OutcomeDistribution {
+            standings: engine::STANDINGS.iter().map(|s| s.to_string()).collect(),
+            lines: groups
+                .iter()
+                .enumerate()
+                .map(|(r, (g, _))| line(r, g))
+                .collect(),
+            total: StandingLine {
+                group: "all".into(),
+                counts: everyone,
+                total: single(self.outcomes.len(), threshold),
+            },
+            threshold: threshold as i32,
+        }
+    }
+
+    /// Domain scores by months since intake, with their spread (reporting: everyone assessed,
+    /// aggregate only; a span with fewer scores than the threshold shows only why).
+    async fn trajectories(
+        &self,
+        #[graphql(default = 6, desc = "Months per span (1 to 24).")] span_months: i32,
+        #[graphql(
+            default = false,
+            desc = "For a public output: counts below 11 withheld."
+        )]
+        public: bool,
+    ) -> Result<Vec<TrajectoryPoint>, ApiError> {
+        if !(1..=24).contains(&span_months) {
+            return Err(ApiError::invalid("spanMonths", "from 1 to 24 months"));
+        }
+        let threshold = threshold(public);
+        let people: Vec<&Outcome> = self.outcomes.iter().collect();
+        Ok(engine::trajectories(&people, span_months as u32)
+            .into_iter()
+            .map(|((domain, from), spread)| {
+                let shown = spread.n as u64 >= threshold;
+                TrajectoryPoint {
+                    domain: domain.into(),
+                    from_months: from as i32,
+                    to_months: from as i32 + span_months - 1,
+                    scores: single(spread.n, threshold),
+                    mean: shown.then_some(spread.mean),
+                    sd: shown.then_some(spread.sd),
+                    quartiles: shown.then(|| spread.quartiles.to_vec()),
+                }
+            })
+            .collect())
     }
 
     /// Returns after reintegration (trafficked again or back in crisis care), by window and as
