@@ -8,6 +8,7 @@ mod api;
 mod raw;
 mod replay;
 mod store_cases;
+mod survival;
 mod workload;
 
 use std::path::PathBuf;
@@ -39,6 +40,16 @@ enum Cli {
         /// Directory for the SQLite files.
         #[arg(long, default_value = "target/bench")]
         dir: PathBuf,
+    },
+    /// Times the evaluation engine's estimators on `people` synthetic follow-ups by country,
+    /// writes them as CSV for the same computation in lifelines, and prints the times as JSON.
+    Survival {
+        /// How many follow-ups.
+        #[arg(long, default_value_t = 1_000_000)]
+        people: usize,
+        /// Where to write the follow-ups (CSV).
+        #[arg(long)]
+        csv: PathBuf,
     },
     /// Runs one measurement in this process and prints its result as JSON.
     Case {
@@ -86,6 +97,12 @@ async fn main() -> anyhow::Result<()> {
             commands,
             dir,
         } => run_all(&pg, events, commands, &dir).await,
+        Cli::Survival { people, csv } => {
+            let rows = survival::generate(people, 2015);
+            survival::write_csv(&csv, &rows)?;
+            println!("{}", serde_json::to_string(&survival::measure(&rows))?);
+            Ok(())
+        }
     }
 }
 
