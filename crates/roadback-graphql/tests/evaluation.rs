@@ -353,6 +353,13 @@ async fn a_data_lock_keeps_its_result_and_tells_withdrawals_since() {
     assert_eq!(again["rerun"]["matches"], true, "{again}");
     assert_eq!(again["rerun"]["withdrawnSince"], 0);
 
+    // A registration recorded later, backdated to before the cut-off: the re-run still matches.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    people_with_evaluation_consent(&w, &caseworker, 7).await;
+    let later = w.ok(&evaluator, read, json!({})).await["evaluationLock"].clone();
+    assert_eq!(later["rerun"]["matches"], true, "{later}");
+    assert_eq!(later["rerun"]["digest"], digest.as_str());
+
     // One person withdraws: the lock keeps the cited result, its re-run differs and says why.
     w.ok(
         &caseworker,
