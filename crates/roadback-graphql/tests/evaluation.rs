@@ -412,3 +412,36 @@ async fn a_data_lock_keeps_its_result_and_tells_withdrawals_since() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_cohort_is_withheld_and_says_why() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let caseworker = w.session(Role::Caseworker, "cw", None).await;
+    let evaluator = w.session(Role::Evaluator, "eva", None).await;
+    people_with_evaluation_consent(&w, &caseworker, 3).await;
+    let data = w
+        .ok(
+            &evaluator,
+            r#"{ evaluation {
+                results { total { assisted { value withheld } shareReintegrated } }
+                survival { cohorts { subjects { value withheld } withheld median { days } curve { days } riskTable { days } } }
+                cumulativeIncidence(options: { public: true }) { threshold cohorts { withheld curves { curve { days } } } } } }"#,
+            json!({}),
+        )
+        .await;
+    let e = &data["evaluation"];
+    assert_eq!(e["results"]["total"]["assisted"]["value"], Value::Null);
+    assert_eq!(e["results"]["total"]["assisted"]["withheld"], "SMALL_COUNT");
+    assert_eq!(e["results"]["total"]["shareReintegrated"], Value::Null);
+    let cohort = &e["survival"]["cohorts"][0];
+    assert_eq!(cohort["withheld"], "SMALL_COUNT", "{cohort}");
+    assert_eq!(cohort["subjects"]["withheld"], "SMALL_COUNT");
+    assert!(cohort["median"].is_null() && cohort["curve"].as_array().unwrap().is_empty());
+    assert!(cohort["riskTable"].as_array().unwrap().is_empty());
+    assert_eq!(e["cumulativeIncidence"]["threshold"], 11);
+    assert_eq!(
+        e["cumulativeIncidence"]["cohorts"][0]["withheld"],
+        "SMALL_COUNT"
+    );
+}
