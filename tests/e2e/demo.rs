@@ -231,5 +231,31 @@ async fn the_evaluation_engine_reproduces_the_tvrp_table_from_the_stored_events(
         )
         .await;
     assert_eq!(again.to_string(), evaluation.to_string());
+
+    // Every example of the README's evaluation section runs as written on the demo.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme
+        .split("## Evaluation")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let examples: Vec<&str> = section
+        .split("```graphql\n")
+        .skip(1)
+        .map(|block| block.split("\n```").next().unwrap())
+        .collect();
+    assert!(examples.len() >= 5, "{}", examples.len());
+    for example in examples {
+        let answer = evaluator.gql(example, json!({})).await;
+        assert!(answer["errors"].is_null(), "{example}\n{answer}");
+        assert!(
+            answer["data"]["evaluation"].is_object()
+                || answer["data"]["evaluationRecords"].is_object(),
+            "{answer}"
+        );
+    }
     assert!(server.terminate().success());
 }
