@@ -70,9 +70,14 @@ pub fn new_secret() -> String {
     hex(&random_bytes::<32>())
 }
 
+/// The SHA-256 of a text, hexadecimal (a stored secret, an export's or a lock's digest).
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
 /// The SHA-256 of a secret, as stored.
 pub fn secret_hash(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    sha256_hex(secret)
 }
 
 /// The principal of a signed-in user.

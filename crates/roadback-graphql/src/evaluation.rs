@@ -187,13 +187,7 @@ pub fn make_export(
         ExportFormat::Adtte => export::adtte(&subjects, spec, "ROADBACK"),
     };
     let csv = export.csv();
-    let digest = {
-        use sha2::Digest;
-        sha2::Sha256::digest(csv.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let digest = crate::auth::sha256_hex(&csv);
     ExportFile {
         format,
         file_name: ExportKind::from(format).file_name().to_string(),
@@ -220,6 +214,25 @@ pub fn make_export(
         csv,
         digest,
     }
+}
+
+/// Writes a read or an export of evaluation data to the caller's access log: it concerns no
+/// one record, so `purpose` says what, how much and at which cut-offs.
+pub async fn log_evaluation(
+    store: &roadback_store::EventStore,
+    session: &crate::auth::Session,
+    action: &str,
+    purpose: &str,
+) -> Result<(), ApiError> {
+    Ok(store
+        .log_access(
+            session.user.id,
+            session.user.organisation,
+            None,
+            action,
+            purpose,
+        )
+        .await?)
 }
 
 /// What loading everyone's history for the evaluation engine weighs, in fields: at most two
@@ -257,21 +270,18 @@ impl EvaluationQuery {
         let (mut outcomes, turn) = analysis::load(state, session, cut).await?;
         outcomes.retain(|o| filters.iter().all(|f| f.keeps(o)));
         let view = analysis::CutOffView::of(cut);
-        state
-            .store
-            .log_access(
-                session.user.id,
-                session.user.organisation,
-                None,
-                "READ_EVALUATION",
-                &format!(
-                    "evaluation engine: {} people ({} for research), cut-off {}",
-                    outcomes.len(),
-                    outcomes.iter().filter(|o| o.evaluation_consent).count(),
-                    view.describe()
-                ),
-            )
-            .await?;
+        log_evaluation(
+            &state.store,
+            session,
+            "READ_EVALUATION",
+            &format!(
+                "evaluation engine: {} people ({} for research), cut-off {}",
+                outcomes.len(),
+                outcomes.iter().filter(|o| o.evaluation_consent).count(),
+                view.describe()
+            ),
+        )
+        .await?;
         Ok(analysis::Evaluation {
             cut: view,
             outcomes,
@@ -311,22 +321,19 @@ impl EvaluationQuery {
             censoring: censoring.into(),
         };
         let file = make_export(secret, &people, format, spec, cut);
-        state
-            .store
-            .log_access(
-                session.user.id,
-                session.user.organisation,
-                None,
-                "EXPORT_EVALUATION",
-                &format!(
-                    "{} ({} rows, SHA-256 {}), cut-off {}",
-                    file.file_name,
-                    file.rows,
-                    file.digest,
-                    file.cut_off.describe()
-                ),
-            )
-            .await?;
+        log_evaluation(
+            &state.store,
+            session,
+            "EXPORT_EVALUATION",
+            &format!(
+                "{} ({} rows, SHA-256 {}), cut-off {}",
+                file.file_name,
+                file.rows,
+                file.digest,
+                file.cut_off.describe()
+            ),
+        )
+        .await?;
         Ok(file)
     }
 
@@ -403,20 +410,17 @@ impl EvaluationQuery {
             .collect();
         let view = analysis::CutOffView::of(cut);
         // Who pulled evaluation data, when, and how much: one row per page.
-        state
-            .store
-            .log_access(
-                session.user.id,
-                session.user.organisation,
-                None,
-                "READ_EVALUATION",
-                &format!(
-                    "evaluation records: {} people (pseudonymised), cut-off {}",
-                    records.len(),
-                    view.describe()
-                ),
-            )
-            .await?;
+        log_evaluation(
+            &state.store,
+            session,
+            "READ_EVALUATION",
+            &format!(
+                "evaluation records: {} people (pseudonymised), cut-off {}",
+                records.len(),
+                view.describe()
+            ),
+        )
+        .await?;
         Ok(EvaluationPage {
             cut_off: view,
             records,

@@ -445,3 +445,57 @@ async fn a_small_cohort_is_withheld_and_says_why() {
         "SMALL_COUNT"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_evaluates_only_their_own_organisation() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let caseworker = w.session(Role::Caseworker, "cw", None).await;
+    people_with_evaluation_consent(&w, &caseworker, 6).await;
+    let other = w
+        .store
+        .create_organisation("Theirs", "RS")
+        .await
+        .unwrap()
+        .id;
+    let ours = w.session(Role::Supervisor, "sup", None).await;
+    let theirs = w.session_in(other, Role::Supervisor, "them", None).await;
+    // Two loads of everyone's history per request at most: the export on its own.
+    let query = r#"{ evaluation { results { total { assisted { value } } } survival { cohorts { subjects { value } } } }
+        evaluationRecords { records { pseudonym } } }"#;
+    let export = "{ evaluationExport(format: WIDE) { rows } }";
+    let both = |who| {
+        let w = &w;
+        async move {
+            let mut data = w.ok(who, query, json!({})).await;
+            data["evaluationExport"] =
+                w.ok(who, export, json!({})).await["evaluationExport"].clone();
+            data
+        }
+    };
+    let mine = both(&ours).await;
+    assert_eq!(
+        mine["evaluation"]["results"]["total"]["assisted"]["value"],
+        6
+    );
+    assert_eq!(
+        mine["evaluationRecords"]["records"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    assert_eq!(mine["evaluationExport"]["rows"], 6);
+    let not_mine = both(&theirs).await;
+    assert_eq!(
+        not_mine["evaluation"]["results"]["total"]["assisted"]["value"],
+        0
+    );
+    assert!(
+        not_mine["evaluationRecords"]["records"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(not_mine["evaluationExport"]["rows"], 0);
+}

@@ -163,21 +163,20 @@ async fn export(store: &EventStore, vault: Vault, args: config::ExportArgs) -> a
     let codebook = args.out.with_extension("codebook.csv");
     std::fs::write(&codebook, &file.codebook_csv)
         .with_context(|| format!("cannot write {}", codebook.display()))?;
-    store
-        .log_access(
-            session.user.id,
-            session.user.organisation,
-            None,
-            "EXPORT_EVALUATION",
-            &format!(
-                "{} by the command line ({} rows, SHA-256 {}), cut-off {}",
-                file.file_name,
-                file.rows,
-                file.digest,
-                file.cut_off.describe()
-            ),
-        )
-        .await?;
+    evaluation::log_evaluation(
+        store,
+        &session,
+        "EXPORT_EVALUATION",
+        &format!(
+            "{} by the command line ({} rows, SHA-256 {}), cut-off {}",
+            file.file_name,
+            file.rows,
+            file.digest,
+            file.cut_off.describe()
+        ),
+    )
+    .await
+    .map_err(cli_error)?;
     println!(
         "wrote {} ({} rows, SHA-256 {}) and its codebook {}, at the cut-off valid on {} as recorded at {} (give these to repeat it: --valid-on {} --recorded-at {})",
         args.out.display(),

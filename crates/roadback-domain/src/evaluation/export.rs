@@ -98,19 +98,6 @@ fn pairs<T: serde::Serialize + Copy>(
     items.iter().map(|i| (code(i), label(*i))).collect()
 }
 
-const STATUSES: [Status; 10] = [
-    Status::Identified,
-    Status::InCrisisCare,
-    Status::InTransition,
-    Status::Reintegrating,
-    Status::Reintegrated,
-    Status::DroppedOut,
-    Status::LostContact,
-    Status::ReTrafficked,
-    Status::MovedAbroad,
-    Status::Deceased,
-];
-
 fn sexes() -> Vec<(String, String)> {
     use crate::vocabulary::Gender::*;
     pairs(&[Male, Female, TransgenderNonConforming, Unknown], |g| {
@@ -234,7 +221,7 @@ pub fn wide(subjects: &[Subject<'_>], spec: FollowUpSpec) -> Export {
         var("FSERVDT", "first day a service was delivered", "date"),
         var("REINTDT", "first day reintegrated", "date"),
         coded("EXITST", "the first exit other than reintegration", {
-            STATUSES
+            Status::ALL
                 .iter()
                 .filter(|s| s.is_exit() && **s != Status::Reintegrated)
                 .map(|s| (code(s), s.label().to_string()))
@@ -244,7 +231,7 @@ pub fn wide(subjects: &[Subject<'_>], spec: FollowUpSpec) -> Export {
         coded(
             "STATUS",
             "status at the cut-off",
-            STATUSES.iter().map(|s| (code(s), s.label().to_string())),
+            Status::ALL.iter().map(|s| (code(s), s.label().to_string())),
         ),
         var("CLOSEDT", "day the case was closed", "date"),
         var("LASTCDT", "day of the last recorded contact", "date"),
@@ -319,7 +306,7 @@ pub fn long(subjects: &[Subject<'_>]) -> Export {
         coded(
             "STATUS",
             "for a status change: the new status",
-            STATUSES.iter().map(|s| (code(s), s.label().to_string())),
+            Status::ALL.iter().map(|s| (code(s), s.label().to_string())),
         ),
         var(
             "SERVICE",

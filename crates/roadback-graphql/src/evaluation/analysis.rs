@@ -964,53 +964,19 @@ impl Evaluation {
         )]
         public: bool,
     ) -> OutcomeDistribution {
-        let threshold = threshold(public);
         let breakdown = breakdown.map(Breakdown::from);
-        let groups: Vec<(String, Vec<&Outcome>)> = match breakdown {
+        let groups = match breakdown {
             Some(b) => engine::cohorts(&self.outcomes, Some(b))
                 .into_iter()
                 .collect(),
             None => Vec::new(),
         };
-        let columns = engine::STANDINGS.len() + 1;
-        let tally = |people: &[&Outcome]| {
-            let mut row: Vec<u64> = engine::STANDINGS
-                .iter()
-                .map(|s| people.iter().filter(|o| engine::standing(o) == *s).count() as u64)
-                .collect();
-            row.push(people.len() as u64);
-            row
-        };
-        let everyone: Vec<&Outcome> = self.outcomes.iter().collect();
-        let mut counts: Vec<u64> = groups.iter().flat_map(|(_, p)| tally(p)).collect();
-        counts.extend(tally(&everyone));
-        let rows = groups.len() + 1;
-        // Rows always add up to their total; columns only when groups do not overlap.
-        let mut lines = engine::table_lines(rows, columns, true)
-            .into_iter()
-            .skip(columns)
-            .collect::<Vec<_>>();
-        if breakdown.is_some_and(|b| !b.overlaps()) {
-            lines.extend(engine::table_lines(rows, columns, false));
-        }
-        let cells = engine::suppress(&counts, &lines, threshold);
-        let line = |r: usize, group: &str| StandingLine {
-            group: group.to_string(),
-            counts: (0..columns - 1)
-                .map(|c| cells[r * columns + c].into())
-                .collect(),
-            total: cells[r * columns + columns - 1].into(),
-        };
-        OutcomeDistribution {
-            standings: engine::STANDINGS.iter().map(|s| s.to_string()).collect(),
-            lines: groups
-                .iter()
-                .enumerate()
-                .map(|(r, (g, _))| line(r, g))
-                .collect(),
-            total: line(groups.len(), "all"),
-            threshold: threshold as i32,
-        }
+        standings_table(
+            &groups,
+            &self.outcomes,
+            breakdown.is_some_and(|b| !b.overlaps()),
+            threshold(public),
+        )
     }
 
     /// Where people stand by the kinds of service they received (a person is on the line of
@@ -1024,62 +990,11 @@ impl Evaluation {
         )]
         public: bool,
     ) -> OutcomeDistribution {
-        let threshold = threshold(public);
-        let groups: Vec<(String, Vec<&Outcome>)> =
-            engine::cohorts(&self.outcomes, Some(Breakdown::ServiceKind))
-                .into_iter()
-                .collect();
-        let columns = engine::STANDINGS.len() + 1;
-        let mut counts: Vec<u64> = Vec::new();
-        for (_, people) in &groups {
-            for standing in engine::STANDINGS {
-                counts.push(
-                    people
-                        .iter()
-                        .filter(|o| engine::standing(o) == standing)
-                        .count() as u64,
-                );
-            }
-            counts.push(people.len() as u64);
-        }
-        let lines: Vec<Vec<usize>> = engine::table_lines(groups.len(), columns, true)
+        let groups: Vec<_> = engine::cohorts(&self.outcomes, Some(Breakdown::ServiceKind))
             .into_iter()
-            .skip(columns)
             .collect();
-        let cells = engine::suppress(&counts, &lines, threshold);
-        let line = |r: usize, group: &str| StandingLine {
-            group: group.to_string(),
-            counts: (0..columns - 1)
-                .map(|c| cells[r * columns + c].into())
-                .collect(),
-            total: cells[r * columns + columns - 1].into(),
-        };
-        let everyone = engine::STANDINGS
-            .iter()
-            .map(|s| {
-                single(
-                    self.outcomes
-                        .iter()
-                        .filter(|o| engine::standing(o) == *s)
-                        .count(),
-                    threshold,
-                )
-            })
-            .collect();
-        OutcomeDistribution {
-            standings: engine::STANDINGS.iter().map(|s| s.to_string()).collect(),
-            lines: groups
-                .iter()
-                .enumerate()
-                .map(|(r, (g, _))| line(r, g))
-                .collect(),
-            total: StandingLine {
-                group: "all".into(),
-                counts: everyone,
-                total: single(self.outcomes.len(), threshold),
-            },
-            threshold: threshold as i32,
-        }
+        // A person is on the line of each kind received: the lines do not add up to the total.
+        standings_table(&groups, &self.outcomes, false, threshold(public))
     }
 
     /// Domain scores by months since intake, with their spread (reporting: everyone assessed,
@@ -1205,6 +1120,60 @@ impl Evaluation {
             threshold: threshold as i32,
             cohorts,
         })
+    }
+}
+
+/// Where people stand, a line per group and one for `everyone`, each line suppressed with its
+/// own total, and the columns too when the groups add up to everyone (`additive`).
+fn standings_table(
+    groups: &[(String, Vec<&Outcome>)],
+    everyone: &[Outcome],
+    additive: bool,
+    threshold: u64,
+) -> OutcomeDistribution {
+    let columns = engine::STANDINGS.len() + 1;
+    let tally = |people: &mut dyn Iterator<Item = &Outcome>| {
+        let mut row = vec![0u64; columns];
+        for person in people {
+            let standing = engine::standing(person);
+            if let Some(c) = engine::STANDINGS.iter().position(|s| *s == standing) {
+                row[c] += 1;
+            }
+            row[columns - 1] += 1;
+        }
+        row
+    };
+    let mut counts: Vec<u64> = groups
+        .iter()
+        .flat_map(|(_, people)| tally(&mut people.iter().copied()))
+        .collect();
+    counts.extend(tally(&mut everyone.iter()));
+    let rows = groups.len() + 1;
+    // Rows always add up to their total; columns only when the groups do not overlap.
+    let mut lines: Vec<Vec<usize>> = engine::table_lines(rows, columns, true)
+        .into_iter()
+        .skip(columns)
+        .collect();
+    if additive {
+        lines.extend(engine::table_lines(rows, columns, false));
+    }
+    let cells = engine::suppress(&counts, &lines, threshold);
+    let line = |r: usize, group: &str| StandingLine {
+        group: group.to_string(),
+        counts: (0..columns - 1)
+            .map(|c| cells[r * columns + c].into())
+            .collect(),
+        total: cells[r * columns + columns - 1].into(),
+    };
+    OutcomeDistribution {
+        standings: engine::STANDINGS.iter().map(|s| s.to_string()).collect(),
+        lines: groups
+            .iter()
+            .enumerate()
+            .map(|(r, (g, _))| line(r, g))
+            .collect(),
+        total: line(groups.len(), "all"),
+        threshold: threshold as i32,
     }
 }
 

@@ -144,13 +144,7 @@ async fn run(
     }
     let data = response.data.into_json().unwrap_or_default();
     let result = serde_json::to_string(&data["evaluation"]).unwrap_or_default();
-    let digest = {
-        use sha2::Digest;
-        sha2::Sha256::digest(result.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let digest = crate::auth::sha256_hex(&result);
     Ok((result, digest))
 }
 
