@@ -260,6 +260,9 @@ pub struct ServeArgs {
     /// Development mode: GraphiQL at /graphiql.
     #[arg(long, env = "ROADBACK_DEV")]
     pub dev: bool,
+    /// The web client's production bundle (what `npm run build` writes in `web/`).
+    #[arg(long, env = "ROADBACK_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
     /// Hours a sign-in lasts.
     #[arg(long, env = "ROADBACK_SESSION_HOURS", default_value_t = 12,
           value_parser = clap::value_parser!(i64).range(1..=720))]

@@ -46,6 +46,8 @@ pub struct AppState {
     pub production: bool,
     /// The secret a metrics collector sends for `/metrics`.
     pub metrics_token: Option<String>,
+    /// The web client's bundle, served at every path the API does not answer.
+    pub web_dir: std::path::PathBuf,
 }
 
 impl AppState {
@@ -63,13 +65,14 @@ impl AppState {
             secure: false,
             production: false,
             metrics_token: None,
+            web_dir: crate::web::default_dir(),
         }
     }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole HTTP application. The web client will be merged in here.
+/// The whole HTTP application: health, the API, metrics, and the web client at every other path.
 pub fn app(state: AppState) -> Router {
     let body_timeout = state.body_timeout;
     let mut router = Router::new()
@@ -80,6 +83,7 @@ pub fn app(state: AppState) -> Router {
         router = router.route("/graphiql", get(graphql::graphiql));
     }
     router
+        .merge(crate::web::routes(&state.web_dir))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -9,6 +9,7 @@ pub mod http;
 pub mod listen;
 pub mod metrics;
 mod telemetry;
+pub mod web;
 
 use anyhow::Context;
 use roadback_store::projector::{self, Projector};
@@ -491,6 +492,7 @@ pub async fn serve(
     state.secure = args.secure_cookies;
     state.production = production;
     state.metrics_token = args.metrics_token.clone();
+    state.web_dir = args.web_dir.clone();
     let app = http::app(state);
     let limits = listen::Connections {
         max: args.max_connections as usize,

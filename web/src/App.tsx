@@ -1,0 +1,115 @@
+// The shell: who is signed in decides what is offered; each page is one route.
+import { lazy, Suspense } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, Navigate, NavLink, Route, Routes, useLocation } from 'react-router-dom';
+import { LANGUAGES, setLanguage, type Language } from './i18n';
+import { can, useSession } from './session';
+import { SignIn } from './pages/SignIn';
+import { Caseload } from './pages/Caseload';
+import { Register } from './pages/Register';
+import { BeneficiaryPage } from './pages/Beneficiary';
+import { NotFound } from './pages/NotFound';
+
+const Evaluation = lazy(() => import('./pages/Evaluation'));
+const Administration = lazy(() => import('./pages/Administration'));
+
+export function App() {
+  const { t } = useTranslation();
+  const { me } = useSession();
+  const location = useLocation();
+  if (me === undefined) {
+    return (
+      <main className="loading" aria-busy="true">
+        {t('app.loading')}
+      </main>
+    );
+  }
+  if (me === null) {
+    if (location.pathname !== '/sign-in') return <Navigate to="/sign-in" replace state={{ from: location.pathname }} />;
+    return <SignIn />;
+  }
+  const home = can(me, 'record') ? '/' : can(me, 'evaluate') ? '/evaluation' : '/administration';
+  return (
+    <>
+      <a className="skip" href="#main">
+        {t('app.skip')}
+      </a>
+      <Header />
+      <main id="main" tabIndex={-1}>
+        <Suspense fallback={<p aria-busy="true">{t('app.loading')}</p>}>
+          <Routes>
+            <Route path="/sign-in" element={<Navigate to={home} replace />} />
+            <Route path="/" element={can(me, 'record') ? <Caseload /> : <Navigate to={home} replace />} />
+            <Route path="/register" element={<Register />} />
+            <Route path="/cases/:id" element={<BeneficiaryPage />} />
+            <Route path="/evaluation" element={<Evaluation />} />
+            <Route path="/administration" element={<Administration />} />
+            <Route path="*" element={<NotFound />} />
+          </Routes>
+        </Suspense>
+      </main>
+    </>
+  );
+}
+
+function Header() {
+  const { t, i18n } = useTranslation();
+  const { me, signOut } = useSession();
+  if (!me) return null;
+  return (
+    <header className="app-header">
+      <Link to="/" className="brand">
+        Roadback
+      </Link>
+      <nav aria-label={t('app.navigation')}>
+        <ul>
+          {can(me, 'record') && (
+            <li>
+              <NavLink to="/" end>
+                {t('nav.caseload')}
+              </NavLink>
+            </li>
+          )}
+          {can(me, 'record') && (
+            <li>
+              <NavLink to="/register">{t('nav.register')}</NavLink>
+            </li>
+          )}
+          {can(me, 'evaluate') && (
+            <li>
+              <NavLink to="/evaluation">{t('nav.evaluation')}</NavLink>
+            </li>
+          )}
+          {(can(me, 'administer') || can(me, 'supervise')) && (
+            <li>
+              <NavLink to="/administration">{t('nav.administration')}</NavLink>
+            </li>
+          )}
+        </ul>
+      </nav>
+      <div className="who">
+        <span>
+          {me.user.displayName} · {t(`enum.Role.${me.user.role}`)}
+          {me.organisation && ` · ${me.organisation.name}`}
+        </span>
+        <label className="language">
+          <span className="visually-hidden">{t('app.language')}</span>
+          <select
+            value={i18n.language}
+            onChange={(e) => void setLanguage(e.target.value as Language, me.user.id)}
+            aria-label={t('app.language')}
+          >
+            {LANGUAGES.map((l) => (
+              <option key={l.code} value={l.code} lang={l.code}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={() => void signOut()}>
+          {t('app.signOut')}
+        </button>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,201 @@
+// The caseload: the cases the signed-in person may see, filtered; overdue reviews and recent
+// activity at a glance; people assisted in their own right told apart from family members.
+import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router-dom';
+import { graphql } from '../gql';
+import type { BeneficiaryFilter, CaseloadPageQuery, Status } from '../gql/graphql';
+import { request, subscribe } from '../api/client';
+import { formatDay, formatNumber } from '../i18n';
+import { useMe } from '../session';
+import { STATUSES } from '../vocabulary';
+import { useApiError } from '../components/useApiError';
+
+const CaseloadPage = graphql(`
+  query CaseloadPage($first: Int!, $after: String, $filter: BeneficiaryFilter) {
+    caseload { openCases overdueReviews }
+    beneficiaries(first: $first, after: $after, filter: $filter) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          id caseCode status closed nextReviewOn reviewOverdue erased
+          registration { primary relationship primaryBeneficiaryId }
+          plan { lastActivityOn caseworkerName }
+        }
+      }
+    }
+  }
+`);
+
+const CaseloadChanged = graphql(`
+  subscription CaseloadChanged { caseload { beneficiaryId } }
+`);
+
+type Row = CaseloadPageQuery['beneficiaries']['edges'][number]['node'];
+const PAGE = 25;
+
+export function Caseload() {
+  const { t } = useTranslation();
+  const me = useMe();
+  const [filter, setFilter] = useState<{ status: '' | Status; overdue: boolean; closed: '' | 'open' | 'closed'; mine: boolean; code: string }>({
+    status: '',
+    overdue: false,
+    closed: 'open',
+    mine: me.user.role === 'CASEWORKER',
+    code: '',
+  });
+  const [rows, setRows] = useState<Row[]>([]);
+  const [page, setPage] = useState<{ total: number; next: string | null; open: number; overdue: number } | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, showError] = useApiError();
+
+  const load = useCallback(
+    async (after: string | null) => {
+      const f: BeneficiaryFilter = {};
+      if (filter.status) f.status = filter.status;
+      if (filter.overdue) f.reviewOverdue = true;
+      if (filter.closed) f.closed = filter.closed === 'closed';
+      if (filter.mine) f.caseworkerId = me.user.id;
+      if (filter.code.trim()) f.caseCode = filter.code.trim();
+      setLoading(true);
+      try {
+        const data = await request(CaseloadPage, { first: PAGE, after, filter: f });
+        const nodes = data.beneficiaries.edges.map((e) => e.node);
+        setRows((old) => (after ? [...old, ...nodes] : nodes));
+        setPage({
+          total: data.beneficiaries.totalCount,
+          next: data.beneficiaries.pageInfo.hasNextPage ? (data.beneficiaries.pageInfo.endCursor ?? null) : null,
+          open: data.caseload.openCases,
+          overdue: data.caseload.overdueReviews,
+        });
+        showError(null);
+      } catch (e) {
+        showError(e);
+      } finally {
+        setLoading(false);
+      }
+    },
+    [filter, me.user.id, showError],
+  );
+
+  useEffect(() => {
+    void load(null);
+  }, [load]);
+
+  // Someone recorded on a case of this caseload: the first page is read again.
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = subscribe(CaseloadChanged, {}, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void load(null), 500);
+    });
+    return () => {
+      clearTimeout(timer);
+      stop();
+    };
+  }, [load]);
+
+  return (
+    <section aria-labelledby="caseload-title">
+      <div className="page-title">
+        <h1 id="caseload-title">{t('caseload.title')}</h1>
+        <Link className="button primary" to="/register">
+          {t('caseload.register')}
+        </Link>
+      </div>
+      {page && (
+        <p className="summary">
+          {t('caseload.summary', { open: formatNumber(page.open), overdue: formatNumber(page.overdue) })}
+        </p>
+      )}
+      <form className="filters" role="search" aria-label={t('caseload.filters')} onSubmit={(e) => e.preventDefault()}>
+        <label>
+          {t('caseload.caseCode')}
+          <input type="search" value={filter.code} onChange={(e) => setFilter({ ...filter, code: e.target.value })} />
+        </label>
+        <label>
+          {t('field.status')}
+          <select value={filter.status} onChange={(e) => setFilter({ ...filter, status: e.target.value as Status | '' })}>
+            <option value="">{t('caseload.anyStatus')}</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {t(`enum.Status.${s}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('caseload.cases')}
+          <select value={filter.closed} onChange={(e) => setFilter({ ...filter, closed: e.target.value as '' | 'open' | 'closed' })}>
+            <option value="open">{t('caseload.openOnly')}</option>
+            <option value="closed">{t('caseload.closedOnly')}</option>
+            <option value="">{t('caseload.openAndClosed')}</option>
+          </select>
+        </label>
+        <label className="checkbox">
+          <input type="checkbox" checked={filter.overdue} onChange={(e) => setFilter({ ...filter, overdue: e.target.checked })} />
+          {t('caseload.overdueOnly')}
+        </label>
+        <label className="checkbox">
+          <input type="checkbox" checked={filter.mine} onChange={(e) => setFilter({ ...filter, mine: e.target.checked })} />
+          {t('caseload.mine')}
+        </label>
+      </form>
+      {error}
+      <table className="cases">
+        <caption className="visually-hidden">{t('caseload.title')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('caseload.caseCode')}</th>
+            <th scope="col">{t('caseload.person')}</th>
+            <th scope="col">{t('field.status')}</th>
+            <th scope="col">{t('caseload.nextReview')}</th>
+            <th scope="col">{t('caseload.lastActivity')}</th>
+            <th scope="col">{t('caseload.caseworker')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.id} className={row.reviewOverdue ? 'overdue' : undefined}>
+              <td>
+                <Link to={`/cases/${row.id}`}>{row.caseCode}</Link>
+              </td>
+              <td>
+                {row.registration?.primary === false ? (
+                  <span className="tag family">
+                    {t('caseload.familyMember')}
+                    {row.registration.relationship && ` · ${t(`enum.Relationship.${row.registration.relationship}`)}`}
+                  </span>
+                ) : (
+                  <span className="tag primary">{t('caseload.primary')}</span>
+                )}
+              </td>
+              <td>
+                {t(`enum.Status.${row.status}`)}
+                {row.closed && <span className="tag">{t('case.closed')}</span>}
+              </td>
+              <td>
+                {formatDay(row.nextReviewOn)}
+                {row.reviewOverdue && <span className="tag warning">{t('caseload.overdue')}</span>}
+              </td>
+              <td>{formatDay(row.plan?.lastActivityOn)}</td>
+              <td>{row.plan?.caseworkerName ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {!loading && rows.length === 0 && <p>{t('caseload.none')}</p>}
+      {page && (
+        <p className="summary" aria-live="polite">
+          {t('caseload.showing', { shown: formatNumber(rows.length), total: formatNumber(page.total) })}
+        </p>
+      )}
+      {page?.next && (
+        <button type="button" onClick={() => void load(page.next)} disabled={loading}>
+          {t('caseload.more')}
+        </button>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,110 @@
+// Who is signed in. The session itself is an HttpOnly cookie the client never sees; this keeps
+// the signed-in user's profile and signs in and out.
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { graphql } from './gql';
+import type { MeQuery } from './gql/graphql';
+import { ApiError, closeSubscriptions, request } from './api/client';
+import { restoreLanguage } from './i18n';
+import { forgetOfflineKey } from './offline/vault';
+
+const Me = graphql(`
+  query Me {
+    me {
+      user { id email displayName role organisationId }
+      organisation { id name country }
+      tokenScopes
+    }
+  }
+`);
+
+const SignIn = graphql(`
+  mutation SignIn($email: String!, $password: String!) {
+    signIn(email: $email, password: $password) { expiresAt user { id } }
+  }
+`);
+
+const SignOut = graphql(`
+  mutation SignOut { signOut }
+`);
+
+export type Me = MeQuery['me'];
+export type Role = Me['user']['role'];
+
+type Session = {
+  /** The signed-in user; null when nobody is; undefined while it is being found out. */
+  me: Me | null | undefined;
+  signIn(email: string, password: string): Promise<void>;
+  signOut(): Promise<void>;
+};
+
+const SessionContext = createContext<Session | null>(null);
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+
+  const load = useCallback(async () => {
+    try {
+      const data = await request(Me);
+      await restoreLanguage(data.me.user.id);
+      setMe(data.me);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') setMe(null);
+      else throw error;
+    }
+  }, []);
+
+  useEffect(() => {
+    load().catch(() => setMe(null));
+  }, [load]);
+
+  const signIn = useCallback(
+    async (email: string, password: string) => {
+      await request(SignIn, { email, password });
+      await load();
+    },
+    [load],
+  );
+
+  const signOut = useCallback(async () => {
+    try {
+      await request(SignOut);
+    } finally {
+      closeSubscriptions();
+      // The key of what was kept for offline work leaves with the sign-in.
+      await forgetOfflineKey();
+      setMe(null);
+    }
+  }, []);
+
+  return <SessionContext.Provider value={{ me, signIn, signOut }}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside SessionProvider');
+  return session;
+}
+
+/** The signed-in user (for pages only reachable signed in). */
+export function useMe(): Me {
+  const { me } = useSession();
+  if (!me) throw new Error('not signed in');
+  return me;
+}
+
+/** What a role may do in the client (the server checks the same again on every request). */
+export function can(me: Me, action: 'record' | 'supervise' | 'evaluate' | 'administer' | 'personalData'): boolean {
+  const role = me.user.role;
+  switch (action) {
+    case 'record':
+      return role === 'CASEWORKER' || role === 'SUPERVISOR';
+    case 'supervise':
+      return role === 'SUPERVISOR';
+    case 'evaluate':
+      return role === 'EVALUATOR' || role === 'SUPERVISOR';
+    case 'administer':
+      return role === 'ADMINISTRATOR';
+    case 'personalData':
+      return role === 'CASEWORKER' || role === 'SUPERVISOR';
+  }
+}
