@@ -9,6 +9,7 @@ import { Caseload } from './pages/Caseload';
 import { Register } from './pages/Register';
 import { BeneficiaryPage } from './pages/Beneficiary';
 import { NotFound } from './pages/NotFound';
+import { OutboxBadge, OutboxPage, useSyncWhenOnline } from './components/Outbox';
 
 const Evaluation = lazy(() => import('./pages/Evaluation'));
 const Administration = lazy(() => import('./pages/Administration'));
@@ -42,6 +43,7 @@ export function App() {
             <Route path="/" element={can(me, 'record') ? <Caseload /> : <Navigate to={home} replace />} />
             <Route path="/register" element={<Register />} />
             <Route path="/cases/:id" element={<BeneficiaryPage />} />
+            <Route path="/outbox" element={<OutboxPage />} />
             <Route path="/evaluation" element={<Evaluation />} />
             <Route path="/administration" element={<Administration />} />
             <Route path="*" element={<NotFound />} />
@@ -55,6 +57,7 @@ export function App() {
 function Header() {
   const { t, i18n } = useTranslation();
   const { me, signOut } = useSession();
+  useSyncWhenOnline();
   if (!me) return null;
   return (
     <header className="app-header">
@@ -88,6 +91,7 @@ function Header() {
         </ul>
       </nav>
       <div className="who">
+        <OutboxBadge />
         <span>
           {me.user.displayName} · {t(`enum.Role.${me.user.role}`)}
           {me.organisation && ` · ${me.organisation.name}`}

@@ -3,9 +3,11 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { graphql } from './gql';
 import type { MeQuery } from './gql/graphql';
-import { ApiError, closeSubscriptions, request } from './api/client';
+import { ApiError, NetworkError, closeSubscriptions, request } from './api/client';
 import { restoreLanguage } from './i18n';
-import { forgetOfflineKey } from './offline/vault';
+import { forgetOfflineKey, seal, unseal } from './offline/vault';
+import { queued } from './offline/queue';
+import i18n from './i18n';
 
 const Me = graphql(`
   query Me {
@@ -46,10 +48,20 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     try {
       const data = await request(Me);
       await restoreLanguage(data.me.user.id);
+      // What was kept for offline work belongs to whoever kept it: another person signing in
+      // on this browser starts with nothing. (A sign-in that merely expired keeps its queue.)
+      const previous = await unseal<Me>('me').catch(() => undefined);
+      if (previous && previous.user.id !== data.me.user.id) await forgetOfflineKey();
+      // Kept (sealed) so that work can go on without a connection.
+      await seal('me', data.me);
       setMe(data.me);
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') setMe(null);
-      else throw error;
+      if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') {
+        setMe(null);
+      } else if (error instanceof NetworkError) {
+        // Offline: the signed-in person as last seen, if they kept anything for offline work.
+        setMe((await unseal<Me>('me')) ?? null);
+      } else throw error;
     }
   }, []);
 
@@ -66,6 +78,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   );
 
   const signOut = useCallback(async () => {
+    const waiting = (await queued()).length;
+    if (waiting && !window.confirm(i18n.t('offline.signOutConfirm', { count: waiting }))) return;
     try {
       await request(SignOut);
     } finally {

@@ -57,7 +57,7 @@ describe.each([
 });
 
 function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
+  return readdirSync(dir).flatMap((name: string) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return name === 'gql' ? [] : sources(path);
     return /\.tsx?$/.test(name) && !name.endsWith('.test.ts') ? [path] : [];
@@ -67,7 +67,7 @@ function sources(dir: string): string[] {
 describe('the English catalogue', () => {
   it('has every key the code names', () => {
     const used = new Set<string>();
-    for (const file of sources(join(__dirname, '..'))) {
+    for (const file of sources(join(import.meta.dirname, '..'))) {
       for (const m of readFileSync(file, 'utf8').matchAll(/\bt\(\s*'([a-zA-Z][\w.]*)'/g)) used.add(m[1]);
     }
     expect(used.size).toBeGreaterThan(50);
@@ -89,7 +89,7 @@ describe('the English catalogue', () => {
 });
 
 describe('the coded values', () => {
-  const schema = readFileSync(join(__dirname, '../../../schema.graphql'), 'utf8');
+  const schema = readFileSync(join(import.meta.dirname, '../../../schema.graphql'), 'utf8');
   it.each(Object.entries(ENUMS))('%s lists every value of the schema enum', (name, values) => {
     const body = schema.match(new RegExp(`enum ${name} \\{([^}]*)\\}`))?.[1] ?? '';
     const declared = body

@@ -7,11 +7,14 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { graphql } from '../gql';
 import type { AsOfInput, BeneficiaryPageQuery } from '../gql/graphql';
-import { request, subscribe } from '../api/client';
-import { COMMANDS, VOID, commandFor, type CommandSpec } from '../commands';
-import { CommandForm, type CaseContext } from '../components/CommandForm';
+import { NetworkError, request, subscribe } from '../api/client';
+import { COMMANDS, VOID, commandFor, type CommandSpec, type Recorded } from '../commands';
+import { CommandForm, sendNow, type CaseContext } from '../components/CommandForm';
+import { QueuedList } from '../components/Outbox';
+import { keep, kept, onKeptChange, release, useOnline } from '../offline/kept';
+import { enqueue, onQueueChange } from '../offline/queue';
 import { useApiError } from '../components/useApiError';
-import { formatDay } from '../i18n';
+import { formatDay, formatMoment } from '../i18n';
 import { can, useMe } from '../session';
 import { Timeline } from './beneficiary/Timeline';
 import { PlanTab } from './beneficiary/Plan';
@@ -74,23 +77,57 @@ export function BeneficiaryPage() {
   const [recording, setRecording] = useState<Recording | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, showError] = useApiError();
+  const online = useOnline();
+  // Kept for a visit: when (null: not kept); and, when shown from the kept copy, since when.
+  const [keptAt, setKeptAt] = useState<string | null>(null);
+  const [fromKept, setFromKept] = useState(false);
+  const historical = Boolean(asOf.validOn || asOf.recordedAt);
 
   const load = useCallback(async (): Promise<number> => {
     try {
-      const fresh = await request(BeneficiaryPageQueryDoc, { id, asOf: asOf.validOn || asOf.recordedAt ? asOf : null });
+      const fresh = await request(BeneficiaryPageQueryDoc, { id, asOf: historical ? asOf : null });
       setData(fresh);
+      setFromKept(false);
       showError(null);
+      // A kept case is refreshed with each read of it as it is now.
+      if (!historical && (await kept(id))) {
+        await keep(id, fresh);
+        setKeptAt(new Date().toISOString());
+      }
       return fresh.beneficiary.version;
     } catch (e) {
+      const copy = e instanceof NetworkError ? await kept<BeneficiaryPageQuery>(id) : undefined;
+      if (copy) {
+        setData(copy.data);
+        setFromKept(true);
+        setKeptAt(copy.keptAt);
+        showError(null);
+        return copy.data.beneficiary.version;
+      }
       setData(null);
       showError(e);
       throw e;
     }
-  }, [id, asOf, showError]);
+  }, [id, asOf, historical, showError]);
 
   useEffect(() => {
     load().catch(() => {});
   }, [load]);
+
+  useEffect(() => {
+    const read = () => void kept(id).then((k) => setKeptAt(k?.keptAt ?? null));
+    read();
+    return onKeptChange(read);
+  }, [id]);
+
+  // What was queued for this case went out (or came back refused): read the case again.
+  useEffect(
+    () =>
+      onQueueChange(() => {
+        if (navigator.onLine) load().catch(() => {});
+      }),
+    [load],
+  );
 
   useEffect(() => {
     if (!can(me, 'supervise')) return;
@@ -147,6 +184,26 @@ export function BeneficiaryPage() {
   };
   const startVoid = (entry: { id: string }) => setRecording({ spec: VOID, fixed: { eventId: entry.id } });
 
+  // Without a connection an entry on a kept case is queued, with its key and expected version.
+  const send = async (spec: CommandSpec, input: Record<string, unknown>): Promise<Recorded | 'queued'> => {
+    const queue = async () => {
+      await enqueue(spec.id, input, b.caseCode);
+      return 'queued' as const;
+    };
+    if (!navigator.onLine && keptAt) return queue();
+    try {
+      return await sendNow(spec, input);
+    } catch (e) {
+      if (e instanceof NetworkError && keptAt) return queue();
+      throw e;
+    }
+  };
+  const toggleKeep = async () => {
+    setKeptAt(keptAt ? null : new Date().toISOString());
+    if (keptAt) await release(id);
+    else await keep(id, data);
+  };
+
   return (
     <section aria-labelledby="case-title" className="case">
       <div className="page-title">
@@ -197,6 +254,19 @@ export function BeneficiaryPage() {
           {t('case.erasedNotice')}
         </p>
       )}
+      {fromKept && (
+        <p className="notice offline" role="status">
+          {t('offline.showingKept', { when: formatMoment(keptAt) })}
+        </p>
+      )}
+      {can(me, 'record') && !historical && (
+        <label className="checkbox keep">
+          <input type="checkbox" checked={Boolean(keptAt)} disabled={!online} onChange={() => void toggleKeep()} />
+          {t('offline.keep')}
+          {keptAt && !fromKept && <span className="hint"> {t('offline.keptAt', { when: formatMoment(keptAt) })}</span>}
+        </label>
+      )}
+      <QueuedList caseId={b.id} />
       {notice && (
         <p className="notice" role="status" aria-live="polite">
           {notice}{' '}
@@ -225,7 +295,7 @@ export function BeneficiaryPage() {
               ))}
             </select>
           </label>
-          {b.registration?.primary !== false && (
+          {b.registration?.primary !== false && online && (
             <Link className="button" to={`/register?primary=${b.id}&code=${encodeURIComponent(b.caseCode)}`}>
               {t('case.registerFamily')}
             </Link>
@@ -240,11 +310,12 @@ export function BeneficiaryPage() {
           corrects={recording.corrects}
           fixed={recording.fixed}
           refresh={load}
+          send={send}
           confirm={recording.spec.id === 'erasePersonalData' ? t('case.eraseConfirm', { code: b.caseCode }) : undefined}
-          onDone={() => {
+          onDone={(result) => {
             setRecording(null);
-            setNotice(null);
-            void load();
+            setNotice(result === 'queued' ? t('offline.queued') : null);
+            if (result !== 'queued') void load().catch(() => {});
           }}
           onCancel={() => setRecording(null)}
         />

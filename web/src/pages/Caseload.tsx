@@ -5,8 +5,9 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { graphql } from '../gql';
 import type { BeneficiaryFilter, CaseloadPageQuery, Status } from '../gql/graphql';
-import { request, subscribe } from '../api/client';
-import { formatDay, formatNumber } from '../i18n';
+import { NetworkError, request, subscribe } from '../api/client';
+import { formatDay, formatMoment, formatNumber } from '../i18n';
+import { keptCases, onKeptChange } from '../offline/kept';
 import { useMe } from '../session';
 import { STATUSES } from '../vocabulary';
 import { useApiError } from '../components/useApiError';
@@ -49,6 +50,17 @@ export function Caseload() {
   const [page, setPage] = useState<{ total: number; next: string | null; open: number; overdue: number } | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, showError] = useApiError();
+  const [offline, setOffline] = useState(false);
+  const [keptList, setKeptList] = useState<{ id: string; caseCode: string; keptAt: string }[]>([]);
+
+  useEffect(() => {
+    const read = () =>
+      void keptCases<{ beneficiary: { id: string; caseCode: string } }>()
+        .then((all) => setKeptList(all.map((k) => ({ id: k.data.beneficiary.id, caseCode: k.data.beneficiary.caseCode, keptAt: k.keptAt }))))
+        .catch(() => setKeptList([]));
+    read();
+    return onKeptChange(read);
+  }, []);
 
   const load = useCallback(
     async (after: string | null) => {
@@ -70,8 +82,10 @@ export function Caseload() {
           overdue: data.caseload.overdueReviews,
         });
         showError(null);
+        setOffline(false);
       } catch (e) {
-        showError(e);
+        if (e instanceof NetworkError) setOffline(true);
+        else showError(e);
       } finally {
         setLoading(false);
       }
@@ -108,6 +122,23 @@ export function Caseload() {
         <p className="summary">
           {t('caseload.summary', { open: formatNumber(page.open), overdue: formatNumber(page.overdue) })}
         </p>
+      )}
+      {offline && (
+        <p className="notice offline" role="status">
+          {t('offline.caseloadOffline')}
+        </p>
+      )}
+      {keptList.length > 0 && (
+        <section className="kept" aria-labelledby="kept-title">
+          <h2 id="kept-title">{t('offline.keptTitle')}</h2>
+          <ul>
+            {keptList.map((k) => (
+              <li key={k.id}>
+                <Link to={`/cases/${k.id}`}>{k.caseCode}</Link> · {t('offline.keptAt', { when: formatMoment(k.keptAt) })}
+              </li>
+            ))}
+          </ul>
+        </section>
       )}
       <form className="filters" role="search" aria-label={t('caseload.filters')} onSubmit={(e) => e.preventDefault()}>
         <label>
