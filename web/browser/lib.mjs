@@ -99,7 +99,7 @@ export async function graphql(page, query, variables = {}) {
  * A person registered through the API with consent to assistance, for tests that need a fresh
  * case; returns its id and code.
  */
-export async function registered(page, code = `T-${Date.now()}-${Math.floor(Math.random() * 1000)}`) {
+export async function registered(page, { code = `T-${Date.now()}-${Math.floor(Math.random() * 1000)}`, personalData } = {}) {
   const key = () => crypto.randomUUID();
   const day = today();
   const made = await graphql(
@@ -108,7 +108,7 @@ export async function registered(page, code = `T-${Date.now()}-${Math.floor(Math
     {
       i: {
         idempotencyKey: key(), occurredOn: day, caseCode: code, gender: 'FEMALE', birthYear: 1990,
-        citizenship: 'AL', countryOfAssistance: 'AL', identifiedOn: day, identificationRoute: 'OUTREACH',
+        citizenship: 'AL', countryOfAssistance: 'AL', identifiedOn: day, identificationRoute: 'OUTREACH', personalData,
       },
     },
   );

@@ -216,7 +216,9 @@ pub fn authorize(principal: &Principal, action: Action, record: Option<&RecordOw
     match action {
         Action::ReadDirectory => Access::Allowed,
         Action::ReadUsers => allowed(matches!(role, Administrator | Supervisor)),
-        Action::ManageUsers | Action::ReadAccessLog => allowed(role == Administrator),
+        Action::ManageUsers => allowed(role == Administrator),
+        // Supervisors oversee who reads their organisation's cases.
+        Action::ReadAccessLog => allowed(matches!(role, Administrator | Supervisor)),
         Action::ReadEvaluation => allowed(matches!(role, Evaluator | Supervisor)),
         Action::ReadCaseload => allowed(matches!(role, Supervisor | Caseworker | Integrator)),
         Action::ReadRecord
@@ -389,6 +391,8 @@ mod tests {
             ),
             (Role::Administrator, read(), ManageUsers, Forbidden),
             (Role::Administrator, read(), ReadAccessLog, Allowed),
+            (Role::Supervisor, read(), ReadAccessLog, Allowed),
+            (Role::Caseworker, read(), ReadAccessLog, Forbidden),
             (Role::Administrator, read(), EraseRecord, Forbidden),
             (
                 Role::Evaluator,

@@ -258,7 +258,7 @@ impl DirectoryQuery {
         )
     }
 
-    /// The organisation's access log, newest first (administrators).
+    /// The organisation's access log, newest first (administrators and supervisors).
     async fn access_log(
         &self,
         ctx: &Context<'_>,

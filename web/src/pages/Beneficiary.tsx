@@ -21,6 +21,7 @@ import { PlanTab } from './beneficiary/Plan';
 import { AssessmentsTab } from './beneficiary/Assessments';
 import { ConsentsTab } from './beneficiary/Consents';
 import { PersonalDataTab } from './beneficiary/PersonalData';
+import { AccessLog } from './AccessLog';
 
 const BeneficiaryPageQueryDoc = graphql(`
   query BeneficiaryPage($id: UUID!, $asOf: AsOfInput) {
@@ -59,8 +60,8 @@ const TimelineUpdates = graphql(`
 
 export type Case = BeneficiaryPageQuery['beneficiary'];
 export type Organisations = BeneficiaryPageQuery['organisations'];
-const TABS = ['timeline', 'plan', 'assessments', 'consents', 'personal'] as const;
-type Tab = (typeof TABS)[number];
+const ALL_TABS = ['timeline', 'plan', 'assessments', 'consents', 'personal', 'access'] as const;
+type Tab = (typeof ALL_TABS)[number];
 
 /** What a form is open for: a command, possibly correcting or voiding an entry. */
 export type Recording = { spec: CommandSpec; corrects?: { id: string; values: Record<string, unknown> }; fixed?: Record<string, unknown> };
@@ -70,10 +71,13 @@ export function BeneficiaryPage() {
   const me = useMe();
   const { id = '' } = useParams();
   const [params, setParams] = useSearchParams();
+  // The access log of the case is for its supervisors.
+  const TABS = ALL_TABS.filter((name) => name !== 'access' || can(me, 'supervise'));
   const tab = (TABS as readonly string[]).includes(params.get('tab') ?? '') ? (params.get('tab') as Tab) : 'timeline';
   const [asOf, setAsOf] = useState<AsOfInput>({});
   const [data, setData] = useState<BeneficiaryPageQuery | null>(null);
-  const [caseworkers, setCaseworkers] = useState<{ id: string; displayName: string }[]>([]);
+  const [colleagues, setColleagues] = useState<{ id: string; displayName: string; role: string; active: boolean }[]>([]);
+  const caseworkers = useMemo(() => colleagues.filter((u) => u.role === 'CASEWORKER' && u.active), [colleagues]);
   const [recording, setRecording] = useState<Recording | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, showError] = useApiError();
@@ -132,7 +136,7 @@ export function BeneficiaryPage() {
   useEffect(() => {
     if (!can(me, 'supervise')) return;
     request(Colleagues)
-      .then((d) => setCaseworkers(d.users.filter((u) => u.role === 'CASEWORKER' && u.active)))
+      .then((d) => setColleagues(d.users))
       .catch(() => {});
   }, [me]);
 
@@ -368,6 +372,7 @@ export function BeneficiaryPage() {
             start={(id) => setRecording({ spec: COMMANDS.find((c) => c.id === id)! })}
           />
         )}
+        {tab === 'access' && <AccessLog users={colleagues} beneficiaryId={b.id} />}
         {tab === 'personal' && <PersonalDataTab id={b.id} erased={b.erased} version={b.version} onRecord={() => setRecording({ spec: COMMANDS.find((c) => c.id === 'recordPersonalData')! })} />}
       </div>
     </section>

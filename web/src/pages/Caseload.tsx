@@ -14,13 +14,13 @@ import { useApiError } from '../components/useApiError';
 
 const CaseloadPage = graphql(`
   query CaseloadPage($first: Int!, $after: String, $filter: BeneficiaryFilter) {
-    caseload { openCases overdueReviews }
+    caseload { openCases overdueReviews caseworkers { caseworkerId caseworkerName openCases closedCases } }
     beneficiaries(first: $first, after: $after, filter: $filter) {
       totalCount
       pageInfo { hasNextPage endCursor }
       edges {
         node {
-          id caseCode status closed nextReviewOn reviewOverdue erased
+          id caseCode organisationId status closed nextReviewOn reviewOverdue erased
           registration { primary relationship primaryBeneficiaryId }
           plan { lastActivityOn caseworkerName }
         }
@@ -48,6 +48,7 @@ export function Caseload() {
   });
   const [rows, setRows] = useState<Row[]>([]);
   const [page, setPage] = useState<{ total: number; next: string | null; open: number; overdue: number } | null>(null);
+  const [loads, setLoads] = useState<CaseloadPageQuery['caseload']['caseworkers']>([]);
   const [loading, setLoading] = useState(true);
   const [error, showError] = useApiError();
   const [offline, setOffline] = useState(false);
@@ -74,6 +75,7 @@ export function Caseload() {
       try {
         const data = await request(CaseloadPage, { first: PAGE, after, filter: f });
         const nodes = data.beneficiaries.edges.map((e) => e.node);
+        setLoads(data.caseload.caseworkers);
         setRows((old) => (after ? [...old, ...nodes] : nodes));
         setPage({
           total: data.beneficiaries.totalCount,
@@ -140,6 +142,29 @@ export function Caseload() {
           </ul>
         </section>
       )}
+      {me.user.role === 'SUPERVISOR' && loads.length > 0 && (
+        <details className="loads">
+          <summary>{t('caseload.loads')}</summary>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('caseload.caseworker')}</th>
+                <th scope="col">{t('caseload.openCount')}</th>
+                <th scope="col">{t('caseload.closedCount')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {loads.map((l) => (
+                <tr key={l.caseworkerId}>
+                  <td>{l.caseworkerName ?? '—'}</td>
+                  <td>{formatNumber(l.openCases)}</td>
+                  <td>{formatNumber(l.closedCases)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      )}
       <form className="filters" role="search" aria-label={t('caseload.filters')} onSubmit={(e) => e.preventDefault()}>
         <label>
           {t('caseload.caseCode')}
@@ -201,6 +226,7 @@ export function Caseload() {
                 ) : (
                   <span className="tag primary">{t('caseload.primary')}</span>
                 )}
+                {row.organisationId !== me.user.organisationId && <span className="tag">{t('caseload.referredIn')}</span>}
               </td>
               <td>
                 {t(`enum.Status.${row.status}`)}
