@@ -3,12 +3,22 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-export function Chart({ options, data, label }: { options: Omit<uPlot.Options, 'width' | 'height'>; data: uPlot.AlignedData; label: string }) {
+export function Chart({
+  options,
+  data,
+  label,
+  height = 300,
+}: {
+  options: Omit<uPlot.Options, 'width' | 'height'>;
+  data: uPlot.AlignedData;
+  label: string;
+  height?: number;
+}) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = box.current;
     if (!element) return;
-    const size = () => ({ width: Math.max(280, element.clientWidth), height: 300 });
+    const size = () => ({ width: Math.max(280, element.clientWidth), height });
     const plot = new uPlot({ ...options, ...size() }, data, element);
     const observer = new ResizeObserver(() => plot.setSize(size()));
     observer.observe(element);
@@ -16,7 +26,7 @@ export function Chart({ options, data, label }: { options: Omit<uPlot.Options, '
       observer.disconnect();
       plot.destroy();
     };
-  }, [options, data]);
+  }, [options, data, height]);
   return <div ref={box} className="chart" role="img" aria-label={label} />;
 }
 
