@@ -13,11 +13,23 @@ import { OutboxBadge, OutboxPage, useSyncWhenOnline } from './components/Outbox'
 
 const Evaluation = lazy(() => import('./pages/Evaluation'));
 const Administration = lazy(() => import('./pages/Administration'));
+const GraphiQLPage = lazy(() => import('./pages/GraphiQL'));
 
 export function App() {
   const { t } = useTranslation();
   const { me } = useSession();
   const location = useLocation();
+  // GraphiQL is for integrators too, who sign in with a token in its headers, not here.
+  if (location.pathname === '/graphiql') {
+    return (
+      <Suspense fallback={<p aria-busy="true">{t('app.loading')}</p>}>
+        <main id="main" className="graphiql-main">
+          <h1 className="visually-hidden">GraphiQL</h1>
+          <GraphiQLPage />
+        </main>
+      </Suspense>
+    );
+  }
   if (me === undefined) {
     return (
       <main className="loading" aria-busy="true">

@@ -62,11 +62,7 @@ pub async fn beneficiary_view(
             roadback_store::vault::Keyring::new(roadback_store::vault::MasterKey::generate()),
         ),
     );
-    let app = roadback_server::http::app(roadback_server::http::AppState::new(
-        store.clone(),
-        api,
-        false,
-    ));
+    let app = roadback_server::http::app(roadback_server::http::AppState::new(store.clone(), api));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -257,9 +257,6 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "ROADBACK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Development mode: GraphiQL at /graphiql.
-    #[arg(long, env = "ROADBACK_DEV")]
-    pub dev: bool,
     /// The web client's production bundle (what `npm run build` writes in `web/`).
     #[arg(long, env = "ROADBACK_WEB_DIR", default_value = "web/dist")]
     pub web_dir: PathBuf,

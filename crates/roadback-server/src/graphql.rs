@@ -7,7 +7,7 @@ use async_graphql::{Data, ErrorExtensions};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use roadback_graphql::auth::{self, SESSION_COOKIE, Session};
 use roadback_graphql::error::ApiError;
 use roadback_graphql::loaders::new_user_loader;
@@ -342,32 +342,6 @@ pub async fn websocket(
 
 /// How long subscriptions have to send `complete` at shutdown before their socket closes.
 const COMPLETES_BEFORE_CLOSE: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// GET `/graphiql` (development mode): GraphiQL, loaded from a CDN, pointed at this server.
-pub async fn graphiql() -> Html<&'static str> {
-    Html(GRAPHIQL)
-}
-
-const GRAPHIQL: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>Roadback GraphiQL</title>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
-</head>
-<body style="margin:0">
-  <div id="graphiql" style="height:100vh">Loading GraphiQL (needs access to unpkg.com)…</div>
-  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-  <script>
-    const url = new URL('/graphql', location.href).href;
-    const fetcher = GraphiQL.createFetcher({ url, subscriptionUrl: url.replace(/^http/, 'ws') });
-    ReactDOM.createRoot(document.getElementById('graphiql'))
-      .render(React.createElement(GraphiQL, { fetcher }));
-  </script>
-</body>
-</html>"#;
 
 #[cfg(test)]
 mod tests {

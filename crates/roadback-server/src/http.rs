@@ -35,8 +35,6 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The counters behind `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// Development mode: GraphiQL at `/graphiql`.
-    pub dev: bool,
     /// The origin the web client is served from (`https://roadback.example.org`); requests
     /// carrying the session cookie must come from it. None: the `Host` the request was sent to.
     pub public_origin: Option<String>,
@@ -52,7 +50,7 @@ pub struct AppState {
 
 impl AppState {
     /// The state of a server on this store.
-    pub fn new(store: EventStore, api: roadback_graphql::ApiState, dev: bool) -> Self {
+    pub fn new(store: EventStore, api: roadback_graphql::ApiState) -> Self {
         Self {
             schema: roadback_graphql::schema(api.clone()),
             api,
@@ -60,7 +58,6 @@ impl AppState {
             trusted_proxies: Vec::new(),
             store,
             metrics: Arc::default(),
-            dev,
             public_origin: None,
             secure: false,
             production: false,
@@ -75,14 +72,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole HTTP application: health, the API, metrics, and the web client at every other path.
 pub fn app(state: AppState) -> Router {
     let body_timeout = state.body_timeout;
-    let mut router = Router::new()
+    Router::new()
         .merge(health_routes())
         .route("/graphql", get(graphql::websocket).post(graphql::post))
-        .route("/metrics", get(metrics));
-    if state.dev {
-        router = router.route("/graphiql", get(graphql::graphiql));
-    }
-    router
+        .route("/metrics", get(metrics))
+        // The web client, GraphiQL (`/graphiql`) included.
         .merge(crate::web::routes(&state.web_dir))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
         .layer(middleware::from_fn_with_state(
@@ -117,9 +111,9 @@ async fn count_responses(
     response
 }
 
-/// Headers every response carries: nothing is cached (answers hold personal data), sniffed,
-/// framed or referred elsewhere; scripts and everything else only from this origin; HSTS over
-/// HTTPS.
+/// Headers every response carries: nothing is cached (answers hold personal data; the web
+/// client's files set their own caching), sniffed, framed or referred elsewhere; scripts and
+/// everything else only from this origin; HSTS over HTTPS.
 async fn security_headers(
     State(state): State<AppState>,
     request: axum::extract::Request,
@@ -127,8 +121,6 @@ async fn security_headers(
 ) -> Response {
     use axum::http::HeaderValue;
     use axum::http::header;
-    // GraphiQL (development only) loads its scripts from a CDN: no policy for that page.
-    let graphiql = request.uri().path() == "/graphiql";
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
@@ -140,12 +132,11 @@ async fn security_headers(
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "no-referrer");
     set(header::X_FRAME_OPTIONS, "DENY");
-    if !graphiql {
-        set(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        );
-    }
+    // Fonts also from `data:` (GraphiQL's stylesheet carries its fonts inline; a font cannot run).
+    set(
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
     if state.secure {
         set(
             header::STRICT_TRANSPORT_SECURITY,

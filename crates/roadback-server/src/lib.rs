@@ -481,11 +481,8 @@ pub async fn serve(
     let mut api = roadback_graphql::ApiState::new(store.clone(), vault);
     api.session_hours = args.session_hours;
     api.secure_cookies = args.secure_cookies;
-    if args.dev {
-        tracing::info!("development mode: GraphiQL at /graphiql");
-    }
     let api_stop = api.clone();
-    let mut state = http::AppState::new(store.clone(), api, args.dev);
+    let mut state = http::AppState::new(store.clone(), api);
     state.body_timeout = std::time::Duration::from_secs(args.header_timeout);
     state.trusted_proxies = args.trusted_proxies.clone();
     state.public_origin = args.public_origin.clone();
