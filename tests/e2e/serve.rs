@@ -303,3 +303,62 @@ async fn a_half_sent_request_does_not_keep_the_server_alive_after_sigterm() {
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     drop(stuck);
 }
+
+#[tokio::test]
+async fn the_web_client_is_served_compressed_with_cache_headers_under_the_csp() {
+    let dir = tempfile::tempdir().unwrap();
+    let web = dir.path().join("bundle");
+    std::fs::create_dir_all(web.join("assets")).unwrap();
+    std::fs::write(web.join("index.html"), "<!doctype html><title>Roadback</title>").unwrap();
+    std::fs::write(web.join("assets/app-1a2b3c.js"), "console.log('roadback')").unwrap();
+    std::fs::write(web.join("assets/app-1a2b3c.js.br"), b"brotli bytes").unwrap();
+    let server = Server::start(dir.path(), &[("ROADBACK_WEB_DIR", web.to_str().unwrap())]).await;
+    let get = |path: &str, encoding: &str| {
+        server
+            .http
+            .get(format!("{}{path}", server.url))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+
+    // The page, at its own address and at any of the client's routes: revalidated each time.
+    for path in ["/", "/cases/0b7e0f2c-4d2a-4c55-9b1e-8f7f8f3f1a00", "/graphiql"] {
+        let page = get(path, "identity").await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        assert_eq!(page.headers()["cache-control"], "no-cache", "{path}");
+        assert!(
+            page.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with("default-src 'self'"),
+            "{path}"
+        );
+        assert!(page.text().await.unwrap().contains("<title>Roadback</title>"));
+    }
+    // A hashed asset: kept a year, sent in the encoding the browser takes.
+    let asset = get("/assets/app-1a2b3c.js", "br, gzip").await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert_eq!(asset.headers()["content-encoding"], "br");
+    assert_eq!(
+        asset.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(asset.bytes().await.unwrap().as_ref(), b"brotli bytes");
+    let plain = get("/assets/app-1a2b3c.js", "identity").await.unwrap();
+    assert_eq!(plain.text().await.unwrap(), "console.log('roadback')");
+    // A missing asset is missing, not the page.
+    assert_eq!(get("/assets/gone.js", "br").await.unwrap().status(), 404);
+    // The API is still the API.
+    assert_eq!(server.get_json("/healthz").await.0, 200);
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn without_a_built_client_the_root_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[("ROADBACK_WEB_DIR", "no-such-dir")]).await;
+    let page = server.http.get(&server.url).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("scripts/run"));
+    assert!(server.terminate().success());
+}
