@@ -19,7 +19,10 @@ const config: CodegenConfig = {
     // Every schema type, for what the client lists before any operation uses it.
     './src/gql/schema.ts': {
       plugins: ['typescript'],
-      config: { enumsAsTypes: true, scalars: { UUID: 'string', NaiveDate: 'string', DateTime: 'string', JSON: 'unknown' } },
+      config: {
+        enumsAsTypes: true,
+        scalars: { UUID: 'string', NaiveDate: 'string', DateTime: 'string', JSON: 'unknown' },
+      },
     },
   },
 };

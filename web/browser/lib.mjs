@@ -69,7 +69,13 @@ export async function accessible(page, what) {
   );
   const bad = result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(' '))
+          .join(', ')}`,
+    );
   assert.deepEqual(bad, [], `${what}: accessibility violations`);
 }
 
@@ -99,16 +105,34 @@ export async function graphql(page, query, variables = {}) {
  * A person registered through the API with consent to assistance, for tests that need a fresh
  * case; returns its id and code.
  */
-export async function registered(page, { code = `T-${Date.now()}-${Math.floor(Math.random() * 1000)}`, personalData } = {}) {
+export async function registered(
+  page,
+  { code = `T-${Date.now()}-${Math.floor(Math.random() * 1000)}`, personalData } = {},
+) {
   const key = () => crypto.randomUUID();
   const day = today();
   const made = await graphql(
     page,
-    `mutation($i: RegisterBeneficiaryInput!) { registerBeneficiary(input: $i) { beneficiaryId version } }`,
+    `
+      mutation ($i: RegisterBeneficiaryInput!) {
+        registerBeneficiary(input: $i) {
+          beneficiaryId
+          version
+        }
+      }
+    `,
     {
       i: {
-        idempotencyKey: key(), occurredOn: day, caseCode: code, gender: 'FEMALE', birthYear: 1990,
-        citizenship: 'AL', countryOfAssistance: 'AL', identifiedOn: day, identificationRoute: 'OUTREACH', personalData,
+        idempotencyKey: key(),
+        occurredOn: day,
+        caseCode: code,
+        gender: 'FEMALE',
+        birthYear: 1990,
+        citizenship: 'AL',
+        countryOfAssistance: 'AL',
+        identifiedOn: day,
+        identificationRoute: 'OUTREACH',
+        personalData,
       },
     },
   );
@@ -116,8 +140,24 @@ export async function registered(page, { code = `T-${Date.now()}-${Math.floor(Ma
   const { beneficiaryId: id, version } = made.data.registerBeneficiary;
   const consent = await graphql(
     page,
-    `mutation($i: GiveConsentInput!) { giveConsent(input: $i) { version } }`,
-    { i: { beneficiaryId: id, expectedVersion: version, idempotencyKey: key(), occurredOn: day, kind: 'ASSISTANCE', givenBy: 'BENEFICIARY', evidence: 'SIGNED_FORM' } },
+    `
+      mutation ($i: GiveConsentInput!) {
+        giveConsent(input: $i) {
+          version
+        }
+      }
+    `,
+    {
+      i: {
+        beneficiaryId: id,
+        expectedVersion: version,
+        idempotencyKey: key(),
+        occurredOn: day,
+        kind: 'ASSISTANCE',
+        givenBy: 'BENEFICIARY',
+        evidence: 'SIGNED_FORM',
+      },
+    },
   );
   assert.ok(consent.data, JSON.stringify(consent.errors));
   return { id, code, version: consent.data.giveConsent.version };
@@ -125,7 +165,20 @@ export async function registered(page, { code = `T-${Date.now()}-${Math.floor(Ma
 
 /** The event types of a case's timeline, oldest first, as the server holds them. */
 export async function eventTypes(page, id) {
-  const read = await graphql(page, `query($id: UUID!) { beneficiary(id: $id) { timeline(last: 500) { eventType version } } }`, { id });
+  const read = await graphql(
+    page,
+    `
+      query ($id: UUID!) {
+        beneficiary(id: $id) {
+          timeline(last: 500) {
+            eventType
+            version
+          }
+        }
+      }
+    `,
+    { id },
+  );
   assert.ok(read.data, JSON.stringify(read.errors));
   return read.data.beneficiary.timeline.sort((a, b) => a.version - b.version).map((e) => e.eventType);
 }

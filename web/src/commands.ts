@@ -21,7 +21,11 @@ export type FieldKind =
 export type FieldSpec = FieldKind & { name: string; required?: boolean };
 
 /** What every command returns. */
-export type Recorded = { beneficiaryId: string; version: number; events: { id: string; version: number; eventType: string }[] };
+export type Recorded = {
+  beneficiaryId: string;
+  version: number;
+  events: { id: string; version: number; eventType: string }[];
+};
 
 export type CommandSpec = {
   /** The mutation's field name, also the catalogue key of its title (`command.<id>`). */
@@ -34,8 +38,14 @@ export type CommandSpec = {
   opens?: boolean;
   /** Event types whose entries this command corrects (`corrects: <id>`). */
   corrects?: string[];
-  /** A correction's values from the entry's stored payload. */
-  fromPayload?: (payload: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * A correction's values from the entry's stored payload (and the case's services, to tell a
+   * planned service from one the corrected entry itself opened).
+   */
+  fromPayload?: (
+    payload: Record<string, unknown>,
+    services: { id: string; plannedOn?: string | null }[],
+  ) => Record<string, unknown>;
 };
 
 const doc = (document: object) => document as unknown as CommandSpec['document'];
@@ -55,64 +65,264 @@ function plain(payload: Record<string, unknown>): Record<string, unknown> {
 
 // The documents are declared with `graphql()` so codegen checks them against the schema.
 const GiveConsent = graphql(`
-  mutation GiveConsent($input: GiveConsentInput!) { giveConsent(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation GiveConsent($input: GiveConsentInput!) {
+    giveConsent(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const WithdrawConsent = graphql(`
-  mutation WithdrawConsent($input: WithdrawConsentInput!) { withdrawConsent(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation WithdrawConsent($input: WithdrawConsentInput!) {
+    withdrawConsent(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const SetPlanGoal = graphql(`
-  mutation SetPlanGoal($input: SetPlanGoalInput!) { setPlanGoal(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation SetPlanGoal($input: SetPlanGoalInput!) {
+    setPlanGoal(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const AchievePlanGoal = graphql(`
-  mutation AchievePlanGoal($input: GoalInput!) { achievePlanGoal(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation AchievePlanGoal($input: GoalInput!) {
+    achievePlanGoal(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const AbandonPlanGoal = graphql(`
-  mutation AbandonPlanGoal($input: GoalInput!) { abandonPlanGoal(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation AbandonPlanGoal($input: GoalInput!) {
+    abandonPlanGoal(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const ScheduleReview = graphql(`
-  mutation ScheduleReview($input: ScheduleReviewInput!) { scheduleReview(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation ScheduleReview($input: ScheduleReviewInput!) {
+    scheduleReview(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const RecordPlanReview = graphql(`
-  mutation RecordPlanReview($input: RecordPlanReviewInput!) { recordPlanReview(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation RecordPlanReview($input: RecordPlanReviewInput!) {
+    recordPlanReview(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const PlanService = graphql(`
-  mutation PlanService($input: PlanServiceInput!) { planService(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation PlanService($input: PlanServiceInput!) {
+    planService(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const RecordServiceDelivery = graphql(`
-  mutation RecordServiceDelivery($input: RecordServiceDeliveryInput!) { recordServiceDelivery(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation RecordServiceDelivery($input: RecordServiceDeliveryInput!) {
+    recordServiceDelivery(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const DiscontinueService = graphql(`
-  mutation DiscontinueService($input: DiscontinueServiceInput!) { discontinueService(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation DiscontinueService($input: DiscontinueServiceInput!) {
+    discontinueService(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const RecordAssessment = graphql(`
-  mutation RecordAssessment($input: RecordAssessmentInput!) { recordAssessment(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation RecordAssessment($input: RecordAssessmentInput!) {
+    recordAssessment(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const ChangeStatus = graphql(`
-  mutation ChangeStatus($input: ChangeStatusInput!) { changeStatus(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation ChangeStatus($input: ChangeStatusInput!) {
+    changeStatus(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const RecordFollowUpContact = graphql(`
-  mutation RecordFollowUpContact($input: FollowUpInput!) { recordFollowUpContact(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation RecordFollowUpContact($input: FollowUpInput!) {
+    recordFollowUpContact(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const TransferCase = graphql(`
-  mutation TransferCase($input: TransferCaseInput!) { transferCase(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation TransferCase($input: TransferCaseInput!) {
+    transferCase(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const CloseCase = graphql(`
-  mutation CloseCase($input: PlainChangeInput!) { closeCase(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation CloseCase($input: PlainChangeInput!) {
+    closeCase(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const ReopenCase = graphql(`
-  mutation ReopenCase($input: PlainChangeInput!) { reopenCase(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation ReopenCase($input: PlainChangeInput!) {
+    reopenCase(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const ReferToOrganisation = graphql(`
-  mutation ReferToOrganisation($input: ReferInput!) { referToOrganisation(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation ReferToOrganisation($input: ReferInput!) {
+    referToOrganisation(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const AcceptReferral = graphql(`
-  mutation AcceptReferral($input: AcceptReferralInput!) { acceptReferral(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation AcceptReferral($input: AcceptReferralInput!) {
+    acceptReferral(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const ErasePersonalData = graphql(`
-  mutation ErasePersonalData($input: ErasePersonalDataInput!) { erasePersonalData(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation ErasePersonalData($input: ErasePersonalDataInput!) {
+    erasePersonalData(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 const VoidEvent = graphql(`
-  mutation VoidEvent($input: VoidEventInput!) { voidEvent(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation VoidEvent($input: VoidEventInput!) {
+    voidEvent(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 
 /** Personal data (kept in the vault, not in the history), at registration or later. */
@@ -129,7 +339,17 @@ export const PERSONAL_FIELDS: FieldSpec[] = [
 ].map((name) => ({ name: `personalData.${name}`, kind: name === 'dateOfBirth' ? 'date' : 'text' }) as FieldSpec);
 
 const RecordPersonalData = graphql(`
-  mutation RecordPersonalData($input: RecordPersonalDataInput!) { recordPersonalData(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation RecordPersonalData($input: RecordPersonalDataInput!) {
+    recordPersonalData(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 
 export const COMMANDS: CommandSpec[] = [
@@ -145,9 +365,12 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'to', kind: 'date' },
     ],
     corrects: ['ServiceDelivered'],
-    fromPayload: (p) => {
+    fromPayload: (p, services) => {
       const v = plain(p);
-      return { service: v.service, serviceId: v.serviceId, from: v.from, to: v.to };
+      // A delivery of a planned service names it; an unplanned one opened its own, which the
+      // correction replaces (so it must not name it).
+      const planned = services.some((s) => s.id === v.serviceId && s.plannedOn);
+      return { service: v.service, serviceId: planned ? v.serviceId : undefined, from: v.from, to: v.to };
     },
   },
   {
@@ -308,7 +531,12 @@ export const COMMANDS: CommandSpec[] = [
   },
   { id: 'closeCase', document: doc(CloseCase), who: 'supervise', fields: [occurred] },
   { id: 'reopenCase', document: doc(ReopenCase), who: 'supervise', fields: [occurred] },
-  { id: 'recordPersonalData', document: doc(RecordPersonalData), who: 'record', fields: [occurred, ...PERSONAL_FIELDS] },
+  {
+    id: 'recordPersonalData',
+    document: doc(RecordPersonalData),
+    who: 'record',
+    fields: [occurred, ...PERSONAL_FIELDS],
+  },
   {
     id: 'erasePersonalData',
     document: doc(ErasePersonalData),
@@ -318,7 +546,17 @@ export const COMMANDS: CommandSpec[] = [
 ];
 
 const RegisterBeneficiary = graphql(`
-  mutation RegisterBeneficiary($input: RegisterBeneficiaryInput!) { registerBeneficiary(input: $input) { beneficiaryId version events { id version eventType } } }
+  mutation RegisterBeneficiary($input: RegisterBeneficiaryInput!) {
+    registerBeneficiary(input: $input) {
+      beneficiaryId
+      version
+      events {
+        id
+        version
+        eventType
+      }
+    }
+  }
 `);
 
 /** Registering a person: opens a case, so it has no case or version to be made against. */
@@ -342,7 +580,9 @@ export const REGISTER: CommandSpec = {
 };
 
 /** The family-member part of a registration (when it is linked to a primary beneficiary). */
-export const FAMILY_FIELDS: FieldSpec[] = [{ name: 'relationship', kind: 'enum', enum: 'Relationship', required: true }];
+export const FAMILY_FIELDS: FieldSpec[] = [
+  { name: 'relationship', kind: 'enum', enum: 'Relationship', required: true },
+];
 
 /** Voiding an entry recorded in error (started from the entry). */
 export const VOID: CommandSpec = {

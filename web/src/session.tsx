@@ -12,8 +12,18 @@ import i18n from './i18n';
 const Me = graphql(`
   query Me {
     me {
-      user { id email displayName role organisationId }
-      organisation { id name country }
+      user {
+        id
+        email
+        displayName
+        role
+        organisationId
+      }
+      organisation {
+        id
+        name
+        country
+      }
       tokenScopes
     }
   }
@@ -21,12 +31,19 @@ const Me = graphql(`
 
 const SignIn = graphql(`
   mutation SignIn($email: String!, $password: String!) {
-    signIn(email: $email, password: $password) { expiresAt user { id } }
+    signIn(email: $email, password: $password) {
+      expiresAt
+      user {
+        id
+      }
+    }
   }
 `);
 
 const SignOut = graphql(`
-  mutation SignOut { signOut }
+  mutation SignOut {
+    signOut
+  }
 `);
 
 export type Me = MeQuery['me'];

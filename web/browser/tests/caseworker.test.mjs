@@ -40,7 +40,11 @@ test('a caseworker registers a person and records consent, a service and a statu
   const month = form.locator('.field', { has: page.getByLabel('Month of birth') });
   await month.locator('.field-error').getByText('the birth month must be 1 to 12').waitFor();
   const description = await form.getByLabel('Month of birth').evaluate((input) =>
-    input.getAttribute('aria-describedby')?.split(' ').map((id) => document.getElementById(id)?.textContent).join(' '),
+    input
+      .getAttribute('aria-describedby')
+      ?.split(' ')
+      .map((id) => document.getElementById(id)?.textContent)
+      .join(' '),
   );
   assert.match(description, /birth month must be 1 to 12/);
   assert.equal(await form.getByLabel('Case code').inputValue(), code, 'nothing typed is lost');

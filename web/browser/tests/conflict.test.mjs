@@ -42,11 +42,19 @@ test('the second of two sessions sees the conflict and applies its entry again',
   await conflict.getByRole('button', { name: 'Apply my entry to the current case' }).click();
   await form.waitFor({ state: 'detached' });
   const timeline = b.page.getByRole('list', { name: 'Timeline' });
-  await timeline.locator('li.entry', { hasText: 'Service delivered' }).filter({ hasText: 'Legal assistance' }).waitFor();
+  await timeline
+    .locator('li.entry', { hasText: 'Service delivered' })
+    .filter({ hasText: 'Legal assistance' })
+    .waitFor();
   await timeline.locator('li.entry', { hasText: 'Status changed' }).waitFor();
   await screenshot(b.page, 'conflict-2-resolved');
   // Both entries stand, each once.
-  assert.deepEqual(await eventTypes(b.page, person.id), ['BeneficiaryRegistered', 'ConsentGiven', 'StatusChanged', 'ServiceDelivered']);
+  assert.deepEqual(await eventTypes(b.page, person.id), [
+    'BeneficiaryRegistered',
+    'ConsentGiven',
+    'StatusChanged',
+    'ServiceDelivered',
+  ]);
   await clean(a.page, a.errors);
   await clean(b.page, b.errors);
 });

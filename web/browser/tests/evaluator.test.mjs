@@ -48,7 +48,10 @@ test('an evaluator sees curves with numbers at risk and a withheld cell, locks t
   const csv = readFileSync(await download.path(), 'utf8');
   assert.match(csv.split('\n')[0], /USUBJID.*PARAMCD.*AVAL.*CNSR/);
   assert.ok(csv.split('\n').length > 100);
-  const [book] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /codebook\.csv$/ }).click()]);
+  const [book] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: /codebook\.csv$/ }).click(),
+  ]);
   assert.match(book.suggestedFilename(), /\.codebook\.csv$/);
   assert.match(readFileSync(await book.path(), 'utf8'), /USUBJID/);
   await screenshot(page, 'evaluator-2-export');

@@ -26,13 +26,21 @@ test('GraphiQL runs queries from the bundle, with the session or a token', async
   await page.locator('.result-window').getByText('caseworker1@shpresa.demo').waitFor();
   await accessible(page, 'GraphiQL');
   await screenshot(page, 'graphiql');
-  assert.deepEqual(requests.filter((u) => !u.startsWith(URL) && !u.startsWith('data:') && !u.startsWith('blob:')), [], 'nothing from elsewhere');
+  assert.deepEqual(
+    requests.filter((u) => !u.startsWith(URL) && !u.startsWith('data:') && !u.startsWith('blob:')),
+    [],
+    'nothing from elsewhere',
+  );
 
   // An integrator, not signed in, with a token.
-  const token = spawnSync(process.env.ROADBACK_BIN, ['token', 'issue', '--email', 'integrator@shpresa.demo', '--name', 'graphiql test', '--scopes', 'read'], {
-    cwd: process.env.ROADBACK_DATA,
-    encoding: 'utf8',
-  }).stdout.trim();
+  const token = spawnSync(
+    process.env.ROADBACK_BIN,
+    ['token', 'issue', '--email', 'integrator@shpresa.demo', '--name', 'graphiql test', '--scopes', 'read'],
+    {
+      cwd: process.env.ROADBACK_DATA,
+      encoding: 'utf8',
+    },
+  ).stdout.trim();
   assert.match(token, /^rbk_/);
   const other = await session(browser);
   await other.page.goto(`${URL}/graphiql`);

@@ -15,7 +15,10 @@ test('a caseworker of another organisation cannot open the case', async () => {
   const stranger = await session(browser);
   await signIn(stranger.page, 'caseworker1@rrugaere.demo');
   await stranger.page.goto(`${URL}/cases/${person.id}`);
-  await stranger.page.getByRole('alert').filter({ hasText: 'This case does not exist or is not yours to see.' }).waitFor();
+  await stranger.page
+    .getByRole('alert')
+    .filter({ hasText: 'This case does not exist or is not yours to see.' })
+    .waitFor();
   assert.equal(await stranger.page.getByText(person.code).count(), 0);
   await accessible(stranger.page, 'refused case');
   await screenshot(stranger.page, 'isolation-refused');

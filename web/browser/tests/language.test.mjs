@@ -9,13 +9,18 @@ let browser;
 before(async () => (browser = await launch()));
 after(async () => browser?.close());
 
-const catalogue = (language) => JSON.parse(readFileSync(new globalThis.URL(`../../src/i18n/${language}.json`, import.meta.url), 'utf8'));
+const catalogue = (language) =>
+  JSON.parse(readFileSync(new globalThis.URL(`../../src/i18n/${language}.json`, import.meta.url), 'utf8'));
 function strings(tree, out = []) {
   for (const v of Object.values(tree)) typeof v === 'string' ? out.push(v) : strings(v, out);
   return out;
 }
 // English interface strings as they would appear whole on a page (those without placeholders).
-const ENGLISH = new Set(strings(catalogue('en')).filter((s) => !s.includes('{{')).map((s) => s.trim()));
+const ENGLISH = new Set(
+  strings(catalogue('en'))
+    .filter((s) => !s.includes('{{'))
+    .map((s) => s.trim()),
+);
 
 /** Every string a person can see or hear on the page: text, options, labels for assistive technology. */
 async function visibleStrings(page) {
@@ -29,7 +34,8 @@ async function visibleStrings(page) {
       if (parent.tagName === 'OPTION' || parent.getClientRects().length) out.add(text);
     }
     for (const el of document.querySelectorAll('[aria-label],[placeholder],[title]'))
-      for (const a of ['aria-label', 'placeholder', 'title']) if (el.getAttribute(a)) out.add(el.getAttribute(a).trim());
+      for (const a of ['aria-label', 'placeholder', 'title'])
+        if (el.getAttribute(a)) out.add(el.getAttribute(a).trim());
     return [...out];
   });
 }

@@ -23,8 +23,22 @@ test("a subscription brings another session's entry into an open timeline", asyn
 
   const recorded = await graphql(
     other.page,
-    `mutation($i: RecordServiceDeliveryInput!) { recordServiceDelivery(input: $i) { version } }`,
-    { i: { beneficiaryId: person.id, expectedVersion: person.version, idempotencyKey: crypto.randomUUID(), occurredOn: today(), service: 'MEDICAL' } },
+    `
+      mutation ($i: RecordServiceDeliveryInput!) {
+        recordServiceDelivery(input: $i) {
+          version
+        }
+      }
+    `,
+    {
+      i: {
+        beneficiaryId: person.id,
+        expectedVersion: person.version,
+        idempotencyKey: crypto.randomUUID(),
+        occurredOn: today(),
+        service: 'MEDICAL',
+      },
+    },
   );
   assert.ok(recorded.data, JSON.stringify(recorded.errors));
 

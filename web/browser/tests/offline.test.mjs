@@ -3,7 +3,19 @@
 // meets someone else's entry is held and shown for reapplying, and nothing is overwritten.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { URL, accessible, clean, eventTypes, graphql, launch, registered, screenshot, session, signIn, today } from '../lib.mjs';
+import {
+  URL,
+  accessible,
+  clean,
+  eventTypes,
+  graphql,
+  launch,
+  registered,
+  screenshot,
+  session,
+  signIn,
+  today,
+} from '../lib.mjs';
 
 let browser;
 before(async () => (browser = await launch()));
@@ -29,7 +41,10 @@ test('entries made offline are sent once each on reconnect; a conflicting one is
   await context.setOffline(true);
   await page.getByRole('navigation').getByRole('link', { name: 'Caseload' }).click();
   await page.getByText('No connection: only the cases kept on this device can be opened.').waitFor();
-  await page.getByRole('region', { name: 'Kept on this device for visits' }).getByRole('link', { name: person.code }).click();
+  await page
+    .getByRole('region', { name: 'Kept on this device for visits' })
+    .getByRole('link', { name: person.code })
+    .click();
   await page.getByText(/^No connection: this is the case as kept on this device/).waitFor();
 
   await record(page, 'recordServiceDelivery', 'Record a service delivered', (f) =>
@@ -67,15 +82,32 @@ test('entries made offline are sent once each on reconnect; a conflicting one is
   await signIn(colleague.page, 'supervisor@shpresa.demo');
   const theirs = await graphql(
     colleague.page,
-    `mutation($i: RecordServiceDeliveryInput!) { recordServiceDelivery(input: $i) { version } }`,
-    { i: { beneficiaryId: person.id, expectedVersion: 5, idempotencyKey: crypto.randomUUID(), occurredOn: today(), service: 'LEGAL' } },
+    `
+      mutation ($i: RecordServiceDeliveryInput!) {
+        recordServiceDelivery(input: $i) {
+          version
+        }
+      }
+    `,
+    {
+      i: {
+        beneficiaryId: person.id,
+        expectedVersion: 5,
+        idempotencyKey: crypto.randomUUID(),
+        occurredOn: today(),
+        service: 'LEGAL',
+      },
+    },
   );
   assert.ok(theirs.data, JSON.stringify(theirs.errors));
 
   await context.setOffline(false);
   const held = page.getByRole('region', { name: '1 entry not sent yet' });
   await held.getByText('someone else recorded on the case first').waitFor();
-  await held.locator('.reason').getByText(/someone/).waitFor();
+  await held
+    .locator('.reason')
+    .getByText(/someone/)
+    .waitFor();
   // Nothing of ours was written over theirs.
   assert.deepEqual((await eventTypes(page, person.id)).slice(-1), ['ServiceDelivered']);
   await accessible(page, 'held entry');
@@ -112,5 +144,8 @@ test('entries made offline are sent once each on reconnect; a conflicting one is
       }),
   );
   assert.deepEqual(left, [0, 0]);
-  await clean(page, errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e)));
+  await clean(
+    page,
+    errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e)),
+  );
 });

@@ -42,7 +42,11 @@ test('a supervisor reassigns a case, erases the personal data, and the page show
   await page.getByText("This person's personal data has been erased.").first().waitFor();
   assert.equal(await page.getByText('Krasniqi').count(), 0);
   await page.getByRole('tab', { name: 'Timeline' }).click();
-  await page.getByRole('list', { name: 'Timeline' }).locator('li.entry', { hasText: 'Personal data erased' }).filter({ hasText: 'The person asked' }).waitFor();
+  await page
+    .getByRole('list', { name: 'Timeline' })
+    .locator('li.entry', { hasText: 'Personal data erased' })
+    .filter({ hasText: 'The person asked' })
+    .waitFor();
   await accessible(page, 'erased case');
   await screenshot(page, 'supervisor-1-erased');
 
@@ -70,7 +74,10 @@ test('an administrator adds a user and issues and revokes a token', async () => 
   await add.getByLabel('Name').fill('Arta Hoxha');
   await add.getByLabel('Password').fill('short');
   await add.getByRole('button', { name: 'Add a user' }).click();
-  await add.locator('.field', { has: page.getByLabel('Password') }).locator('.field-error').waitFor();
+  await add
+    .locator('.field', { has: page.getByLabel('Password') })
+    .locator('.field-error')
+    .waitFor();
   await screenshot(page, 'admin-1-refused-password');
   await add.getByLabel('Password').fill('a long enough passphrase');
   await add.getByRole('button', { name: 'Add a user' }).click();

@@ -15,8 +15,7 @@ export class ApiError extends Error {
     this.code = typeof extensions.code === 'string' ? extensions.code : 'INTERNAL';
     this.field = typeof extensions.field === 'string' ? extensions.field : undefined;
     this.reason = typeof extensions.reason === 'string' ? extensions.reason : undefined;
-    this.currentVersion =
-      typeof extensions.currentVersion === 'number' ? extensions.currentVersion : undefined;
+    this.currentVersion = typeof extensions.currentVersion === 'number' ? extensions.currentVersion : undefined;
   }
 }
 

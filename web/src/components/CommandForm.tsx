@@ -13,7 +13,7 @@ export type CaseContext = {
   id: string;
   version: number;
   goals: { id: string; domain: string; state: string }[];
-  services: { id: string; service: string; state: string }[];
+  services: { id: string; service: string; state: string; plannedOn?: string | null }[];
   referrals: { id: string; toOrganisationId: string; accepted: boolean }[];
   organisations: { id: string; name: string }[];
   caseworkers: { id: string; displayName: string }[];
@@ -55,7 +55,15 @@ function initialValues(fields: FieldSpec[], corrects?: Props['corrects']): Recor
   return { ...values, ...(corrects?.values ?? {}) };
 }
 
-const NO_CASE: CaseContext = { id: '', version: 0, goals: [], services: [], referrals: [], organisations: [], caseworkers: [] };
+const NO_CASE: CaseContext = {
+  id: '',
+  version: 0,
+  goals: [],
+  services: [],
+  referrals: [],
+  organisations: [],
+  caseworkers: [],
+};
 
 export function CommandForm({
   spec,
@@ -72,7 +80,10 @@ export function CommandForm({
 }: Props) {
   const { t } = useTranslation();
   const fields = [...spec.fields, ...extraFields];
-  const [values, setValues] = useState<Record<string, unknown>>(() => ({ ...initialValues(fields, corrects), ...initial }));
+  const [values, setValues] = useState<Record<string, unknown>>(() => ({
+    ...initialValues(fields, corrects),
+    ...initial,
+  }));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [conflict, setConflict] = useState<{ current: number } | null>(null);
@@ -146,7 +157,9 @@ export function CommandForm({
         } else {
           if (error.reason === 'IDEMPOTENCY_KEY_REUSED') key.current = idempotencyKey();
           // A rule's refusal is the server's own sentence; other failures are said by their code.
-          setFormError(error.code === 'VALIDATION' || error.code === 'CONFLICT' ? error.message : t(`error.${error.code}`));
+          setFormError(
+            error.code === 'VALIDATION' || error.code === 'CONFLICT' ? error.message : t(`error.${error.code}`),
+          );
         }
       } else if (error instanceof NetworkError) {
         setFormError(t('error.NETWORK'));
@@ -247,21 +260,35 @@ function FieldControl({
       return (
         <Field label={label} error={error}>
           {(control) => (
-            <input {...control} type="date" name={spec.name} value={str} onChange={(e) => set(spec.name, e.target.value)} />
+            <input
+              {...control}
+              type="date"
+              name={spec.name}
+              value={str}
+              onChange={(e) => set(spec.name, e.target.value)}
+            />
           )}
         </Field>
       );
     case 'text':
       return (
         <Field label={label} error={error}>
-          {(control) => <input {...control} name={spec.name} value={str} onChange={(e) => set(spec.name, e.target.value)} />}
+          {(control) => (
+            <input {...control} name={spec.name} value={str} onChange={(e) => set(spec.name, e.target.value)} />
+          )}
         </Field>
       );
     case 'number':
       return (
         <Field label={label} error={error}>
           {(control) => (
-            <input {...control} type="number" name={spec.name} value={str} onChange={(e) => set(spec.name, e.target.value)} />
+            <input
+              {...control}
+              type="number"
+              name={spec.name}
+              value={str}
+              onChange={(e) => set(spec.name, e.target.value)}
+            />
           )}
         </Field>
       );
@@ -280,11 +307,17 @@ function FieldControl({
       );
     case 'goal':
       return select(
-        context.goals.map((g) => ({ value: g.id, label: `${t(`enum.ReintegrationDomain.${g.domain}`)} (${t(`enum.GoalState.${g.state}`)})` })),
+        context.goals.map((g) => ({
+          value: g.id,
+          label: `${t(`enum.ReintegrationDomain.${g.domain}`)} (${t(`enum.GoalState.${g.state}`)})`,
+        })),
       );
     case 'service':
       return select(
-        context.services.map((s) => ({ value: s.id, label: `${t(`enum.ServiceType.${s.service}`)} (${t(`enum.ServiceState.${s.state}`)})` })),
+        context.services.map((s) => ({
+          value: s.id,
+          label: `${t(`enum.ServiceType.${s.service}`)} (${t(`enum.ServiceState.${s.state}`)})`,
+        })),
       );
     case 'organisation':
       return select(context.organisations.map((o) => ({ value: o.id, label: o.name })));
@@ -294,7 +327,10 @@ function FieldControl({
       return select(
         context.referrals
           .filter((r) => !r.accepted)
-          .map((r) => ({ value: r.id, label: context.organisations.find((o) => o.id === r.toOrganisationId)?.name ?? r.id })),
+          .map((r) => ({
+            value: r.id,
+            label: context.organisations.find((o) => o.id === r.toOrganisationId)?.name ?? r.id,
+          })),
       );
     case 'scores': {
       const scores = (value ?? []) as { domain: string; score: string | number }[];
@@ -334,4 +370,3 @@ function FieldControl({
     }
   }
 }
-

@@ -55,9 +55,7 @@ export function CheckboxGroup<T extends string>({
             <input
               type="checkbox"
               checked={value.includes(option)}
-              onChange={(e) =>
-                onChange(e.target.checked ? [...value, option] : value.filter((v) => v !== option))
-              }
+              onChange={(e) => onChange(e.target.checked ? [...value, option] : value.filter((v) => v !== option))}
             />
             {label(option)}
           </label>

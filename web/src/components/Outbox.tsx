@@ -12,14 +12,22 @@ import { useOnline } from '../offline/kept';
 import { errorText } from './useApiError';
 
 const CurrentVersion = graphql(`
-  query CurrentVersion($id: UUID!) { beneficiary(id: $id) { id version } }
+  query CurrentVersion($id: UUID!) {
+    beneficiary(id: $id) {
+      id
+      version
+    }
+  }
 `);
 
 /** The queue, re-read whenever it changes. */
 export function useQueue(): QueuedCommand[] {
   const [items, setItems] = useState<QueuedCommand[]>([]);
   useEffect(() => {
-    const read = () => void queued().then(setItems).catch(() => setItems([]));
+    const read = () =>
+      void queued()
+        .then(setItems)
+        .catch(() => setItems([]));
     read();
     return onQueueChange(read);
   }, []);
@@ -135,7 +143,9 @@ export function QueuedList({ caseId }: { caseId?: string }) {
 function what(t: (key: string) => string, q: QueuedCommand): string {
   const spec = commandById(q.command);
   return (spec?.fields ?? [])
-    .flatMap((f) => (f.kind === 'enum' && typeof q.input[f.name] === 'string' ? [t(`enum.${f.enum}.${q.input[f.name]}`)] : []))
+    .flatMap((f) =>
+      f.kind === 'enum' && typeof q.input[f.name] === 'string' ? [t(`enum.${f.enum}.${q.input[f.name]}`)] : [],
+    )
     .join(' · ');
 }
 

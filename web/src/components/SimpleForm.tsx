@@ -18,7 +18,8 @@ export function useSimpleForm<T>(submit: () => Promise<T>, fields: string[]) {
     try {
       return await submit();
     } catch (error) {
-      if (error instanceof ApiError && error.field && fields.includes(error.field)) setErrors({ [error.field]: error.message });
+      if (error instanceof ApiError && error.field && fields.includes(error.field))
+        setErrors({ [error.field]: error.message });
       else setFormError(errorText(t, error));
       return undefined;
     } finally {

@@ -29,7 +29,12 @@ const placeholders = (s: string) => [...s.matchAll(/\{\{(\w+)\}\}/g)].map((m) =>
 const english = flatten(en as Tree);
 const englishBase = new Set([...english.keys()].map(base));
 // The plural forms each language's grammar needs (CLDR), as i18next names them.
-const FORMS: Record<string, string[]> = { en: ['one', 'other'], sq: ['one', 'other'], sr: ['one', 'few', 'other'], mk: ['one', 'other'] };
+const FORMS: Record<string, string[]> = {
+  en: ['one', 'other'],
+  sq: ['one', 'other'],
+  sr: ['one', 'few', 'other'],
+  mk: ['one', 'other'],
+};
 
 describe.each([
   ['sq', sq],
@@ -44,7 +49,8 @@ describe.each([
   });
   it('has every plural form its grammar needs', () => {
     const plurals = new Set([...english.keys()].filter((k) => PLURAL.test(k)).map(base));
-    for (const key of plurals) for (const form of FORMS[language]) expect(strings.has(`${key}_${form}`), `${key}_${form}`).toBe(true);
+    for (const key of plurals)
+      for (const form of FORMS[language]) expect(strings.has(`${key}_${form}`), `${key}_${form}`).toBe(true);
   });
   it('translates every string, keeping its placeholders', () => {
     for (const [key, value] of strings) {

@@ -38,9 +38,7 @@ function initial(): Language {
 }
 
 void i18n.use(initReactI18next).init({
-  resources: Object.fromEntries(
-    Object.entries(CATALOGUES).map(([code, strings]) => [code, { translation: strings }]),
-  ),
+  resources: Object.fromEntries(Object.entries(CATALOGUES).map(([code, strings]) => [code, { translation: strings }])),
   lng: initial(),
   fallbackLng: 'en',
   interpolation: { escapeValue: false },
@@ -84,9 +82,7 @@ export function formatDay(day: string | null | undefined): string {
 /** A moment (RFC 3339) in the user's language and time zone. */
 export function formatMoment(moment: string | null | undefined): string {
   if (!moment) return '—';
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(
-    new Date(moment),
-  );
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(moment));
 }
 
 /** A number in the user's language. */

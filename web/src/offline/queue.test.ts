@@ -19,7 +19,14 @@ function server(start: number, refuse: (input: Record<string, unknown>) => strin
     const replay = state.seen.get(input.idempotencyKey);
     if (replay !== undefined) return json({ data: { [command]: { beneficiaryId: 'b', version: replay, events: [] } } });
     if (input.expectedVersion !== state.version)
-      return json({ errors: [{ message: `this record is at version ${state.version}`, extensions: { code: 'CONFLICT', currentVersion: state.version } }] });
+      return json({
+        errors: [
+          {
+            message: `this record is at version ${state.version}`,
+            extensions: { code: 'CONFLICT', currentVersion: state.version },
+          },
+        ],
+      });
     const refusal = refuse(input);
     if (refusal) return json({ errors: [{ message: refusal, extensions: { code: 'VALIDATION', field: 'to' } }] });
     state.version += 1;
@@ -30,7 +37,17 @@ function server(start: number, refuse: (input: Record<string, unknown>) => strin
 }
 
 const made = (command: string, version: number, extra: Record<string, unknown> = {}) =>
-  enqueue(command, { beneficiaryId: 'b', expectedVersion: version, idempotencyKey: crypto.randomUUID(), occurredOn: '2026-12-01', ...extra }, 'AL-1');
+  enqueue(
+    command,
+    {
+      beneficiaryId: 'b',
+      expectedVersion: version,
+      idempotencyKey: crypto.randomUUID(),
+      occurredOn: '2026-12-01',
+      ...extra,
+    },
+    'AL-1',
+  );
 
 beforeEach(() => forgetOfflineKey());
 afterEach(() => vi.unstubAllGlobals());

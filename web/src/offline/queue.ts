@@ -48,7 +48,11 @@ export async function queued(): Promise<QueuedCommand[]> {
 }
 
 /** Queues a command made offline. Its expected version counts the case's entries queued before it. */
-export async function enqueue(command: string, input: Record<string, unknown>, caseCode: string): Promise<QueuedCommand> {
+export async function enqueue(
+  command: string,
+  input: Record<string, unknown>,
+  caseCode: string,
+): Promise<QueuedCommand> {
   const before = (await queued()).filter((q) => q.input.beneficiaryId === input.beneficiaryId);
   const entry: QueuedCommand = {
     seq: Date.now() * 1000 + Math.floor(Math.random() * 1000),
@@ -135,7 +139,9 @@ export function sync(): Promise<SyncResult> {
  * new idempotency key, made against `currentVersion`; the case's later entries follow it.
  */
 export async function reapply(entry: QueuedCommand, currentVersion: number): Promise<SyncResult> {
-  const later = (await queued()).filter((q) => q.input.beneficiaryId === entry.input.beneficiaryId && q.seq > entry.seq);
+  const later = (await queued()).filter(
+    (q) => q.input.beneficiaryId === entry.input.beneficiaryId && q.seq > entry.seq,
+  );
   const delta = currentVersion - entry.input.expectedVersion;
   for (const q of [entry, ...later]) {
     if (q.state === 'refused' && q !== entry) continue;
@@ -152,7 +158,9 @@ export async function reapply(entry: QueuedCommand, currentVersion: number): Pro
 /** The person drops an entry they no longer want sent. Later entries of the case move up. */
 export async function discard(entry: QueuedCommand): Promise<void> {
   await remove(entry);
-  for (const q of (await queued()).filter((q) => q.input.beneficiaryId === entry.input.beneficiaryId && q.seq > entry.seq)) {
+  for (const q of (await queued()).filter(
+    (q) => q.input.beneficiaryId === entry.input.beneficiaryId && q.seq > entry.seq,
+  )) {
     q.input = { ...q.input, expectedVersion: q.input.expectedVersion - 1 };
     await save(q);
   }

@@ -27,10 +27,7 @@ async function key(create: boolean): Promise<CryptoKey | undefined> {
   const database = await open();
   const existing = await database.get('keys', 'current');
   if (existing || !create) return existing;
-  const made = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
-    'encrypt',
-    'decrypt',
-  ]);
+  const made = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
   await database.put('keys', made, 'current');
   return made;
 }

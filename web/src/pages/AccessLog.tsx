@@ -10,14 +10,36 @@ import { formatMoment } from '../i18n';
 
 const AccessLogDoc = graphql(`
   query AccessLog($before: Int, $beneficiaryId: UUID) {
-    accessLog(first: 50, before: $before, beneficiaryId: $beneficiaryId) { id at userId beneficiaryId action purpose }
+    accessLog(first: 50, before: $before, beneficiaryId: $beneficiaryId) {
+      id
+      at
+      userId
+      beneficiaryId
+      action
+      purpose
+    }
   }
 `);
 
 type Entry = AccessLogQuery['accessLog'][number];
-const ACTIONS = ['READ_RECORD', 'READ_PERSONAL_DATA', 'ERASE_PERSONAL_DATA', 'READ_EVALUATION', 'EXPORT_EVALUATION', 'LOCK_EVALUATION', 'ISSUE_API_TOKEN', 'REVOKE_API_TOKEN'];
+const ACTIONS = [
+  'READ_RECORD',
+  'READ_PERSONAL_DATA',
+  'ERASE_PERSONAL_DATA',
+  'READ_EVALUATION',
+  'EXPORT_EVALUATION',
+  'LOCK_EVALUATION',
+  'ISSUE_API_TOKEN',
+  'REVOKE_API_TOKEN',
+];
 
-export function AccessLog({ users, beneficiaryId }: { users: { id: string; displayName: string }[]; beneficiaryId?: string }) {
+export function AccessLog({
+  users,
+  beneficiaryId,
+}: {
+  users: { id: string; displayName: string }[];
+  beneficiaryId?: string;
+}) {
   const { t } = useTranslation();
   const [entries, setEntries] = useState<Entry[]>([]);
   const [more, setMore] = useState(false);
@@ -56,7 +78,9 @@ export function AccessLog({ users, beneficiaryId }: { users: { id: string; displ
                 <td>{formatMoment(e.at)}</td>
                 <td>{who(e.userId)}</td>
                 <td>{ACTIONS.includes(e.action) ? t(`accessLog.action.${e.action}`) : e.action}</td>
-                {!beneficiaryId && <td>{e.beneficiaryId ? <Link to={`/cases/${e.beneficiaryId}`}>{t('accessLog.open')}</Link> : '—'}</td>}
+                {!beneficiaryId && (
+                  <td>{e.beneficiaryId ? <Link to={`/cases/${e.beneficiaryId}`}>{t('accessLog.open')}</Link> : '—'}</td>
+                )}
                 <td>{e.purpose}</td>
               </tr>
             ))}

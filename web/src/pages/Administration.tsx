@@ -15,19 +15,50 @@ import { ROLES } from '../vocabulary';
 import { AccessLog } from './AccessLog';
 
 const Administration = graphql(`
-  query Administration { users { id email displayName role active } }
+  query Administration {
+    users {
+      id
+      email
+      displayName
+      role
+      active
+    }
+  }
 `);
 const Tokens = graphql(`
-  query Tokens { apiTokens { id userId name scopes createdAt expiresAt revokedAt } }
+  query Tokens {
+    apiTokens {
+      id
+      userId
+      name
+      scopes
+      createdAt
+      expiresAt
+      revokedAt
+    }
+  }
 `);
 const CreateUser = graphql(`
-  mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }
+  mutation CreateUser($input: CreateUserInput!) {
+    createUser(input: $input) {
+      id
+    }
+  }
 `);
 const IssueToken = graphql(`
-  mutation IssueToken($input: IssueApiTokenInput!) { issueApiToken(input: $input) { secret token { id } } }
+  mutation IssueToken($input: IssueApiTokenInput!) {
+    issueApiToken(input: $input) {
+      secret
+      token {
+        id
+      }
+    }
+  }
 `);
 const RevokeToken = graphql(`
-  mutation RevokeToken($id: UUID!) { revokeApiToken(id: $id) }
+  mutation RevokeToken($id: UUID!) {
+    revokeApiToken(id: $id)
+  }
 `);
 
 type Users = AdministrationQuery['users'];
@@ -125,7 +156,13 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
       </Field>
       <Field label={t('admin.password')} hint={t('admin.passwordHint')} error={form.errors.password}>
         {(c) => (
-          <input {...c} type="password" autoComplete="new-password" value={v.password} onChange={(e) => setV({ ...v, password: e.target.value })} />
+          <input
+            {...c}
+            type="password"
+            autoComplete="new-password"
+            value={v.password}
+            onChange={(e) => setV({ ...v, password: e.target.value })}
+          />
         )}
       </Field>
       {form.problem}
@@ -140,7 +177,17 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
 function TokensSection({ users }: { users: Users }) {
   const { t } = useTranslation();
   const me = useMe();
-  const [tokens, setTokens] = useState<{ id: string; userId: string; name: string; scopes: Scope[]; createdAt: string; expiresAt?: string | null; revokedAt?: string | null }[]>([]);
+  const [tokens, setTokens] = useState<
+    {
+      id: string;
+      userId: string;
+      name: string;
+      scopes: Scope[];
+      createdAt: string;
+      expiresAt?: string | null;
+      revokedAt?: string | null;
+    }[]
+  >([]);
   const [v, setV] = useState({ userId: me.user.id, name: '', scopes: ['READ'] as Scope[], expiresInDays: '90' });
   const [secret, setSecret] = useState<string | null>(null);
   const [error, showError] = useApiError();
@@ -153,7 +200,12 @@ function TokensSection({ users }: { users: Users }) {
   const form = useSimpleForm(
     () =>
       request(IssueToken, {
-        input: { userId: v.userId, name: v.name.trim(), scopes: v.scopes, expiresInDays: v.expiresInDays ? Number(v.expiresInDays) : null },
+        input: {
+          userId: v.userId,
+          name: v.name.trim(),
+          scopes: v.scopes,
+          expiresInDays: v.expiresInDays ? Number(v.expiresInDays) : null,
+        },
       }),
     ['userId', 'name', 'scopes', 'expiresInDays'],
   );
@@ -238,7 +290,15 @@ function TokensSection({ users }: { users: Users }) {
           error={form.errors.scopes}
         />
         <Field label={t('admin.expiresInDays')} error={form.errors.expiresInDays}>
-          {(c) => <input {...c} type="number" min={1} value={v.expiresInDays} onChange={(e) => setV({ ...v, expiresInDays: e.target.value })} />}
+          {(c) => (
+            <input
+              {...c}
+              type="number"
+              min={1}
+              value={v.expiresInDays}
+              onChange={(e) => setV({ ...v, expiresInDays: e.target.value })}
+            />
+          )}
         </Field>
         {form.problem}
         {secret && (

@@ -26,35 +26,125 @@ import { AccessLog } from './AccessLog';
 const BeneficiaryPageQueryDoc = graphql(`
   query BeneficiaryPage($id: UUID!, $asOf: AsOfInput) {
     beneficiary(id: $id) {
-      id caseCode organisationId version status closed nextReviewOn reviewOverdue erased
+      id
+      caseCode
+      organisationId
+      version
+      status
+      closed
+      nextReviewOn
+      reviewOverdue
+      erased
       registration {
-        caseCode primary primaryBeneficiaryId relationship gender birthYear birthMonth citizenship
-        countryOfAssistance identifiedOn identificationRoute formsOfExploitation
+        caseCode
+        primary
+        primaryBeneficiaryId
+        relationship
+        gender
+        birthYear
+        birthMonth
+        citizenship
+        countryOfAssistance
+        identifiedOn
+        identificationRoute
+        formsOfExploitation
       }
       plan(asOf: $asOf) {
-        version status statusSince closed caseworkerId caseworkerName nextReviewOn lastActivityOn
-        consents { kind organisationId since givenBy }
-        goals { id domain targetOn state setOn closedOn }
-        services { id service providerId goalId state plannedOn firstDeliveredOn lastDeliveredOn deliveries }
-        referrals { id toOrganisationId referredOn accepted }
+        version
+        status
+        statusSince
+        closed
+        caseworkerId
+        caseworkerName
+        nextReviewOn
+        lastActivityOn
+        consents {
+          kind
+          organisationId
+          since
+          givenBy
+        }
+        goals {
+          id
+          domain
+          targetOn
+          state
+          setOn
+          closedOn
+        }
+        services {
+          id
+          service
+          providerId
+          goalId
+          state
+          plannedOn
+          firstDeliveredOn
+          lastDeliveredOn
+          deliveries
+        }
+        referrals {
+          id
+          toOrganisationId
+          referredOn
+          accepted
+        }
       }
       timeline(asOf: $asOf, last: 100) {
-        id version occurredOn recordedAt actorId eventType summary payload amended counts recordedDaysLater
-        notes { id recordedAt actorId summary replacement }
+        id
+        version
+        occurredOn
+        recordedAt
+        actorId
+        eventType
+        summary
+        payload
+        amended
+        counts
+        recordedDaysLater
+        notes {
+          id
+          recordedAt
+          actorId
+          summary
+          replacement
+        }
       }
-      assessments(asOf: $asOf) { on frameworkVersion scores { domain score } }
+      assessments(asOf: $asOf) {
+        on
+        frameworkVersion
+        scores {
+          domain
+          score
+        }
+      }
     }
-    organisations { id name }
+    organisations {
+      id
+      name
+    }
   }
 `);
 
 const Colleagues = graphql(`
-  query Colleagues { users { id displayName role active } }
+  query Colleagues {
+    users {
+      id
+      displayName
+      role
+      active
+    }
+  }
 `);
 
 const TimelineUpdates = graphql(`
   subscription TimelineUpdates($id: UUID!, $after: Int) {
-    beneficiaryTimeline(beneficiaryId: $id, afterVersion: $after) { id version eventType actorId }
+    beneficiaryTimeline(beneficiaryId: $id, afterVersion: $after) {
+      id
+      version
+      eventType
+      actorId
+    }
   }
 `);
 
@@ -64,7 +154,11 @@ const ALL_TABS = ['timeline', 'plan', 'assessments', 'consents', 'personal', 'ac
 type Tab = (typeof ALL_TABS)[number];
 
 /** What a form is open for: a command, possibly correcting or voiding an entry. */
-export type Recording = { spec: CommandSpec; corrects?: { id: string; values: Record<string, unknown> }; fixed?: Record<string, unknown> };
+export type Recording = {
+  spec: CommandSpec;
+  corrects?: { id: string; values: Record<string, unknown> };
+  fixed?: Record<string, unknown>;
+};
 
 export function BeneficiaryPage() {
   const { t } = useTranslation();
@@ -76,7 +170,9 @@ export function BeneficiaryPage() {
   const tab = (TABS as readonly string[]).includes(params.get('tab') ?? '') ? (params.get('tab') as Tab) : 'timeline';
   const [asOf, setAsOf] = useState<AsOfInput>({});
   const [data, setData] = useState<BeneficiaryPageQuery | null>(null);
-  const [colleagues, setColleagues] = useState<{ id: string; displayName: string; role: string; active: boolean }[]>([]);
+  const [colleagues, setColleagues] = useState<{ id: string; displayName: string; role: string; active: boolean }[]>(
+    [],
+  );
   const caseworkers = useMemo(() => colleagues.filter((u) => u.role === 'CASEWORKER' && u.active), [colleagues]);
   const [recording, setRecording] = useState<Recording | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -184,7 +280,8 @@ export function BeneficiaryPage() {
   const startCorrection = (entry: { id: string; eventType: string; payload: unknown }) => {
     const spec = commandFor(entry.eventType);
     if (!spec) return;
-    setRecording({ spec, corrects: { id: entry.id, values: spec.fromPayload?.(entry.payload as Record<string, unknown>) ?? {} } });
+    const values = spec.fromPayload?.(entry.payload as Record<string, unknown>, context.services) ?? {};
+    setRecording({ spec, corrects: { id: entry.id, values } });
   };
   const startVoid = (entry: { id: string }) => setRecording({ spec: VOID, fixed: { eventId: entry.id } });
 
@@ -233,7 +330,8 @@ export function BeneficiaryPage() {
         <div>
           <dt>{t('caseload.nextReview')}</dt>
           <dd>
-            {formatDay(b.nextReviewOn)} {b.reviewOverdue && <span className="tag warning">{t('caseload.overdue')}</span>}
+            {formatDay(b.nextReviewOn)}{' '}
+            {b.reviewOverdue && <span className="tag warning">{t('caseload.overdue')}</span>}
           </dd>
         </div>
         <div>
@@ -337,7 +435,12 @@ export function BeneficiaryPage() {
             onClick={() => setParams({ tab: name }, { replace: true })}
             onKeyDown={(e) => {
               const i = TABS.indexOf(tab);
-              const next = e.key === 'ArrowRight' ? TABS[(i + 1) % TABS.length] : e.key === 'ArrowLeft' ? TABS[(i + TABS.length - 1) % TABS.length] : null;
+              const next =
+                e.key === 'ArrowRight'
+                  ? TABS[(i + 1) % TABS.length]
+                  : e.key === 'ArrowLeft'
+                    ? TABS[(i + TABS.length - 1) % TABS.length]
+                    : null;
               if (next) {
                 setParams({ tab: next }, { replace: true });
                 document.getElementById(`tab-${next}`)?.focus();
@@ -373,7 +476,14 @@ export function BeneficiaryPage() {
           />
         )}
         {tab === 'access' && <AccessLog users={colleagues} beneficiaryId={b.id} />}
-        {tab === 'personal' && <PersonalDataTab id={b.id} erased={b.erased} version={b.version} onRecord={() => setRecording({ spec: COMMANDS.find((c) => c.id === 'recordPersonalData')! })} />}
+        {tab === 'personal' && (
+          <PersonalDataTab
+            id={b.id}
+            erased={b.erased}
+            version={b.version}
+            onRecord={() => setRecording({ spec: COMMANDS.find((c) => c.id === 'recordPersonalData')! })}
+          />
+        )}
       </div>
     </section>
   );

@@ -14,15 +14,41 @@ import { useApiError } from '../components/useApiError';
 
 const CaseloadPage = graphql(`
   query CaseloadPage($first: Int!, $after: String, $filter: BeneficiaryFilter) {
-    caseload { openCases overdueReviews caseworkers { caseworkerId caseworkerName openCases closedCases } }
+    caseload {
+      openCases
+      overdueReviews
+      caseworkers {
+        caseworkerId
+        caseworkerName
+        openCases
+        closedCases
+      }
+    }
     beneficiaries(first: $first, after: $after, filter: $filter) {
       totalCount
-      pageInfo { hasNextPage endCursor }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
       edges {
         node {
-          id caseCode organisationId status closed nextReviewOn reviewOverdue erased
-          registration { primary relationship primaryBeneficiaryId }
-          plan { lastActivityOn caseworkerName }
+          id
+          caseCode
+          organisationId
+          status
+          closed
+          nextReviewOn
+          reviewOverdue
+          erased
+          registration {
+            primary
+            relationship
+            primaryBeneficiaryId
+          }
+          plan {
+            lastActivityOn
+            caseworkerName
+          }
         }
       }
     }
@@ -30,7 +56,11 @@ const CaseloadPage = graphql(`
 `);
 
 const CaseloadChanged = graphql(`
-  subscription CaseloadChanged { caseload { beneficiaryId } }
+  subscription CaseloadChanged {
+    caseload {
+      beneficiaryId
+    }
+  }
 `);
 
 type Row = CaseloadPageQuery['beneficiaries']['edges'][number]['node'];
@@ -39,7 +69,13 @@ const PAGE = 25;
 export function Caseload() {
   const { t } = useTranslation();
   const me = useMe();
-  const [filter, setFilter] = useState<{ status: '' | Status; overdue: boolean; closed: '' | 'open' | 'closed'; mine: boolean; code: string }>({
+  const [filter, setFilter] = useState<{
+    status: '' | Status;
+    overdue: boolean;
+    closed: '' | 'open' | 'closed';
+    mine: boolean;
+    code: string;
+  }>({
     status: '',
     overdue: false,
     closed: 'open',
@@ -57,7 +93,11 @@ export function Caseload() {
   useEffect(() => {
     const read = () =>
       void keptCases<{ beneficiary: { id: string; caseCode: string } }>()
-        .then((all) => setKeptList(all.map((k) => ({ id: k.data.beneficiary.id, caseCode: k.data.beneficiary.caseCode, keptAt: k.keptAt }))))
+        .then((all) =>
+          setKeptList(
+            all.map((k) => ({ id: k.data.beneficiary.id, caseCode: k.data.beneficiary.caseCode, keptAt: k.keptAt })),
+          ),
+        )
         .catch(() => setKeptList([]));
     read();
     return onKeptChange(read);
@@ -136,7 +176,8 @@ export function Caseload() {
           <ul>
             {keptList.map((k) => (
               <li key={k.id}>
-                <Link to={`/cases/${k.id}`}>{k.caseCode}</Link> · {t('offline.keptAt', { when: formatMoment(k.keptAt) })}
+                <Link to={`/cases/${k.id}`}>{k.caseCode}</Link> ·{' '}
+                {t('offline.keptAt', { when: formatMoment(k.keptAt) })}
               </li>
             ))}
           </ul>
@@ -172,7 +213,10 @@ export function Caseload() {
         </label>
         <label>
           {t('field.status')}
-          <select value={filter.status} onChange={(e) => setFilter({ ...filter, status: e.target.value as Status | '' })}>
+          <select
+            value={filter.status}
+            onChange={(e) => setFilter({ ...filter, status: e.target.value as Status | '' })}
+          >
             <option value="">{t('caseload.anyStatus')}</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -183,18 +227,29 @@ export function Caseload() {
         </label>
         <label>
           {t('caseload.cases')}
-          <select value={filter.closed} onChange={(e) => setFilter({ ...filter, closed: e.target.value as '' | 'open' | 'closed' })}>
+          <select
+            value={filter.closed}
+            onChange={(e) => setFilter({ ...filter, closed: e.target.value as '' | 'open' | 'closed' })}
+          >
             <option value="open">{t('caseload.openOnly')}</option>
             <option value="closed">{t('caseload.closedOnly')}</option>
             <option value="">{t('caseload.openAndClosed')}</option>
           </select>
         </label>
         <label className="checkbox">
-          <input type="checkbox" checked={filter.overdue} onChange={(e) => setFilter({ ...filter, overdue: e.target.checked })} />
+          <input
+            type="checkbox"
+            checked={filter.overdue}
+            onChange={(e) => setFilter({ ...filter, overdue: e.target.checked })}
+          />
           {t('caseload.overdueOnly')}
         </label>
         <label className="checkbox">
-          <input type="checkbox" checked={filter.mine} onChange={(e) => setFilter({ ...filter, mine: e.target.checked })} />
+          <input
+            type="checkbox"
+            checked={filter.mine}
+            onChange={(e) => setFilter({ ...filter, mine: e.target.checked })}
+          />
           {t('caseload.mine')}
         </label>
       </form>
@@ -226,7 +281,9 @@ export function Caseload() {
                 ) : (
                   <span className="tag primary">{t('caseload.primary')}</span>
                 )}
-                {row.organisationId !== me.user.organisationId && <span className="tag">{t('caseload.referredIn')}</span>}
+                {row.organisationId !== me.user.organisationId && (
+                  <span className="tag">{t('caseload.referredIn')}</span>
+                )}
               </td>
               <td>
                 {t(`enum.Status.${row.status}`)}

@@ -16,34 +16,150 @@ import { Locks } from './evaluation/Locks';
 import { Exports } from './evaluation/Exports';
 
 const Dashboard = graphql(`
-  query EvaluationDashboard($cutOff: CutOffInput, $breakdown: BreakdownBy, $ending: Ending!, $origin: Origin!, $censoring: Censoring!, $public: Boolean!) {
-    organisations { id name }
+  query EvaluationDashboard(
+    $cutOff: CutOffInput
+    $breakdown: BreakdownBy
+    $ending: Ending!
+    $origin: Origin!
+    $censoring: Censoring!
+    $public: Boolean!
+  ) {
+    organisations {
+      id
+      name
+    }
     evaluation(cutOff: $cutOff) {
-      cutOff { validOn recordedAt }
+      cutOff {
+        validOn
+        recordedAt
+      }
       results(breakdown: $breakdown, public: $public) {
         threshold
-        total { group assisted { value withheld } familyMembers { value withheld } male { value withheld } children { value withheld } reintegrated { value withheld } shareReintegrated }
-        lines { group assisted { value withheld } familyMembers { value withheld } male { value withheld } children { value withheld } reintegrated { value withheld } shareReintegrated }
+        total {
+          group
+          assisted {
+            value
+            withheld
+          }
+          familyMembers {
+            value
+            withheld
+          }
+          male {
+            value
+            withheld
+          }
+          children {
+            value
+            withheld
+          }
+          reintegrated {
+            value
+            withheld
+          }
+          shareReintegrated
+        }
+        lines {
+          group
+          assisted {
+            value
+            withheld
+          }
+          familyMembers {
+            value
+            withheld
+          }
+          male {
+            value
+            withheld
+          }
+          children {
+            value
+            withheld
+          }
+          reintegrated {
+            value
+            withheld
+          }
+          shareReintegrated
+        }
       }
-      survival(ending: $ending, options: { breakdown: $breakdown, origin: $origin, censoring: $censoring, public: $public }) {
+      survival(
+        ending: $ending
+        options: { breakdown: $breakdown, origin: $origin, censoring: $censoring, public: $public }
+      ) {
         threshold
-        withoutOrigin { value withheld }
-        logRank { statistic df pValue }
+        withoutOrigin {
+          value
+          withheld
+        }
+        logRank {
+          statistic
+          df
+          pValue
+        }
         cohorts {
-          group withheld curveWithheldFromDays
-          subjects { value withheld } events { value withheld }
-          median { days lower upper }
-          curve { days estimate lower upper }
-          riskTable { days atRisk { value withheld } }
+          group
+          withheld
+          curveWithheldFromDays
+          subjects {
+            value
+            withheld
+          }
+          events {
+            value
+            withheld
+          }
+          median {
+            days
+            lower
+            upper
+          }
+          curve {
+            days
+            estimate
+            lower
+            upper
+          }
+          riskTable {
+            days
+            atRisk {
+              value
+              withheld
+            }
+          }
         }
       }
       cumulativeIncidence(options: { breakdown: $breakdown, origin: $origin, censoring: $censoring, public: $public }) {
         threshold
-        graysTests { ending test { statistic df pValue } }
+        graysTests {
+          ending
+          test {
+            statistic
+            df
+            pValue
+          }
+        }
         cohorts {
-          group withheld
-          subjects { value withheld }
-          curves { ending events { value withheld } curve { days estimate lower upper } }
+          group
+          withheld
+          subjects {
+            value
+            withheld
+          }
+          curves {
+            ending
+            events {
+              value
+              withheld
+            }
+            curve {
+              days
+              estimate
+              lower
+              upper
+            }
+          }
         }
       }
     }
@@ -79,7 +195,10 @@ export default function Evaluation() {
 
   const cutOff: CutOffInput | null =
     settings.validOn || settings.recordedAt
-      ? { validOn: settings.validOn || null, recordedAt: settings.recordedAt ? new Date(settings.recordedAt).toISOString() : null }
+      ? {
+          validOn: settings.validOn || null,
+          recordedAt: settings.recordedAt ? new Date(settings.recordedAt).toISOString() : null,
+        }
       : null;
 
   const load = useCallback(async () => {
@@ -126,11 +245,18 @@ export default function Evaluation() {
         </label>
         <label>
           {t('evaluation.recordedAt')}
-          <input type="datetime-local" value={draft.recordedAt} onChange={(e) => setDraft({ ...draft, recordedAt: e.target.value })} />
+          <input
+            type="datetime-local"
+            value={draft.recordedAt}
+            onChange={(e) => setDraft({ ...draft, recordedAt: e.target.value })}
+          />
         </label>
         <label>
           {t('evaluation.breakdown')}
-          <select value={draft.breakdown} onChange={(e) => setDraft({ ...draft, breakdown: e.target.value as BreakdownBy | '' })}>
+          <select
+            value={draft.breakdown}
+            onChange={(e) => setDraft({ ...draft, breakdown: e.target.value as BreakdownBy | '' })}
+          >
             <option value="">{t('evaluation.noBreakdown')}</option>
             {BREAKDOWNS.map((b) => (
               <option key={b} value={b}>
@@ -161,7 +287,10 @@ export default function Evaluation() {
         </label>
         <label>
           {t('evaluation.censoring')}
-          <select value={draft.censoring} onChange={(e) => setDraft({ ...draft, censoring: e.target.value as Censoring })}>
+          <select
+            value={draft.censoring}
+            onChange={(e) => setDraft({ ...draft, censoring: e.target.value as Censoring })}
+          >
             {(['LAST_CONTACT', 'CUT_OFF'] as Censoring[]).map((c) => (
               <option key={c} value={c}>
                 {t(`evaluation.censoringValue.${c}`)}
@@ -170,7 +299,11 @@ export default function Evaluation() {
           </select>
         </label>
         <label className="checkbox">
-          <input type="checkbox" checked={draft.public} onChange={(e) => setDraft({ ...draft, public: e.target.checked })} />
+          <input
+            type="checkbox"
+            checked={draft.public}
+            onChange={(e) => setDraft({ ...draft, public: e.target.checked })}
+          />
           {t('evaluation.public')}
         </label>
         <button type="submit" className="primary" disabled={loading}>
@@ -186,7 +319,10 @@ export default function Evaluation() {
       {ev && (
         <>
           <p className="summary" role="status">
-            {t('evaluation.computedAt', { validOn: formatDay(ev.cutOff.validOn), recordedAt: formatMoment(ev.cutOff.recordedAt) })}{' '}
+            {t('evaluation.computedAt', {
+              validOn: formatDay(ev.cutOff.validOn),
+              recordedAt: formatMoment(ev.cutOff.recordedAt),
+            })}{' '}
             {t('evaluation.threshold', { n: ev.results.threshold })}
           </p>
 
@@ -207,28 +343,44 @@ export default function Evaluation() {
               {[...ev.results.lines, ev.results.total].map((line, i) => (
                 <tr key={`${line.group}-${i}`} className={i === ev.results.lines.length ? 'total' : undefined}>
                   <th scope="row">{i === ev.results.lines.length ? t('evaluation.total') : group(by, line.group)}</th>
-                  <td><CountCell count={line.assisted} /></td>
-                  <td><CountCell count={line.familyMembers} /></td>
-                  <td><CountCell count={line.male} /></td>
-                  <td><CountCell count={line.children} /></td>
-                  <td><CountCell count={line.reintegrated} /></td>
+                  <td>
+                    <CountCell count={line.assisted} />
+                  </td>
+                  <td>
+                    <CountCell count={line.familyMembers} />
+                  </td>
+                  <td>
+                    <CountCell count={line.male} />
+                  </td>
+                  <td>
+                    <CountCell count={line.children} />
+                  </td>
+                  <td>
+                    <CountCell count={line.reintegrated} />
+                  </td>
                   <td>{formatShare(line.shareReintegrated)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <p className="hint">{t('evaluation.withheldNote', { mark: t('evaluation.withheldMark'), n: ev.results.threshold })}</p>
+          <p className="hint">
+            {t('evaluation.withheldNote', { mark: t('evaluation.withheldMark'), n: ev.results.threshold })}
+          </p>
 
           <h2>{t('evaluation.survival', { ending: t(`enum.Ending.${settings.ending}`) })}</h2>
           <CurveChart
             label={t('evaluation.survivalChart', { ending: t(`enum.Ending.${settings.ending}`) })}
             yLabel={t('evaluation.notYet')}
             start={1}
-            curves={ev.survival.cohorts.filter((c) => !c.withheld).map((c) => ({ label: group(by, c.group), points: c.curve }))}
+            curves={ev.survival.cohorts
+              .filter((c) => !c.withheld)
+              .map((c) => ({ label: group(by, c.group), points: c.curve }))}
           />
           <RiskTable
             caption={t('evaluation.atRisk')}
-            cohorts={ev.survival.cohorts.filter((c) => !c.withheld).map((c) => ({ label: group(by, c.group), rows: c.riskTable }))}
+            cohorts={ev.survival.cohorts
+              .filter((c) => !c.withheld)
+              .map((c) => ({ label: group(by, c.group), rows: c.riskTable }))}
           />
           <table>
             <caption>{t('evaluation.medians')}</caption>
@@ -245,13 +397,21 @@ export default function Evaluation() {
               {ev.survival.cohorts.map((c) => (
                 <tr key={c.group}>
                   <th scope="row">{group(by, c.group)}</th>
-                  <td><CountCell count={c.subjects} /></td>
-                  <td><CountCell count={c.events} /></td>
+                  <td>
+                    <CountCell count={c.subjects} />
+                  </td>
+                  <td>
+                    <CountCell count={c.events} />
+                  </td>
                   {c.withheld ? (
                     <td colSpan={2}>{t(`enum.WithheldReason.${c.withheld}`)}</td>
                   ) : (
                     <>
-                      <td>{c.median?.days != null ? t('evaluation.daysN', { days: formatNumber(c.median.days) }) : t('evaluation.notReached')}</td>
+                      <td>
+                        {c.median?.days != null
+                          ? t('evaluation.daysN', { days: formatNumber(c.median.days) })
+                          : t('evaluation.notReached')}
+                      </td>
                       <td>
                         {formatNumber(c.median?.lower)} – {formatNumber(c.median?.upper)}
                       </td>
@@ -273,24 +433,24 @@ export default function Evaluation() {
 
           <h2>{t('evaluation.incidence')}</h2>
           <div className="cohorts">
-          {ev.cumulativeIncidence.cohorts.map((c) => (
-            <section key={c.group} className="cohort" aria-label={group(by, c.group)}>
-              <h3>
-                {group(by, c.group)} (<CountCell count={c.subjects} />)
-              </h3>
-              {c.withheld ? (
-                <p>{t(`enum.WithheldReason.${c.withheld}`)}</p>
-              ) : (
-                <CurveChart
-                  label={t('evaluation.incidenceChart', { cohort: group(by, c.group) })}
-                  yLabel={t('evaluation.probability')}
-                  start={0}
-                  height={220}
-                  curves={c.curves.map((k) => ({ label: t(`enum.Ending.${k.ending}`), points: k.curve }))}
-                />
-              )}
-            </section>
-          ))}
+            {ev.cumulativeIncidence.cohorts.map((c) => (
+              <section key={c.group} className="cohort" aria-label={group(by, c.group)}>
+                <h3>
+                  {group(by, c.group)} (<CountCell count={c.subjects} />)
+                </h3>
+                {c.withheld ? (
+                  <p>{t(`enum.WithheldReason.${c.withheld}`)}</p>
+                ) : (
+                  <CurveChart
+                    label={t('evaluation.incidenceChart', { cohort: group(by, c.group) })}
+                    yLabel={t('evaluation.probability')}
+                    start={0}
+                    height={220}
+                    curves={c.curves.map((k) => ({ label: t(`enum.Ending.${k.ending}`), points: k.curve }))}
+                  />
+                )}
+              </section>
+            ))}
           </div>
           {ev.cumulativeIncidence.graysTests.length > 0 && (
             <ul>
@@ -307,7 +467,16 @@ export default function Evaluation() {
             </ul>
           )}
 
-          <Locks cutOff={ev.cutOff} selection={JSON.stringify({ breakdown: by, ending: settings.ending, origin: settings.origin, censoring: settings.censoring, public: settings.public })} />
+          <Locks
+            cutOff={ev.cutOff}
+            selection={JSON.stringify({
+              breakdown: by,
+              ending: settings.ending,
+              origin: settings.origin,
+              censoring: settings.censoring,
+              public: settings.public,
+            })}
+          />
           <Exports cutOff={ev.cutOff} origin={settings.origin} censoring={settings.censoring} />
         </>
       )}

@@ -25,7 +25,10 @@ export function Register() {
       <CommandForm
         spec={REGISTER}
         extraFields={[...(primary ? FAMILY_FIELDS : []), ...(can(me, 'personalData') ? PERSONAL_FIELDS : [])]}
-        initial={{ countryOfAssistance: me.organisation?.country ?? '', ...(primary ? { primaryBeneficiaryId: primary } : {}) }}
+        initial={{
+          countryOfAssistance: me.organisation?.country ?? '',
+          ...(primary ? { primaryBeneficiaryId: primary } : {}),
+        }}
         fixed={primary ? { primaryBeneficiaryId: primary } : undefined}
         onDone={(result) => {
           if (result !== 'queued') navigate(`/cases/${result.beneficiaryId}`);

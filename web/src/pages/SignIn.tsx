@@ -38,11 +38,27 @@ export function SignIn() {
         <h1 id="sign-in-title">{t('signIn.title')}</h1>
         <p>{t('signIn.intro')}</p>
         <Field label={t('signIn.email')}>
-          {(c) => <input {...c} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required />}
+          {(c) => (
+            <input
+              {...c}
+              type="email"
+              autoComplete="username"
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              required
+            />
+          )}
         </Field>
         <Field label={t('signIn.password')}>
           {(c) => (
-            <input {...c} type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+            <input
+              {...c}
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              required
+            />
           )}
         </Field>
         {error && (

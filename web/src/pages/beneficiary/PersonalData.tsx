@@ -13,14 +13,44 @@ const PersonalData = graphql(`
   query PersonalData($id: UUID!) {
     beneficiary(id: $id, purpose: "case work") {
       id
-      personalData { givenName familyName knownAs dateOfBirth phone email address documentNumber notes }
+      personalData {
+        givenName
+        familyName
+        knownAs
+        dateOfBirth
+        phone
+        email
+        address
+        documentNumber
+        notes
+      }
     }
   }
 `);
 
-const FIELDS = ['givenName', 'familyName', 'knownAs', 'dateOfBirth', 'phone', 'email', 'address', 'documentNumber', 'notes'] as const;
+const FIELDS = [
+  'givenName',
+  'familyName',
+  'knownAs',
+  'dateOfBirth',
+  'phone',
+  'email',
+  'address',
+  'documentNumber',
+  'notes',
+] as const;
 
-export function PersonalDataTab({ id, erased, version, onRecord }: { id: string; erased: boolean; version: number; onRecord: () => void }) {
+export function PersonalDataTab({
+  id,
+  erased,
+  version,
+  onRecord,
+}: {
+  id: string;
+  erased: boolean;
+  version: number;
+  onRecord: () => void;
+}) {
   const { t } = useTranslation();
   const me = useMe();
   const [data, setData] = useState<PersonalDataQuery['beneficiary']['personalData'] | undefined>(undefined);

@@ -54,7 +54,9 @@ export function PlanTab({ plan, organisations }: { plan: Case['plan']; organisat
                 <td>{formatDay(s.plannedOn)}</td>
                 <td>
                   {formatDay(s.firstDeliveredOn)}
-                  {s.lastDeliveredOn && s.lastDeliveredOn !== s.firstDeliveredOn && ` – ${formatDay(s.lastDeliveredOn)}`}
+                  {s.lastDeliveredOn &&
+                    s.lastDeliveredOn !== s.firstDeliveredOn &&
+                    ` – ${formatDay(s.lastDeliveredOn)}`}
                 </td>
                 <td>{formatNumber(s.deliveries)}</td>
               </tr>

@@ -31,7 +31,9 @@ export function Timeline({
   const [validOn, setValidOn] = useState(asOf.validOn ?? '');
   const [recordedAt, setRecordedAt] = useState(asOf.recordedAt ? asOf.recordedAt.slice(0, 16) : '');
   const historical = Boolean(asOf.validOn || asOf.recordedAt);
-  const sorted = [...entries].sort((a, b) => (a.occurredOn === b.occurredOn ? b.version - a.version : a.occurredOn < b.occurredOn ? 1 : -1));
+  const sorted = [...entries].sort((a, b) =>
+    a.occurredOn === b.occurredOn ? b.version - a.version : a.occurredOn < b.occurredOn ? 1 : -1,
+  );
   return (
     <div className="timeline">
       <form
@@ -53,7 +55,12 @@ export function Timeline({
           </label>
           <label>
             {t('timeline.recordedAt')}
-            <input type="datetime-local" name="recordedAt" value={recordedAt} onChange={(e) => setRecordedAt(e.target.value)} />
+            <input
+              type="datetime-local"
+              name="recordedAt"
+              value={recordedAt}
+              onChange={(e) => setRecordedAt(e.target.value)}
+            />
           </label>
           <button type="submit">{t('timeline.show')}</button>
           {historical && (
@@ -82,11 +89,15 @@ export function Timeline({
       <ol className="entries" aria-label={t('case.tab.timeline')}>
         {sorted.map((entry) => {
           const correctable = mayCorrect && !historical && commandFor(entry.eventType);
+          // What the entry says now: its latest correction's replacement, or itself.
+          const latest = [...entry.notes].reverse().find((n) => n.replacement)?.replacement as
+            { type: string; payload: unknown } | undefined;
+          const current = latest ? { ...entry, eventType: latest.type, payload: latest.payload } : entry;
           return (
             <li key={entry.id} className={entry.counts ? 'entry' : 'entry voided'} data-event-type={entry.eventType}>
               <div className="entry-head">
                 <strong>{t(`event.${entry.eventType}`)}</strong>
-                <span className="detail">{describe(t, entry, organisations)}</span>
+                <span className="detail">{describe(t, current, organisations)}</span>
               </div>
               <div className="entry-dates">
                 <span>
@@ -107,13 +118,16 @@ export function Timeline({
                     <li key={note.id}>
                       {note.replacement ? t('timeline.correctionNote') : t('timeline.voidNote')}{' '}
                       <time dateTime={note.recordedAt}>{formatMoment(note.recordedAt)}</time>
+                      {Boolean(note.replacement) && describe(t, entry, organisations) !== '' && (
+                        <span className="was"> {t('timeline.was', { what: describe(t, entry, organisations) })}</span>
+                      )}
                     </li>
                   ))}
                 </ul>
               )}
               {correctable && entry.counts && (
                 <div className="entry-actions">
-                  <button type="button" className="link" onClick={() => onCorrect(entry)}>
+                  <button type="button" className="link" onClick={() => onCorrect(current)}>
                     {t('timeline.correct')}
                   </button>
                   <button type="button" className="link" onClick={() => onVoid(entry)}>

@@ -16,12 +16,20 @@ export function describe(t: TFunction, entry: Entry, organisations: { id: string
       return label('Status', p.to);
     case 'ServiceDelivered':
     case 'ServicePlanned':
-      return [label('ServiceType', p.service), p.from ? formatDay(p.from as string) : '', p.to ? `– ${formatDay(p.to as string)}` : '']
+      return [
+        label('ServiceType', p.service),
+        p.from ? formatDay(p.from as string) : '',
+        p.to ? `– ${formatDay(p.to as string)}` : '',
+      ]
         .filter(Boolean)
         .join(' ');
     case 'ConsentGiven':
     case 'ConsentWithdrawn':
-      return [label('ConsentKind', scope.kind), org(scope.organisation), label('ConsentGiver', p.given_by ?? p.withdrawn_by)]
+      return [
+        label('ConsentKind', scope.kind),
+        org(scope.organisation),
+        label('ConsentGiver', p.given_by ?? p.withdrawn_by),
+      ]
         .filter(Boolean)
         .join(' · ');
     case 'PlanGoalSet':

@@ -3,11 +3,14 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import uPlot from 'uplot';
-import { Chart, PALETTE } from '../../components/Chart';
+import { Chart, Legend, PALETTE, Scroll } from '../../components/Chart';
 import { formatNumber } from '../../i18n';
 import { CountCell, type Count } from './Counts';
 
-export type Curve = { label: string; points: { days: number; estimate: number; lower?: number | null; upper?: number | null }[] };
+export type Curve = {
+  label: string;
+  points: { days: number; estimate: number; lower?: number | null; upper?: number | null }[];
+};
 
 /** Curves on one time axis: each step function carried forward to every x, empty past its end. */
 export function align(curves: Curve[]): uPlot.AlignedData {
@@ -54,7 +57,10 @@ export function CurveChart({
       align(
         curves.map((c) => ({
           ...c,
-          points: c.points.length && c.points[0].days > 0 ? [{ days: 0, estimate: start, lower: start, upper: start }, ...c.points] : c.points,
+          points:
+            c.points.length && c.points[0].days > 0
+              ? [{ days: 0, estimate: start, lower: start, upper: start }, ...c.points]
+              : c.points,
         })),
       ),
     [curves, start],
@@ -67,8 +73,18 @@ export function CurveChart({
       const colour = PALETTE[i % PALETTE.length];
       series.push(
         { label: c.label, stroke: colour, width: 2, paths: stepped, points: { show: false } },
-        { label: `${c.label} · ${t('evaluation.lower')}`, stroke: 'transparent', paths: stepped, points: { show: false } },
-        { label: `${c.label} · ${t('evaluation.upper')}`, stroke: 'transparent', paths: stepped, points: { show: false } },
+        {
+          label: `${c.label} · ${t('evaluation.lower')}`,
+          stroke: 'transparent',
+          paths: stepped,
+          points: { show: false },
+        },
+        {
+          label: `${c.label} · ${t('evaluation.upper')}`,
+          stroke: 'transparent',
+          paths: stepped,
+          points: { show: false },
+        },
       );
       const base = 1 + i * 3;
       bands.push({ series: [base + 2, base + 1], fill: `${colour}22` });
@@ -85,14 +101,7 @@ export function CurveChart({
     <figure className="curves">
       <Chart options={options} data={data} label={label} height={height} />
       <figcaption>
-        <ul className="legend">
-          {curves.map((c, i) => (
-            <li key={c.label}>
-              <span className="swatch" style={{ background: PALETTE[i % PALETTE.length] }} aria-hidden="true" />
-              {c.label}
-            </li>
-          ))}
-        </ul>
+        <Legend labels={curves.map((c) => c.label)} />
       </figcaption>
     </figure>
   );
@@ -106,29 +115,31 @@ export function RiskTable({ cohorts, caption }: { cohorts: RiskRows; caption: st
   const times = [...new Set(cohorts.flatMap((c) => c.rows.map((r) => r.days)))].sort((a, b) => a - b);
   if (times.length === 0) return null;
   return (
-    <table className="risk-table">
-      <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{t('evaluation.cohort')}</th>
-          {times.map((d) => (
-            <th scope="col" key={d}>
-              {t('evaluation.dayN', { day: formatNumber(d) })}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {cohorts.map((c) => (
-          <tr key={c.label}>
-            <th scope="row">{c.label}</th>
-            {times.map((d) => {
-              const row = c.rows.find((r) => r.days === d);
-              return <td key={d}>{row ? <CountCell count={row.atRisk} /> : '—'}</td>;
-            })}
+    <Scroll label={caption}>
+      <table className="risk-table">
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('evaluation.cohort')}</th>
+            {times.map((d) => (
+              <th scope="col" key={d}>
+                {t('evaluation.dayN', { day: formatNumber(d) })}
+              </th>
+            ))}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {cohorts.map((c) => (
+            <tr key={c.label}>
+              <th scope="row">{c.label}</th>
+              {times.map((d) => {
+                const row = c.rows.find((r) => r.days === d);
+                return <td key={d}>{row ? <CountCell count={row.atRisk} /> : '—'}</td>;
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Scroll>
   );
 }

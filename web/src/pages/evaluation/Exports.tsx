@@ -10,8 +10,21 @@ import { formatNumber } from '../../i18n';
 const ExportDoc = graphql(`
   query EvaluationExport($format: ExportFormat!, $cutOff: CutOffInput, $origin: Origin!, $censoring: Censoring!) {
     evaluationExport(format: $format, cutOff: $cutOff, origin: $origin, censoring: $censoring) {
-      format fileName rows digest csv codebookCsv
-      codebook { name label type values { code meaning } }
+      format
+      fileName
+      rows
+      digest
+      csv
+      codebookCsv
+      codebook {
+        name
+        label
+        type
+        values {
+          code
+          meaning
+        }
+      }
     }
   }
 `);
@@ -30,7 +43,15 @@ function useBlobUrl(text: string | undefined): string | undefined {
   return url;
 }
 
-export function Exports({ cutOff, origin, censoring }: { cutOff: { validOn: string; recordedAt: string }; origin: Origin; censoring: Censoring }) {
+export function Exports({
+  cutOff,
+  origin,
+  censoring,
+}: {
+  cutOff: { validOn: string; recordedAt: string };
+  origin: Origin;
+  censoring: Censoring;
+}) {
   const { t } = useTranslation();
   const [format, setFormat] = useState<ExportFormat>('WIDE');
   const [file, setFile] = useState<File | null>(null);

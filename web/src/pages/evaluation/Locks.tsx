@@ -11,20 +11,51 @@ import { useApiError } from '../../components/useApiError';
 import { formatDay, formatMoment } from '../../i18n';
 
 const LocksDoc = graphql(`
-  query EvaluationLocks { evaluationLocks { name createdAt cutOff { validOn recordedAt } selection digest } }
+  query EvaluationLocks {
+    evaluationLocks {
+      name
+      createdAt
+      cutOff {
+        validOn
+        recordedAt
+      }
+      selection
+      digest
+    }
+  }
 `);
 const Rerun = graphql(`
-  query EvaluationLockRerun($name: String!) { evaluationLock(name: $name) { name rerun { matches withdrawnSince digest } } }
+  query EvaluationLockRerun($name: String!) {
+    evaluationLock(name: $name) {
+      name
+      rerun {
+        matches
+        withdrawnSince
+        digest
+      }
+    }
+  }
 `);
 const Lock = graphql(`
-  mutation LockEvaluation($input: LockEvaluationInput!) { lockEvaluation(input: $input) { name digest } }
+  mutation LockEvaluation($input: LockEvaluationInput!) {
+    lockEvaluation(input: $input) {
+      name
+      digest
+    }
+  }
 `);
 
 type LockRow = EvaluationLocksQuery['evaluationLocks'][number];
 
 /** The dashboard's settings as a selection of `evaluation` (what a lock keeps). */
 function selectionOf(settings: string): string {
-  const s = JSON.parse(settings) as { breakdown: string | null; ending: string; origin: string; censoring: string; public: boolean };
+  const s = JSON.parse(settings) as {
+    breakdown: string | null;
+    ending: string;
+    origin: string;
+    censoring: string;
+    public: boolean;
+  };
   const by = s.breakdown ? `breakdown: ${s.breakdown}, ` : '';
   return (
     `{ results(${by}public: ${s.public}) { total { assisted { value } reintegrated { value } shareReintegrated } ` +
@@ -48,7 +79,14 @@ export function Locks({ cutOff, selection }: { cutOff: { validOn: string; record
   }, [showError]);
   useEffect(load, [load]);
   const form = useSimpleForm(
-    () => request(Lock, { input: { name: name.trim(), cutOff: { validOn: cutOff.validOn, recordedAt: cutOff.recordedAt }, selection: selectionOf(selection) } }),
+    () =>
+      request(Lock, {
+        input: {
+          name: name.trim(),
+          cutOff: { validOn: cutOff.validOn, recordedAt: cutOff.recordedAt },
+          selection: selectionOf(selection),
+        },
+      }),
     ['name', 'selection'],
   );
   const check = async (lock: LockRow) => {
