@@ -309,7 +309,11 @@ async fn the_web_client_is_served_compressed_with_cache_headers_under_the_csp() 
     let dir = tempfile::tempdir().unwrap();
     let web = dir.path().join("bundle");
     std::fs::create_dir_all(web.join("assets")).unwrap();
-    std::fs::write(web.join("index.html"), "<!doctype html><title>Roadback</title>").unwrap();
+    std::fs::write(
+        web.join("index.html"),
+        "<!doctype html><title>Roadback</title>",
+    )
+    .unwrap();
     std::fs::write(web.join("assets/app-1a2b3c.js"), "console.log('roadback')").unwrap();
     std::fs::write(web.join("assets/app-1a2b3c.js.br"), b"brotli bytes").unwrap();
     let server = Server::start(dir.path(), &[("ROADBACK_WEB_DIR", web.to_str().unwrap())]).await;
@@ -322,7 +326,11 @@ async fn the_web_client_is_served_compressed_with_cache_headers_under_the_csp() 
     };
 
     // The page, at its own address and at any of the client's routes: revalidated each time.
-    for path in ["/", "/cases/0b7e0f2c-4d2a-4c55-9b1e-8f7f8f3f1a00", "/graphiql"] {
+    for path in [
+        "/",
+        "/cases/0b7e0f2c-4d2a-4c55-9b1e-8f7f8f3f1a00",
+        "/graphiql",
+    ] {
         let page = get(path, "identity").await.unwrap();
         assert_eq!(page.status(), 200, "{path}");
         assert_eq!(page.headers()["cache-control"], "no-cache", "{path}");
@@ -333,7 +341,12 @@ async fn the_web_client_is_served_compressed_with_cache_headers_under_the_csp() 
                 .starts_with("default-src 'self'"),
             "{path}"
         );
-        assert!(page.text().await.unwrap().contains("<title>Roadback</title>"));
+        assert!(
+            page.text()
+                .await
+                .unwrap()
+                .contains("<title>Roadback</title>")
+        );
     }
     // A hashed asset: kept a year, sent in the encoding the browser takes.
     let asset = get("/assets/app-1a2b3c.js", "br, gzip").await.unwrap();

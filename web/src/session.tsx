@@ -5,7 +5,7 @@ import { graphql } from './gql';
 import type { MeQuery } from './gql/graphql';
 import { ApiError, NetworkError, closeSubscriptions, request } from './api/client';
 import { restoreLanguage } from './i18n';
-import { forgetOfflineKey, seal, unseal } from './offline/vault';
+import { CAN_KEEP, forgetOfflineKey, seal, unseal } from './offline/vault';
 import { queued } from './offline/queue';
 import i18n from './i18n';
 
@@ -67,17 +67,19 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       await restoreLanguage(data.me.user.id);
       // What was kept for offline work belongs to whoever kept it: another person signing in
       // on this browser starts with nothing. (A sign-in that merely expired keeps its queue.)
-      const previous = await unseal<Me>('me').catch(() => undefined);
-      if (previous && previous.user.id !== data.me.user.id) await forgetOfflineKey();
-      // Kept (sealed) so that work can go on without a connection.
-      await seal('me', data.me);
+      if (CAN_KEEP) {
+        const previous = await unseal<Me>('me').catch(() => undefined);
+        if (previous && previous.user.id !== data.me.user.id) await forgetOfflineKey();
+        // Kept (sealed) so that work can go on without a connection.
+        await seal('me', data.me).catch(() => {});
+      }
       setMe(data.me);
     } catch (error) {
       if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') {
         setMe(null);
       } else if (error instanceof NetworkError) {
         // Offline: the signed-in person as last seen, if they kept anything for offline work.
-        setMe((await unseal<Me>('me')) ?? null);
+        setMe((CAN_KEEP ? await unseal<Me>('me').catch(() => undefined) : undefined) ?? null);
       } else throw error;
     }
   }, []);
@@ -95,14 +97,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   );
 
   const signOut = useCallback(async () => {
-    const waiting = (await queued()).length;
+    const waiting = CAN_KEEP ? (await queued().catch(() => [])).length : 0;
     if (waiting && !window.confirm(i18n.t('offline.signOutConfirm', { count: waiting }))) return;
     try {
       await request(SignOut);
     } finally {
       closeSubscriptions();
       // The key of what was kept for offline work leaves with the sign-in.
-      await forgetOfflineKey();
+      if (CAN_KEEP) await forgetOfflineKey().catch(() => {});
       setMe(null);
     }
   }, []);

@@ -11,6 +11,12 @@ interface OfflineSchema extends DBSchema {
 }
 
 const NAME = 'roadback-offline';
+
+/**
+ * Whether this browser can keep anything: the Web Crypto API exists only in a secure context
+ * (HTTPS, or the machine itself), and without it nothing is kept, rather than kept in clear.
+ */
+export const CAN_KEEP = Boolean(globalThis.crypto?.subtle);
 let db: Promise<IDBPDatabase<OfflineSchema>> | null = null;
 
 function open(): Promise<IDBPDatabase<OfflineSchema>> {
@@ -43,6 +49,7 @@ export async function seal(name: string, value: unknown): Promise<void> {
 
 /** Reads a value kept under a name (undefined: none, or the key has left). */
 export async function unseal<T>(name: string): Promise<T | undefined> {
+  if (!CAN_KEEP) return undefined;
   const k = await key(false);
   if (!k) return undefined;
   const record = await (await open()).get('sealed', name);
@@ -58,6 +65,7 @@ export async function unsealRemove(name: string): Promise<void> {
 
 /** The names of everything kept that starts with a prefix. */
 export async function sealedNames(prefix: string): Promise<string[]> {
+  if (!CAN_KEEP) return [];
   const names = await (await open()).getAllKeys('sealed');
   return names.filter((n) => n.startsWith(prefix)).sort();
 }

@@ -13,6 +13,7 @@ import { CommandForm, sendNow, type CaseContext } from '../components/CommandFor
 import { QueuedList } from '../components/Outbox';
 import { keep, kept, onKeptChange, release, useOnline } from '../offline/kept';
 import { enqueue, onQueueChange } from '../offline/queue';
+import { CAN_KEEP } from '../offline/vault';
 import { useApiError } from '../components/useApiError';
 import { formatDay, formatMoment } from '../i18n';
 import { can, useMe } from '../session';
@@ -361,7 +362,7 @@ export function BeneficiaryPage() {
           {t('offline.showingKept', { when: formatMoment(keptAt) })}
         </p>
       )}
-      {can(me, 'record') && !historical && (
+      {can(me, 'record') && !historical && CAN_KEEP && (
         <label className="checkbox keep">
           <input type="checkbox" checked={Boolean(keptAt)} disabled={!online} onChange={() => void toggleKeep()} />
           {t('offline.keep')}
