@@ -1,5 +1,5 @@
 // The shell: who is signed in decides what is offered; each page is one route.
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate, NavLink, Route, Routes, useLocation } from 'react-router-dom';
 import { LANGUAGES, setLanguage, type Language } from './i18n';
@@ -19,6 +19,10 @@ export function App() {
   const { t } = useTranslation();
   const { me } = useSession();
   const location = useLocation();
+  // A new page takes the focus to its content (as a page load would), not left on the link.
+  useEffect(() => {
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [location.pathname]);
   // GraphiQL is for integrators too, who sign in with a token in its headers, not here.
   if (location.pathname === '/graphiql') {
     return (

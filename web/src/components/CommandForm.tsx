@@ -2,7 +2,7 @@
 // refusal shown beside the field it names; a conflict (someone recorded on the case since the
 // form was opened) shown with what they recorded and a way to apply this entry again on the
 // current record. Nothing typed is lost on a refusal.
-import { useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, NetworkError, idempotencyKey, request, today } from '../api/client';
 import type { CommandSpec, FieldSpec, Recorded } from '../commands';
@@ -91,6 +91,11 @@ export function CommandForm({
   // The version this entry is made against: the case as it was when the form opened.
   const [expectedVersion, setExpectedVersion] = useState(context.version);
   const key = useRef(idempotencyKey());
+  // Keyboard and screen-reader users land in the form that just opened.
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    form.current?.querySelector<HTMLElement>('input, select')?.focus();
+  }, []);
 
   const set = (name: string, value: unknown) => {
     setValues((v) => ({ ...v, [name]: value }));
@@ -187,7 +192,7 @@ export function CommandForm({
 
   const title = corrects ? t('form.correcting', { what: t(`command.${spec.id}`) }) : t(`command.${spec.id}`);
   return (
-    <form className="command-form" onSubmit={onSubmit} aria-label={title} noValidate>
+    <form ref={form} className="command-form" onSubmit={onSubmit} aria-label={title} noValidate>
       <h3>{title}</h3>
       {fields.map((f) => (
         <FieldControl key={f.name} spec={f} value={values[f.name]} error={errors[f.name]} set={set} context={context} />

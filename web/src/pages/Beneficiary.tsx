@@ -15,6 +15,7 @@ import { keep, kept, onKeptChange, release, useOnline } from '../offline/kept';
 import { enqueue, onQueueChange } from '../offline/queue';
 import { CAN_KEEP } from '../offline/vault';
 import { useApiError } from '../components/useApiError';
+import { useLatest } from '../components/useLatest';
 import { formatDay, formatMoment } from '../i18n';
 import { can, useMe } from '../session';
 import { Timeline } from './beneficiary/Timeline';
@@ -184,9 +185,12 @@ export function BeneficiaryPage() {
   const [fromKept, setFromKept] = useState(false);
   const historical = Boolean(asOf.validOn || asOf.recordedAt);
 
+  const begin = useLatest();
   const load = useCallback(async (): Promise<number> => {
+    const current = begin();
     try {
       const fresh = await request(BeneficiaryPageQueryDoc, { id, asOf: historical ? asOf : null });
+      if (!current()) return fresh.beneficiary.version;
       setData(fresh);
       setFromKept(false);
       showError(null);
@@ -197,6 +201,7 @@ export function BeneficiaryPage() {
       }
       return fresh.beneficiary.version;
     } catch (e) {
+      if (!current()) throw e;
       const copy = e instanceof NetworkError ? await kept<BeneficiaryPageQuery>(id) : undefined;
       if (copy) {
         setData(copy.data);
@@ -209,7 +214,7 @@ export function BeneficiaryPage() {
       showError(e);
       throw e;
     }
-  }, [id, asOf, historical, showError]);
+  }, [id, asOf, historical, showError, begin]);
 
   useEffect(() => {
     load().catch(() => {});

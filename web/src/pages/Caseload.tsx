@@ -11,6 +11,7 @@ import { keptCases, onKeptChange } from '../offline/kept';
 import { useMe } from '../session';
 import { STATUSES } from '../vocabulary';
 import { useApiError } from '../components/useApiError';
+import { useLatest } from '../components/useLatest';
 
 const CaseloadPage = graphql(`
   query CaseloadPage($first: Int!, $after: String, $filter: BeneficiaryFilter) {
@@ -103,8 +104,17 @@ export function Caseload() {
     return onKeptChange(read);
   }, []);
 
+  const begin = useLatest();
+  // The case code is looked up once typing pauses, not at every key.
+  const [code, setCode] = useState('');
+  useEffect(() => {
+    const timer = setTimeout(() => setFilter((f) => (f.code === code ? f : { ...f, code })), 300);
+    return () => clearTimeout(timer);
+  }, [code]);
+
   const load = useCallback(
     async (after: string | null) => {
+      const current = begin();
       const f: BeneficiaryFilter = {};
       if (filter.status) f.status = filter.status;
       if (filter.overdue) f.reviewOverdue = true;
@@ -114,6 +124,7 @@ export function Caseload() {
       setLoading(true);
       try {
         const data = await request(CaseloadPage, { first: PAGE, after, filter: f });
+        if (!current()) return;
         const nodes = data.beneficiaries.edges.map((e) => e.node);
         setLoads(data.caseload.caseworkers);
         setRows((old) => (after ? [...old, ...nodes] : nodes));
@@ -126,13 +137,14 @@ export function Caseload() {
         showError(null);
         setOffline(false);
       } catch (e) {
+        if (!current()) return;
         if (e instanceof NetworkError) setOffline(true);
         else showError(e);
       } finally {
-        setLoading(false);
+        if (current()) setLoading(false);
       }
     },
-    [filter, me.user.id, showError],
+    [filter, me.user.id, showError, begin],
   );
 
   useEffect(() => {
@@ -209,7 +221,7 @@ export function Caseload() {
       <form className="filters" role="search" aria-label={t('caseload.filters')} onSubmit={(e) => e.preventDefault()}>
         <label>
           {t('caseload.caseCode')}
-          <input type="search" value={filter.code} onChange={(e) => setFilter({ ...filter, code: e.target.value })} />
+          <input type="search" value={code} onChange={(e) => setCode(e.target.value)} />
         </label>
         <label>
           {t('field.status')}

@@ -8,6 +8,7 @@ import { graphql } from '../gql';
 import type { BreakdownBy, Censoring, CutOffInput, Ending, EvaluationDashboardQuery, Origin } from '../gql/graphql';
 import { request } from '../api/client';
 import { useApiError } from '../components/useApiError';
+import { useLatest } from '../components/useLatest';
 import { formatDay, formatMoment, formatNumber, formatShare } from '../i18n';
 import { BREAKDOWNS, ENDINGS } from '../vocabulary';
 import { CountCell, useGroupLabel } from './evaluation/Counts';
@@ -201,7 +202,9 @@ export default function Evaluation() {
         }
       : null;
 
+  const begin = useLatest();
   const load = useCallback(async () => {
+    const current = begin();
     setLoading(true);
     try {
       const fresh = await request(Dashboard, {
@@ -212,16 +215,17 @@ export default function Evaluation() {
         censoring: settings.censoring,
         public: settings.public,
       });
+      if (!current()) return;
       setData(fresh);
       showError(null);
     } catch (e) {
-      showError(e);
+      if (current()) showError(e);
     } finally {
-      setLoading(false);
+      if (current()) setLoading(false);
     }
     // The cut-off is derived from the settings.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [settings, showError]);
+  }, [settings, showError, begin]);
 
   useEffect(() => {
     void load();

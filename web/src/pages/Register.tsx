@@ -25,10 +25,7 @@ export function Register() {
       <CommandForm
         spec={REGISTER}
         extraFields={[...(primary ? FAMILY_FIELDS : []), ...(can(me, 'personalData') ? PERSONAL_FIELDS : [])]}
-        initial={{
-          countryOfAssistance: me.organisation?.country ?? '',
-          ...(primary ? { primaryBeneficiaryId: primary } : {}),
-        }}
+        initial={{ countryOfAssistance: me.organisation?.country ?? '' }}
         fixed={primary ? { primaryBeneficiaryId: primary } : undefined}
         onDone={(result) => {
           if (result !== 'queued') navigate(`/cases/${result.beneficiaryId}`);
