@@ -83,6 +83,16 @@ test('every visible string changes with the language, in all four', async () => 
       if (where === 'case-timeline' || where === 'caseload') await screenshot(page, `language-${language}-${where}`);
     });
     await accessible(page, `${language} assessment form`);
+    // A rule's refusal is said in the language too (the server's own English wording after it).
+    await page.locator('form.command-form button[type="button"]').last().click(); // cancel the assessment
+    await page.locator('.record-bar select').selectOption('recordServiceDelivery');
+    const form = page.locator('form.command-form');
+    await form.locator('select[name="service"]').selectOption('MEDICAL');
+    await form.locator('input[name="occurredOn"]').fill('2099-01-01');
+    await form.locator('button[type="submit"]').click();
+    const refusal = form.locator('.field', { has: page.locator('input[name="occurredOn"]') }).locator('.field-error');
+    await refusal.getByText(catalogue(language).rule.IN_THE_FUTURE).waitFor();
+    assert.equal(await refusal.locator('[lang="en"]').count(), 1);
   }
   // The choice stays with the person: after signing out and in again it is still Macedonian.
   await page.getByRole('button', { name: catalogue('mk').app.signOut }).click();

@@ -2,12 +2,13 @@
 // refusal shown beside the field it names; a conflict (someone recorded on the case since the
 // form was opened) shown with what they recorded and a way to apply this entry again on the
 // current record. Nothing typed is lost on a refusal.
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, NetworkError, idempotencyKey, request, today } from '../api/client';
 import type { CommandSpec, FieldSpec, Recorded } from '../commands';
 import { ENUMS, DOMAINS } from '../vocabulary';
 import { CheckboxGroup, Field } from './Field';
+import { useRefusal } from './Refusal';
 
 export type CaseContext = {
   id: string;
@@ -84,8 +85,9 @@ export function CommandForm({
     ...initialValues(fields, corrects),
     ...initial,
   }));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [formError, setFormError] = useState<string | null>(null);
+  const [errors, setErrors] = useState<Record<string, ReactNode>>({});
+  const [formError, setFormError] = useState<ReactNode>(null);
+  const refusal = useRefusal();
   const [conflict, setConflict] = useState<{ current: number } | null>(null);
   const [busy, setBusy] = useState(false);
   // The version this entry is made against: the case as it was when the form opened.
@@ -102,8 +104,8 @@ export function CommandForm({
     setErrors(({ [name]: _, ...rest }) => rest);
   };
 
-  function check(): Record<string, string> {
-    const found: Record<string, string> = {};
+  function check(): Record<string, ReactNode> {
+    const found: Record<string, ReactNode> = {};
     for (const f of fields) {
       const v = values[f.name];
       if (f.required && (v === undefined || v === '' || v === null || (Array.isArray(v) && v.length === 0)))
@@ -158,12 +160,12 @@ export function CommandForm({
         if (error.code === 'CONFLICT' && error.reason !== 'IDEMPOTENCY_KEY_REUSED') {
           setConflict({ current: error.currentVersion ?? version });
         } else if (error.code === 'VALIDATION' && error.field && fieldNamed(error.field)) {
-          setErrors({ [fieldNamed(error.field)!.name]: error.message });
+          setErrors({ [fieldNamed(error.field)!.name]: refusal(error) });
         } else {
           if (error.reason === 'IDEMPOTENCY_KEY_REUSED') key.current = idempotencyKey();
-          // A rule's refusal is the server's own sentence; other failures are said by their code.
+          // A rule's refusal in the reader's language; other failures are said by their code.
           setFormError(
-            error.code === 'VALIDATION' || error.code === 'CONFLICT' ? error.message : t(`error.${error.code}`),
+            error.code === 'VALIDATION' || error.code === 'CONFLICT' ? refusal(error) : t(`error.${error.code}`),
           );
         }
       } else if (error instanceof NetworkError) {
@@ -239,7 +241,7 @@ function FieldControl({
 }: {
   spec: FieldSpec;
   value: unknown;
-  error?: string;
+  error?: ReactNode;
   set: (name: string, value: unknown) => void;
   context: CaseContext;
 }) {

@@ -3,7 +3,7 @@ import { useId, type ReactNode } from 'react';
 
 type Props = {
   label: string;
-  error?: string;
+  error?: ReactNode;
   hint?: string;
   children: (control: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ReactNode;
 };
@@ -43,7 +43,7 @@ export function CheckboxGroup<T extends string>({
   value: T[];
   onChange: (value: T[]) => void;
   label: (option: T) => string;
-  error?: string;
+  error?: ReactNode;
 }) {
   const id = useId();
   return (

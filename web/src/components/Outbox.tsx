@@ -10,6 +10,7 @@ import { formatMoment } from '../i18n';
 import { discard, onQueueChange, queued, reapply, sync, type QueuedCommand } from '../offline/queue';
 import { useOnline } from '../offline/kept';
 import { errorText } from './useApiError';
+import { useRefusal } from './Refusal';
 
 const CurrentVersion = graphql(`
   query CurrentVersion($id: UUID!) {
@@ -71,6 +72,7 @@ export function QueuedList({ caseId }: { caseId?: string }) {
   const items = caseId ? all.filter((q) => q.input.beneficiaryId === caseId) : all;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const refusal = useRefusal();
 
   const apply = useCallback(
     async (entry: QueuedCommand) => {
@@ -115,7 +117,9 @@ export function QueuedList({ caseId }: { caseId?: string }) {
               {q.state === 'waiting' && <span className="tag">{t('offline.stateWaiting')}</span>}
               {q.state === 'conflict' && <span className="tag warning">{t('offline.stateConflict')}</span>}
               {q.state === 'refused' && <span className="tag warning">{t('offline.stateRefused')}</span>}
-              {q.reason && <p className="reason">{q.reason}</p>}
+              {q.reason && (
+                <p className="reason">{refusal({ code: q.code ?? 'VALIDATION', reason: q.rule, message: q.reason })}</p>
+              )}
             </div>
             {q.state !== 'waiting' && (
               <div className="actions">

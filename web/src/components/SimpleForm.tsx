@@ -4,10 +4,12 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client';
 import { errorText } from './useApiError';
+import { useRefusal } from './Refusal';
 
 export function useSimpleForm<T>(submit: () => Promise<T>, fields: string[]) {
   const { t } = useTranslation();
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<Record<string, ReactNode>>({});
+  const refusal = useRefusal();
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const onSubmit = async (e: FormEvent): Promise<T | undefined> => {
@@ -19,7 +21,7 @@ export function useSimpleForm<T>(submit: () => Promise<T>, fields: string[]) {
       return await submit();
     } catch (error) {
       if (error instanceof ApiError && error.field && fields.includes(error.field))
-        setErrors({ [error.field]: error.message });
+        setErrors({ [error.field]: refusal(error) });
       else setFormError(errorText(t, error));
       return undefined;
     } finally {

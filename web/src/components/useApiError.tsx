@@ -2,6 +2,7 @@
 import { useCallback, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, NetworkError } from '../api/client';
+import { useRefusal } from './Refusal';
 
 export function errorText(t: (key: string) => string, error: unknown): string {
   if (error instanceof ApiError) {
@@ -13,11 +14,12 @@ export function errorText(t: (key: string) => string, error: unknown): string {
 
 export function useApiError(): [ReactNode, (error: unknown) => void] {
   const { t } = useTranslation();
+  const refusal = useRefusal();
   const [error, setError] = useState<unknown>(null);
   const show = useCallback((e: unknown) => setError(e), []);
   const node = error ? (
     <p className="form-error" role="alert">
-      {errorText(t, error)}
+      {error instanceof ApiError && error.code === 'VALIDATION' ? refusal(error) : errorText(t, error)}
     </p>
   ) : null;
   return [node, show];

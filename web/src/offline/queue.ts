@@ -21,8 +21,10 @@ export type QueuedCommand = {
   caseCode: string;
   madeAt: string;
   state: 'waiting' | 'conflict' | 'refused';
-  /** The server's reason for a conflict or refusal. */
+  /** The server's reason for a conflict or refusal: its sentence, code and rule. */
   reason?: string;
+  code?: string;
+  rule?: string;
   /** The expected version it was last sent with (a resend keeps it, with its key). */
   sent?: number;
 };
@@ -117,6 +119,8 @@ export function sync(): Promise<SyncResult> {
           const conflict = error instanceof ApiError && error.code === 'CONFLICT';
           entry.state = conflict ? 'conflict' : 'refused';
           entry.reason = error instanceof Error ? error.message : String(error);
+          entry.code = error instanceof ApiError ? error.code : 'INTERNAL';
+          entry.rule = error instanceof ApiError ? error.reason : undefined;
           await save(entry);
           // Nothing was appended where one entry was assumed.
           shift.set(id, (shift.get(id) ?? 0) - 1);
@@ -148,6 +152,8 @@ export async function reapply(entry: QueuedCommand, currentVersion: number): Pro
     q.input = { ...q.input, expectedVersion: q.input.expectedVersion + delta, idempotencyKey: idempotencyKey() };
     q.state = 'waiting';
     q.reason = undefined;
+    q.code = undefined;
+    q.rule = undefined;
     q.sent = undefined;
     await save(q);
   }
