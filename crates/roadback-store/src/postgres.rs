@@ -123,6 +123,8 @@ impl PgBackend {
                         }
                         // The connection dropped and sqlx reconnects on the next call; notifications
                         // sent meanwhile are lost, which the subscribers' polling covers.
+                        // The store was closed (a clean shutdown): the listener ends with it.
+                        _ if pool.is_closed() => return,
                         Ok(None) => tracing::info!("event listener reconnecting"),
                         Err(error) => {
                             tracing::warn!(%error, "event listener failed; retrying");

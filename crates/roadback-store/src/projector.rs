@@ -242,6 +242,9 @@ pub async fn rebuild(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<RebuildReport, StoreError> {
     let started = Instant::now();
+    // The log may just have been filled (a bulk load): its pages are read by the key only with
+    // statistics that say the table is large.
+    store.analyze().await?;
     let mut tx = store.begin().await?;
     tx.checkpoint(CHECKPOINT).await?;
     let head = store.head().await?;
@@ -308,6 +311,8 @@ pub async fn rebuild(
     read_models::write_counts(&mut tx, &keys, &caseload).await?;
     tx.save_checkpoint(CHECKPOINT, head).await?;
     tx.commit().await?;
+    // The read models were just rewritten whole.
+    store.analyze().await?;
     Ok(RebuildReport {
         events,
         beneficiaries,
