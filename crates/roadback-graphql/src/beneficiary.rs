@@ -20,7 +20,7 @@ pub use registration::{
 use crate::STREAM_READ;
 use crate::assessments::{Assessment, Outcome};
 use crate::consent::Consent;
-use crate::context::{guard, load_history, log_access, state, today};
+use crate::context::{guard, log_access, state, today};
 use crate::error::ApiError;
 use crate::loaders::user_name;
 use crate::personal::PersonalDataView;
@@ -63,9 +63,11 @@ impl Beneficiary {
             .history
             .get_or_try_init(|| async {
                 log_access(ctx, self.plan.beneficiary_id, "READ_RECORD", &self.purpose).await?;
-                load_history(&state(ctx).store, self.plan.beneficiary_id)
+                let state = state(ctx);
+                state
+                    .histories
+                    .load(&state.store, self.plan.beneficiary_id)
                     .await?
-                    .map(Arc::new)
                     .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))
             })
             .await?;
@@ -377,7 +379,9 @@ pub async fn read_beneficiary(
             format!("say why in at most {MAX_PURPOSE_CHARS} characters"),
         ));
     }
-    let history = load_history(store, id)
+    let history = state(ctx)
+        .histories
+        .load(store, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
     let plan = history
@@ -387,7 +391,7 @@ pub async fn read_beneficiary(
     log_access(ctx, id, "READ_RECORD", purpose).await?;
     Ok(Beneficiary::with_history(
         plan,
-        Arc::new(history),
+        history,
         purpose.to_string(),
     ))
 }

@@ -22,7 +22,7 @@ use roadback_store::records::{beneficiary_stream, envelope, new_event};
 use roadback_store::{EventContext, ExpectedVersion};
 use uuid::Uuid;
 
-use crate::context::{ApiState, guard, load_history, session, state, today};
+use crate::context::{ApiState, guard, session, state, today};
 use crate::error::ApiError;
 use crate::vocabulary::{AppendedEvent, RecordResult};
 
@@ -250,7 +250,9 @@ pub async fn record_with(
     let session = session(ctx)?;
     let state = state(ctx);
     check_key(&change.idempotency_key)?;
-    let history = load_history(&state.store, change.beneficiary_id)
+    let history = state
+        .histories
+        .load(&state.store, change.beneficiary_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
     let case = history.case(AsOf::Now);

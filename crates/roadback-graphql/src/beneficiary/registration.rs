@@ -10,7 +10,7 @@ use roadback_domain::{AsOf, Command, Request};
 use uuid::Uuid;
 
 use crate::command::NewRecord;
-use crate::context::{guard, load_history, session, state};
+use crate::context::{guard, session, state};
 use crate::error::ApiError;
 use crate::personal::PersonalDataInput;
 use crate::vocabulary::{
@@ -208,7 +208,7 @@ impl BeneficiaryMutation {
         // A family member links to a primary beneficiary this user may see.
         let mut primary = None;
         if let BeneficiaryRole::Secondary { primary: id, .. } = role
-            && let Some(history) = load_history(&state.store, id).await?
+            && let Some(history) = state.histories.load(&state.store, id).await?
             && let Some(plan) = history.plan(AsOf::Now)
             && plan.role == BeneficiaryRole::Primary
             && roadback_domain::access::authorize(
