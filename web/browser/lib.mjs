@@ -63,10 +63,7 @@ export async function screenshot(page, name) {
 export async function accessible(page, what) {
   // Evaluated through the DevTools protocol: the page's CSP (no inline scripts) stays in force.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, { resultTypes: ['violations'] }),
-  );
+  const result = await page.evaluate(async () => axe.run(document, { resultTypes: ['violations'] }));
   const bad = result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map(

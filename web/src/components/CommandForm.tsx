@@ -36,7 +36,8 @@ type Props = {
   refresh?: () => Promise<number>;
   /** Sends the command; offline work queues it instead (the default sends it now). */
   send?: (spec: CommandSpec, input: Record<string, unknown>) => Promise<Recorded | 'queued'>;
-  onDone: (result: Recorded | 'queued') => void;
+  /** After a success; the form stays busy until it resolves (the page reading the case again). */
+  onDone: (result: Recorded | 'queued') => void | Promise<void>;
   onCancel: () => void;
   /** Asks for a confirmation before sending (erasure). */
   confirm?: string;
@@ -154,7 +155,7 @@ export function CommandForm({
     try {
       const result = await send(spec, input(version));
       key.current = idempotencyKey();
-      onDone(result);
+      await onDone(result);
     } catch (error) {
       if (error instanceof ApiError) {
         if (error.code === 'CONFLICT' && error.reason !== 'IDEMPOTENCY_KEY_REUSED') {

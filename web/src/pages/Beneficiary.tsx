@@ -253,7 +253,6 @@ export function BeneficiaryPage() {
       load().catch(() => {});
     });
     // Subscribed once per case; the version only says where to start.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id, loaded]);
 
   const context: CaseContext | null = useMemo(
@@ -420,10 +419,12 @@ export function BeneficiaryPage() {
           refresh={load}
           send={send}
           confirm={recording.spec.id === 'erasePersonalData' ? t('case.eraseConfirm', { code: b.caseCode }) : undefined}
-          onDone={(result) => {
+          onDone={async (result) => {
+            // The next entry is made against the version this one produced: the form closes
+            // once the case is read again, not before.
+            if (result !== 'queued') await load().catch(() => {});
             setRecording(null);
             setNotice(result === 'queued' ? t('offline.queued') : null);
-            if (result !== 'queued') void load().catch(() => {});
           }}
           onCancel={() => setRecording(null)}
         />

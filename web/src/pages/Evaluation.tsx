@@ -224,7 +224,6 @@ export default function Evaluation() {
       if (current()) setLoading(false);
     }
     // The cut-off is derived from the settings.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [settings, showError, begin]);
 
   useEffect(() => {

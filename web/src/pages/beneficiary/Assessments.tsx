@@ -44,7 +44,6 @@ export function AssessmentsTab({ assessments }: { assessments: Case['assessments
       ],
     }),
     // Labels follow the language.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [domains, i18n.language],
   );
   if (sorted.length === 0) return <p>{t('assessments.none')}</p>;
