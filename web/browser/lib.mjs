@@ -160,6 +160,23 @@ export async function registered(
   return { id, code, version: consent.data.giveConsent.version };
 }
 
+/** Records a service delivered today through the API, as `page`'s user; its new version. */
+export async function delivered(page, id, expectedVersion, service) {
+  const recorded = await graphql(
+    page,
+    `
+      mutation ($i: RecordServiceDeliveryInput!) {
+        recordServiceDelivery(input: $i) {
+          version
+        }
+      }
+    `,
+    { i: { beneficiaryId: id, expectedVersion, idempotencyKey: crypto.randomUUID(), occurredOn: today(), service } },
+  );
+  assert.ok(recorded.data, JSON.stringify(recorded.errors));
+  return recorded.data.recordServiceDelivery.version;
+}
+
 /** The event types of a case's timeline, oldest first, as the server holds them. */
 export async function eventTypes(page, id) {
   const read = await graphql(

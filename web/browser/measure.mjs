@@ -4,13 +4,11 @@
 // section for BENCHMARKS.md. Speed is measured here, never asserted in a test.
 //
 //   node web/browser/measure.mjs <roadback binary> [runs]
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { startDemoServer } from './demo-server.mjs';
 import { launch } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,30 +28,7 @@ const files = assets.map((f) => ({ f, ...size(f) })).sort((a, b) => b.raw - a.ra
 const first = readFileSync(join(dist, 'index.html'), 'utf8');
 const loadedFirst = files.filter((x) => first.includes(x.f));
 
-const port = await new Promise((ok) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => ok(port));
-  });
-});
-const data = mkdtempSync(join(tmpdir(), 'roadback-measure-'));
-const env = { ...process.env, RUST_LOG: 'warn' };
-delete env.DATABASE_URL;
-if (spawnSync(binary, ['demo', 'load'], { cwd: data, env, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0)
-  throw new Error('demo load failed');
-const server = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--web-dir', dist], {
-  cwd: data,
-  env,
-  stdio: 'ignore',
-});
-const url = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${url}/readyz`)).ok) break;
-  } catch {}
-  if (i > 300) throw new Error('the server did not become ready');
-  await new Promise((r) => setTimeout(r, 100));
-}
+const { url, stop } = await startDemoServer(binary, dist);
 
 // A mobile connection as field offices report them (Chrome DevTools' "Slow 3G" profile is
 // 400 kbit/s and 2 s round trips; this is its "Fast 3G": 1.6 Mbit/s down, 750 kbit/s up, 562 ms).
@@ -110,9 +85,7 @@ for (const network of NETWORKS) {
   rows.push({ network: network.name, cold: median(cold), warm: median(warm), bytes });
 }
 await browser.close();
-server.kill('SIGTERM');
-await new Promise((ok) => server.on('exit', ok));
-rmSync(data, { recursive: true, force: true });
+await stop();
 
 const date = new Date().toISOString().slice(0, 10);
 const out = [];

@@ -2,7 +2,7 @@
 import { lazy, Suspense, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate, NavLink, Route, Routes, useLocation } from 'react-router-dom';
-import { LANGUAGES, setLanguage, type Language } from './i18n';
+import { LanguageSelect } from './i18n/LanguageSelect';
 import { can, useSession } from './session';
 import { SignIn } from './pages/SignIn';
 import { Caseload } from './pages/Caseload';
@@ -71,7 +71,7 @@ export function App() {
 }
 
 function Header() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const { me, signOut } = useSession();
   useSyncWhenOnline();
   if (!me) return null;
@@ -112,20 +112,7 @@ function Header() {
           {me.user.displayName} · {t(`enum.Role.${me.user.role}`)}
           {me.organisation && ` · ${me.organisation.name}`}
         </span>
-        <label className="language">
-          <span className="visually-hidden">{t('app.language')}</span>
-          <select
-            value={i18n.language}
-            onChange={(e) => void setLanguage(e.target.value as Language, me.user.id)}
-            aria-label={t('app.language')}
-          >
-            {LANGUAGES.map((l) => (
-              <option key={l.code} value={l.code} lang={l.code}>
-                {l.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <LanguageSelect userId={me.user.id} />
         <button type="button" onClick={() => void signOut()}>
           {t('app.signOut')}
         </button>

@@ -325,8 +325,8 @@ const VoidEvent = graphql(`
   }
 `);
 
-/** Personal data (kept in the vault, not in the history), at registration or later. */
-export const PERSONAL_FIELDS: FieldSpec[] = [
+/** The personal data a person may have (kept in the vault, not in the history). */
+export const PERSONAL_DATA = [
   'givenName',
   'familyName',
   'knownAs',
@@ -336,7 +336,12 @@ export const PERSONAL_FIELDS: FieldSpec[] = [
   'address',
   'documentNumber',
   'notes',
-].map((name) => ({ name: `personalData.${name}`, kind: name === 'dateOfBirth' ? 'date' : 'text' }) as FieldSpec);
+] as const;
+
+/** Personal data's fields, at registration or later. */
+export const PERSONAL_FIELDS: FieldSpec[] = PERSONAL_DATA.map(
+  (name) => ({ name: `personalData.${name}`, kind: name === 'dateOfBirth' ? 'date' : 'text' }) as FieldSpec,
+);
 
 const RecordPersonalData = graphql(`
   mutation RecordPersonalData($input: RecordPersonalDataInput!) {

@@ -1,7 +1,7 @@
 // An open timeline follows what others record, without reloading the page.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { URL, clean, graphql, launch, registered, screenshot, session, signIn, today } from '../lib.mjs';
+import { URL, clean, delivered, launch, registered, screenshot, session, signIn } from '../lib.mjs';
 
 let browser;
 before(async () => (browser = await launch()));
@@ -21,26 +21,7 @@ test("a subscription brings another session's entry into an open timeline", asyn
   // Give the subscription a moment to be acknowledged before the other session records.
   await watcher.page.waitForTimeout(500);
 
-  const recorded = await graphql(
-    other.page,
-    `
-      mutation ($i: RecordServiceDeliveryInput!) {
-        recordServiceDelivery(input: $i) {
-          version
-        }
-      }
-    `,
-    {
-      i: {
-        beneficiaryId: person.id,
-        expectedVersion: person.version,
-        idempotencyKey: crypto.randomUUID(),
-        occurredOn: today(),
-        service: 'MEDICAL',
-      },
-    },
-  );
-  assert.ok(recorded.data, JSON.stringify(recorded.errors));
+  await delivered(other.page, person.id, person.version, 'MEDICAL');
 
   await timeline.locator('li.entry', { hasText: 'Service delivered' }).filter({ hasText: 'Medical care' }).waitFor();
   await watcher.page.getByRole('status').filter({ hasText: 'Someone else just recorded: Service delivered' }).waitFor();

@@ -7,14 +7,13 @@ import {
   URL,
   accessible,
   clean,
+  delivered,
   eventTypes,
-  graphql,
   launch,
   registered,
   screenshot,
   session,
   signIn,
-  today,
 } from '../lib.mjs';
 
 let browser;
@@ -80,26 +79,7 @@ test('entries made offline are sent once each on reconnect; a conflicting one is
   await record(page, 'changeStatus', 'Change the status', (f) => f.getByLabel('To').selectOption('IN_TRANSITION'));
   const colleague = await session(browser);
   await signIn(colleague.page, 'supervisor@shpresa.demo');
-  const theirs = await graphql(
-    colleague.page,
-    `
-      mutation ($i: RecordServiceDeliveryInput!) {
-        recordServiceDelivery(input: $i) {
-          version
-        }
-      }
-    `,
-    {
-      i: {
-        beneficiaryId: person.id,
-        expectedVersion: 5,
-        idempotencyKey: crypto.randomUUID(),
-        occurredOn: today(),
-        service: 'LEGAL',
-      },
-    },
-  );
-  assert.ok(theirs.data, JSON.stringify(theirs.errors));
+  await delivered(colleague.page, person.id, 5, 'LEGAL');
 
   await context.setOffline(false);
   const held = page.getByRole('region', { name: '1 entry not sent yet' });

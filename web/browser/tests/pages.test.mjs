@@ -3,7 +3,19 @@
 // from the assisted person's page.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { URL, accessible, clean, graphql, launch, registered, screenshot, session, signIn, today } from '../lib.mjs';
+import {
+  URL,
+  accessible,
+  clean,
+  delivered,
+  graphql,
+  launch,
+  registered,
+  screenshot,
+  session,
+  signIn,
+  today,
+} from '../lib.mjs';
 
 let browser;
 before(async () => (browser = await launch()));
@@ -95,26 +107,7 @@ test('a correction and a void start from the entry; a family member is linked fr
   const { page, errors } = await session(browser);
   await signIn(page, 'caseworker1@shpresa.demo');
   const person = await registered(page);
-  const recorded = await graphql(
-    page,
-    `
-      mutation ($i: RecordServiceDeliveryInput!) {
-        recordServiceDelivery(input: $i) {
-          version
-        }
-      }
-    `,
-    {
-      i: {
-        beneficiaryId: person.id,
-        expectedVersion: person.version,
-        idempotencyKey: crypto.randomUUID(),
-        occurredOn: today(),
-        service: 'MEDICAL',
-      },
-    },
-  );
-  assert.ok(recorded.data, JSON.stringify(recorded.errors));
+  await delivered(page, person.id, person.version, 'MEDICAL');
   await page.goto(`${URL}/cases/${person.id}`);
   const timeline = page.getByRole('list', { name: 'Timeline' });
   const entry = timeline.locator('li.entry', { hasText: 'Service delivered' });

@@ -2,11 +2,11 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client';
 import { Field } from '../components/Field';
-import { LANGUAGES, setLanguage, type Language } from '../i18n';
+import { LanguageSelect } from '../i18n/LanguageSelect';
 import { useSession } from '../session';
 
 export function SignIn() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const { signIn } = useSession();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -69,16 +69,7 @@ export function SignIn() {
         <button type="submit" className="primary" disabled={busy}>
           {t('signIn.submit')}
         </button>
-        <label className="language">
-          {t('app.language')}{' '}
-          <select value={i18n.language} onChange={(e) => void setLanguage(e.target.value as Language)}>
-            {LANGUAGES.map((l) => (
-              <option key={l.code} value={l.code} lang={l.code}>
-                {l.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <LanguageSelect showLabel />
       </form>
     </main>
   );

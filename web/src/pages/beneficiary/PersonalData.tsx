@@ -6,6 +6,7 @@ import { graphql } from '../../gql';
 import type { PersonalDataQuery } from '../../gql/graphql';
 import { request } from '../../api/client';
 import { useApiError } from '../../components/useApiError';
+import { PERSONAL_DATA } from '../../commands';
 import { formatDay } from '../../i18n';
 import { can, useMe } from '../../session';
 
@@ -27,18 +28,6 @@ const PersonalData = graphql(`
     }
   }
 `);
-
-const FIELDS = [
-  'givenName',
-  'familyName',
-  'knownAs',
-  'dateOfBirth',
-  'phone',
-  'email',
-  'address',
-  'documentNumber',
-  'notes',
-] as const;
 
 export function PersonalDataTab({
   id,
@@ -75,7 +64,7 @@ export function PersonalDataTab({
       {data === null && <p>{t('personal.none')}</p>}
       {data && (
         <dl className="facts">
-          {FIELDS.map((f) => (
+          {PERSONAL_DATA.map((f) => (
             <div key={f}>
               <dt>{t(`field.personalData.${f}`)}</dt>
               <dd>{f === 'dateOfBirth' ? formatDay(data[f]) : (data[f] ?? '—')}</dd>
