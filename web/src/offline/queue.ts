@@ -49,6 +49,13 @@ export async function queued(): Promise<QueuedCommand[]> {
   return items.filter((i): i is QueuedCommand => Boolean(i));
 }
 
+let lastSeq = 0;
+/** Increasing in the order entries are made, even within one millisecond (the queue's order). */
+function nextSeq(): number {
+  lastSeq = Math.max(Date.now() * 1000, lastSeq + 1);
+  return lastSeq;
+}
+
 /** Queues a command made offline. Its expected version counts the case's entries queued before it. */
 export async function enqueue(
   command: string,
@@ -57,7 +64,7 @@ export async function enqueue(
 ): Promise<QueuedCommand> {
   const before = (await queued()).filter((q) => q.input.beneficiaryId === input.beneficiaryId);
   const entry: QueuedCommand = {
-    seq: Date.now() * 1000 + Math.floor(Math.random() * 1000),
+    seq: nextSeq(),
     command,
     input: {
       ...(input as QueuedCommand['input']),
