@@ -16,7 +16,7 @@ use crate::writer::{BatchAppender, Command, Outcome, advance_head};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
-/// The channel `append_batch` notifies with the new head position.
+/// The channel [`APPEND_BATCH`] notifies with the new head position.
 const CHANNEL: &str = "roadback_events";
 
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
@@ -66,7 +66,7 @@ impl PgBackend {
     /// Connects, applies the migrations, and connects the writer.
     ///
     /// The writer gets a connection of its own, which always uses the generic plan of
-    /// `append_batch`'s statement: its shape never changes, and re-planning it on every call
+    /// [`APPEND_BATCH`]: its shape never changes, and re-planning it on every call
     /// costs more than running it.
     pub async fn connect(
         url: &str,
@@ -85,7 +85,12 @@ impl PgBackend {
             .connect_options()
             .as_ref()
             .clone()
-            .options([("plan_cache_mode", "force_generic_plan")]);
+            .options([
+                ("plan_cache_mode", "force_generic_plan"),
+                // APPEND_BATCH runs as one implicit transaction at this level (the space is
+                // escaped: the server splits its startup options at unescaped spaces).
+                ("default_transaction_isolation", "repeatable\\ read"),
+            ]);
         // A failed batch surfaces a broken connection, which the pool then replaces; pinging
         // before every batch would add a round trip to every append.
         let writer_pool = PgPoolOptions::new()
@@ -259,7 +264,85 @@ pub(crate) async fn save_checkpoint(
     Ok(())
 }
 
-/// Commits batches through the `append_batch` function: one statement, one round trip, one commit.
+/// Appends a batch of commands in one statement, run on its own (an implicit transaction) at
+/// REPEATABLE READ on the writer's connection. Each command is checked on its own (idempotency
+/// by event id, then its expected version: -1 any, 0 no stream, n exact) and gets one result
+/// row in order: outcome 0 appended, 1 version conflict, 2 an event id already stored. Commands
+/// of one batch name distinct streams and distinct event ids (the writer guarantees it).
+/// Event j belongs to command `$4[j]` (1-based, events of a command in order).
+///
+/// Why it is safe as one statement: every append locks the one `head` row until its commit, and
+/// hands out positions after the head it locked. At REPEATABLE READ the whole statement reads
+/// one snapshot, and locking a head row that another transaction changed after that snapshot
+/// fails with a serialization error (40001) rather than proceeding on the newer row: so when the
+/// statement succeeds, the events, versions and head it read are exactly those committed before
+/// it took the lock, and every later append waits for its commit. The lock is released only
+/// after the commit is visible, so a later position is never visible before an earlier one:
+/// readers of "after P" cannot skip an event. A serialization error stores nothing and the
+/// batch is sent again ([`PgAppender`]). The unique keys on `event_id` and
+/// `(stream_id, version)` stay as the last guard: a statement that broke either would fail whole.
+///
+/// Each step is materialized once, and each event id and stream version is a probe of its
+/// unique index (a scalar subquery, which the generic plan keeps as an index lookup even when it
+/// was made on an empty table). Arrays are only unnested, never subscripted (subscripting a
+/// variable-width array walks it from its start).
+const APPEND_BATCH: &str = "
+WITH h AS MATERIALIZED (
+    SELECT position, greatest(clock_timestamp(), recorded_at) AS recorded
+      FROM head WHERE id = 1 FOR UPDATE
+), ev AS MATERIALIZED (
+    SELECT u.*, row_number() OVER (PARTITION BY u.cmd ORDER BY u.k) AS i,
+           (SELECT true FROM events e WHERE e.event_id = u.id) AS stored
+      FROM unnest($4::int4[], $5::uuid[], $6::text[], $7::int4[], $8::date[], $9::uuid[], $10::uuid[],
+                  $11::uuid[], $12::text[]) WITH ORDINALITY
+           AS u(cmd, id, event_type, schema_version, occurred_on, actor, organisation, correlation, payload, k)
+), judged AS MATERIALIZED (
+    SELECT c.ord, c.stream_id, c.n, c.current,
+           (CASE
+                WHEN EXISTS (SELECT 1 FROM ev WHERE ev.cmd = c.ord AND ev.stored) THEN 2
+                WHEN c.expected >= 0 AND c.expected <> c.current THEN 1
+                ELSE 0
+            END)::int2 AS outcome
+      FROM (SELECT c.*,
+                   -- A stream's version is its last event's: one backward step on the (stream_id, version) index.
+                   coalesce((SELECT max(e.version) FROM events e WHERE e.stream_id = c.stream_id), 0) AS current
+              FROM unnest($1::text[], $2::int8[], $3::int4[]) WITH ORDINALITY AS c(stream_id, expected, n, ord)) c
+), placed AS MATERIALIZED (
+    SELECT j.*,
+           CASE WHEN j.outcome = 0
+                THEN h.position + sum(j.n) FILTER (WHERE j.outcome = 0) OVER (ORDER BY j.ord) - j.n
+           END AS pos_before
+      FROM judged j, h
+), inserted AS (
+    INSERT INTO events (position, event_id, stream_id, version, event_type, schema_version, occurred_on,
+                        recorded_at, actor_id, organisation_id, correlation_id, payload)
+    SELECT r.pos_before + ev.i, ev.id, r.stream_id, r.current + ev.i, ev.event_type, ev.schema_version,
+           ev.occurred_on, h.recorded, ev.actor, ev.organisation, ev.correlation, ev.payload::jsonb
+      FROM placed r JOIN ev ON ev.cmd = r.ord, h
+     WHERE r.outcome = 0
+), moved AS (
+    UPDATE head
+       SET position = coalesce((SELECT max(r.pos_before + r.n) FROM placed r WHERE r.outcome = 0), h.position),
+           recorded_at = h.recorded
+      FROM h
+     WHERE head.id = 1
+ RETURNING head.position AS new_head, h.position AS old_head
+), woken AS (
+    -- Wakes every listening reader (on any server instance); delivered at commit.
+    SELECT pg_notify('roadback_events', m.new_head::text) FROM moved m WHERE m.new_head > m.old_head
+)
+SELECT r.outcome,
+       CASE WHEN r.outcome = 0 THEN r.current + r.n ELSE r.current END,
+       r.pos_before + 1,
+       h.recorded
+  FROM placed r, h, (SELECT count(*) FROM woken) w
+ ORDER BY r.ord";
+
+/// How often a batch is sent again after a serialization error (another instance appended
+/// between the statement's snapshot and its lock on the head) before the error is reported.
+const SERIALIZATION_RETRIES: usize = 16;
+
+/// Commits batches with [`APPEND_BATCH`]: one statement, one round trip, one commit.
 pub(crate) struct PgAppender {
     pool: PgPool,
 }
@@ -295,23 +378,33 @@ impl BatchAppender for PgAppender {
                 payloads.push(e.payload.get());
             }
         }
-        let rows = sqlx::query(
-            "SELECT * FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(&streams)
-        .bind(&expected)
-        .bind(&counts)
-        .bind(&event_cmds)
-        .bind(&ids)
-        .bind(&types)
-        .bind(&schema_versions)
-        .bind(&occurred)
-        .bind(&actors)
-        .bind(&organisations)
-        .bind(&correlations)
-        .bind(&payloads)
-        .fetch_all(&self.pool)
-        .await?;
+        let mut attempt = 0;
+        let rows = loop {
+            let sent = sqlx::query(APPEND_BATCH)
+                .bind(&streams)
+                .bind(&expected)
+                .bind(&counts)
+                .bind(&event_cmds)
+                .bind(&ids)
+                .bind(&types)
+                .bind(&schema_versions)
+                .bind(&occurred)
+                .bind(&actors)
+                .bind(&organisations)
+                .bind(&correlations)
+                .bind(&payloads)
+                .fetch_all(&self.pool)
+                .await;
+            match sent {
+                Err(sqlx::Error::Database(e))
+                    if e.code().as_deref() == Some("40001") && attempt < SERIALIZATION_RETRIES =>
+                {
+                    attempt += 1;
+                    tracing::debug!(attempt, "another instance appended meanwhile; sending the batch again");
+                }
+                other => break other?,
+            }
+        };
         if rows.len() != batch.len() {
             return Err(StoreError::Corrupt(format!(
                 "append_batch answered {} rows for {} commands",
