@@ -9,17 +9,19 @@
 //! it appended the first time and returns them, storing nothing. The events' correlation id
 //! names the command's content too, so the same key with other content is refused.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use async_graphql::{Context, InputObject};
 use chrono::NaiveDate;
 use roadback_domain::access::{RecordOwner, Role, action_for};
 use roadback_domain::indicators::Framework;
 use roadback_domain::personal::PersonalData;
-use roadback_domain::projection::Envelope;
+use roadback_domain::projection::{Envelope, History};
 use roadback_domain::{AsOf, Case, Command, Directory, Event, Request, decide};
 use roadback_store::records::{beneficiary_stream, envelope, new_event};
-use roadback_store::{EventContext, ExpectedVersion};
+use roadback_store::{EventContext, ExpectedVersion, StoreError};
 use uuid::Uuid;
 
 use crate::context::{ApiState, guard, session, state, today};
@@ -241,6 +243,12 @@ pub async fn record(
 }
 
 /// Like [`record`]; `personal` goes to the vault once the command is decided.
+///
+/// When nothing conflicts this is one round trip to the store: the command is decided on the
+/// history this server holds (when the client's expected version is the version it was read
+/// to), and its append answers for the idempotency check and the read-back too. The append's
+/// expected version is what makes that safe: if another instance has moved the record on, the
+/// store refuses the append, and the command is decided once more on the record read afresh.
 pub async fn record_with(
     ctx: &Context<'_>,
     change: &Change,
@@ -250,41 +258,83 @@ pub async fn record_with(
     let session = session(ctx)?;
     let state = state(ctx);
     check_key(&change.idempotency_key)?;
-    let history = state
+    let requests = [change.request(command)];
+    let cached = state
         .histories
-        .load(&state.store, change.beneficiary_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
-    let case = history.case(AsOf::Now);
-    let plan = roadback_domain::Plan::of(&case, history.version(AsOf::Now))
-        .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
-    let request = change.request(command);
-    // The access the command needs: the one its entry needs, or for a void, the voided one's.
-    guard(
-        ctx,
-        action_for(&request.command, &case),
-        Some(&RecordOwner::of(&plan)),
-    )?;
-    let requests = [request];
-    let key = Key::new(
-        session.user.id,
-        &change.idempotency_key,
-        change.beneficiary_id,
-        &requests,
-    )?;
-    if let Some(result) = earlier_result(state, &key, change.beneficiary_id).await? {
-        return Ok(result);
-    }
-    if change.expected_version != plan.version {
-        return Err(ApiError::stale(change.expected_version, plan.version));
-    }
-    let target = Target {
-        beneficiary: change.beneficiary_id,
-        version: plan.version,
-        key: &key,
-        primary: None,
+        .cached(change.beneficiary_id)
+        .filter(|(_, read_to)| *read_to == change.expected_version);
+    let mut history = match cached {
+        Some((history, _)) => history,
+        None => load(state, change.beneficiary_id).await?,
     };
-    append(ctx, &case, &requests, &target, personal.as_ref()).await
+    let mut read_again = false;
+    loop {
+        let case = history.now();
+        let plan = roadback_domain::Plan::of(case, history.version(AsOf::Now))
+            .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
+        // The access the command needs: the one its entry needs, or for a void, the voided one's.
+        guard(
+            ctx,
+            action_for(&requests[0].command, case),
+            Some(&RecordOwner::of(&plan)),
+        )?;
+        let key = Key::new(
+            session.user.id,
+            &change.idempotency_key,
+            change.beneficiary_id,
+            &requests,
+        )?;
+        // A retry answers what the key stored, whatever the record's version now. Personal data
+        // goes to the vault before the append, so a retry carrying it is found first; any other
+        // retry is found by its append (its event ids are stored already).
+        if (change.expected_version != plan.version || personal.is_some())
+            && let Some(result) = earlier_result(state, &key, change.beneficiary_id).await?
+        {
+            return Ok(result);
+        }
+        if change.expected_version != plan.version {
+            return Err(ApiError::stale(change.expected_version, plan.version));
+        }
+        let target = Target {
+            beneficiary: change.beneficiary_id,
+            version: plan.version,
+            key: &key,
+            primary: None,
+        };
+        match append(ctx, case, &requests, &target, personal.as_ref()).await {
+            Ok((result, entries)) => {
+                // The cache extends the history in place only when nobody else holds it.
+                drop(history);
+                state
+                    .histories
+                    .appended(change.beneficiary_id, target.version, entries);
+                return Ok(result);
+            }
+            // Another instance moved the record on since this server read it: decide again on
+            // the record as it is now (which answers the client's stale version, or a retry).
+            Err(Failure::Conflict(_)) if !read_again => {
+                read_again = true;
+                history = load(state, change.beneficiary_id).await?;
+            }
+            Err(Failure::Conflict(error)) => return Err(error),
+            Err(Failure::KeyUsed(error)) => {
+                return match earlier_result(state, &key, change.beneficiary_id).await? {
+                    Some(result) => Ok(result),
+                    None => Err(error),
+                };
+            }
+            Err(Failure::Other(error)) => return Err(error),
+        }
+    }
+}
+
+/// The beneficiary's history as the log holds it now, or `NOT_FOUND`.
+async fn load(state: &ApiState, beneficiary: Uuid) -> Result<Arc<History>, ApiError> {
+    state
+        .histories
+        .load(&state.store, beneficiary)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))
 }
 
 /// Where decided events go.
@@ -295,30 +345,52 @@ struct Target<'a> {
     primary: Option<Uuid>,
 }
 
+/// Why an append did not store a command.
+enum Failure {
+    /// The record is not at the version the command was decided on.
+    Conflict(ApiError),
+    /// The command's event ids are stored already, with other content.
+    KeyUsed(ApiError),
+    /// Refused by the rules, or the store failed.
+    Other(ApiError),
+}
+
+impl<E: Into<ApiError>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Self::Other(error.into())
+    }
+}
+
 /// Decides each request against the case as the previous ones leave it, stores `personal` in
-/// the vault, then appends all the events with the ids of the key, in one command.
+/// the vault, then appends all the events with the ids of the key, in one command. The answer
+/// is built from what the append stored (no read-back), with the entries it stored, for the
+/// server's cached history.
 async fn append(
     ctx: &Context<'_>,
     case: &Case,
     requests: &[Request],
     target: &Target<'_>,
     personal: Option<&PersonalData>,
-) -> Result<RecordResult, ApiError> {
+) -> Result<(RecordResult, Vec<Envelope>), Failure> {
     let session = session(ctx)?;
     let state = state(ctx);
     let lookup = Lookup::load(state, requests, target.primary).await?;
-    let mut case = case.clone();
+    let mut case = Cow::Borrowed(case);
     let mut decided: Vec<(Event, NaiveDate)> = Vec::new();
-    for request in requests {
+    for (i, request) in requests.iter().enumerate() {
         for event in decide(&case, request, today(), &lookup)? {
-            case.apply(Uuid::nil(), request.occurred_on, &event);
+            // A case is copied only when another request is decided after this one.
+            if i + 1 < requests.len() {
+                case.to_mut()
+                    .apply(Uuid::nil(), request.occurred_on, &event);
+            }
             decided.push((event, request.occurred_on));
         }
     }
     if decided.len() > target.key.ids.len() {
-        return Err(ApiError::Internal(
+        return Err(Failure::Other(ApiError::Internal(
             "a command decided more events than it has ids for".into(),
-        ));
+        )));
     }
     if let Some(data) = personal {
         state.vault.put(target.beneficiary, data).await?;
@@ -339,20 +411,24 @@ async fn append(
         ExpectedVersion::Exact(target.version)
     };
     let stream = beneficiary_stream(target.beneficiary)?;
-    let appended = state.store.append(&stream, expected, new).await?;
-    let stored = state
-        .store
-        .read_stream(&stream, target.version + 1, decided.len())
-        .await?;
+    let stored = match state.store.append_recorded(&stream, expected, new).await {
+        Ok(stored) => stored,
+        Err(error @ StoreError::Conflict { .. }) => return Err(Failure::Conflict(error.into())),
+        Err(error @ StoreError::IdempotencyMismatch { .. }) => {
+            return Err(Failure::KeyUsed(error.into()));
+        }
+        Err(error) => return Err(error.into()),
+    };
     let entries: Vec<Envelope> = stored
         .iter()
         .filter_map(|e| envelope(e).transpose())
         .collect::<Result<_, _>>()?;
-    Ok(RecordResult {
+    let result = RecordResult {
         beneficiary_id: target.beneficiary,
-        version: appended.stream_version,
+        version: stored.last().map_or(target.version, |e| e.version),
         events: entries.iter().map(AppendedEvent::from).collect(),
-    })
+    };
+    Ok((result, entries))
 }
 
 /// The record a registration creates: its id and its events' ids derive from the user and the
@@ -389,7 +465,11 @@ impl NewRecord {
         personal: Option<&PersonalData>,
     ) -> Result<RecordResult, ApiError> {
         let key = Key::new(self.user, &self.key, self.beneficiary, requests)?;
-        if let Some(result) = earlier_result(state(ctx), &key, self.beneficiary).await? {
+        // As for a change: a retry carrying personal data is found before the vault is
+        // written, any other by its append.
+        if personal.is_some()
+            && let Some(result) = earlier_result(state(ctx), &key, self.beneficiary).await?
+        {
             return Ok(result);
         }
         let target = Target {
@@ -398,6 +478,18 @@ impl NewRecord {
             key: &key,
             primary,
         };
-        append(ctx, &Case::default(), requests, &target, personal).await
+        match append(ctx, &Case::default(), requests, &target, personal).await {
+            Ok((result, entries)) => {
+                state(ctx).histories.appended(self.beneficiary, 0, entries);
+                Ok(result)
+            }
+            // The key registered this record already (a retry): the first answer.
+            Err(Failure::Conflict(error) | Failure::KeyUsed(error)) => {
+                earlier_result(state(ctx), &key, self.beneficiary)
+                    .await?
+                    .ok_or(error)
+            }
+            Err(Failure::Other(error)) => Err(error),
+        }
     }
 }

@@ -7,14 +7,13 @@ use async_graphql::Context;
 use chrono::{Duration, NaiveDate, Utc};
 use roadback_domain::access::{Access, Action, RecordOwner, authorize};
 use roadback_domain::indicators::{Framework, default_framework};
-use roadback_domain::projection::{Envelope, History};
 use roadback_store::EventStore;
-use roadback_store::records::{beneficiary_stream, envelope};
 use roadback_store::vault::{DeploymentSecret, Vault};
 use uuid::Uuid;
 
 use crate::auth::Session;
 use crate::error::ApiError;
+use crate::histories::{HISTORIES_KEPT, HistoryCache};
 
 /// Heavy requests (evaluation) that run at once; more wait.
 pub const HEAVY_AT_ONCE: usize = 2;
@@ -48,9 +47,6 @@ pub struct ApiState {
     /// Histories as last read, extended by what was appended since.
     pub histories: Arc<HistoryCache>,
 }
-
-/// How many beneficiaries' histories a server keeps between requests (a few MB).
-pub const HISTORIES_KEPT: usize = 2_048;
 
 impl ApiState {
     /// The state for a store and its vault with defaults: 12-hour sessions, the default
@@ -188,145 +184,4 @@ pub async fn log_access(
 /// the evening anywhere is never "in the future".
 pub fn today() -> NaiveDate {
     (Utc::now() + Duration::hours(14)).date_naive()
-}
-
-/// A beneficiary's whole history, read from the log; `None` when there is no such record.
-pub async fn load_history(
-    store: &EventStore,
-    beneficiary: Uuid,
-) -> Result<Option<History>, ApiError> {
-    let mut entries = Vec::new();
-    read_tail(store, beneficiary, &mut entries, 0).await?;
-    Ok((!entries.is_empty()).then(|| History::new(entries)))
-}
-
-/// Appends to `entries` the stream's events after `read_to`; the last version read.
-async fn read_tail(
-    store: &EventStore,
-    beneficiary: Uuid,
-    entries: &mut Vec<Envelope>,
-    mut read_to: u64,
-) -> Result<u64, ApiError> {
-    const PAGE: usize = 10_000;
-    let stream = beneficiary_stream(beneficiary)?;
-    loop {
-        let page = store.read_stream(&stream, read_to + 1, PAGE).await?;
-        for event in &page {
-            if let Some(e) = envelope(event)? {
-                entries.push(e);
-            }
-            read_to = event.version;
-        }
-        if page.len() < PAGE {
-            return Ok(read_to);
-        }
-    }
-}
-
-/// Beneficiaries' histories as last read. A read fetches from the log only what was appended
-/// since (by any server instance), so a long history is not read whole for every command and
-/// view. Events never change once appended, so a cached history extended by its stream's tail
-/// *is* the stream: a cached entry cannot decide a command on an old case, and the append's
-/// expected version still refuses a command whose case moved on between the read and the
-/// append. Bounded: past `capacity` histories, the least recently used leaves.
-pub struct HistoryCache {
-    capacity: usize,
-    histories: std::sync::Mutex<HistoryMap>,
-}
-
-#[derive(Default)]
-struct HistoryMap {
-    by_beneficiary: std::collections::HashMap<Uuid, CachedHistory>,
-    clock: u64,
-}
-
-struct CachedHistory {
-    history: Arc<History>,
-    read_to: u64,
-    used: u64,
-}
-
-impl HistoryCache {
-    /// A cache of at most `capacity` histories.
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity,
-            histories: std::sync::Mutex::default(),
-        }
-    }
-
-    /// How many histories it holds.
-    pub fn len(&self) -> usize {
-        self.lock().by_beneficiary.len()
-    }
-
-    /// True when it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HistoryMap> {
-        // A panic while holding the lock leaves a map that is still consistent.
-        self.histories.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The beneficiary's history as the log holds it now; `None` when there is no such record.
-    pub async fn load(
-        &self,
-        store: &EventStore,
-        beneficiary: Uuid,
-    ) -> Result<Option<Arc<History>>, ApiError> {
-        let cached = {
-            let mut map = self.lock();
-            map.clock += 1;
-            let now = map.clock;
-            map.by_beneficiary.get_mut(&beneficiary).map(|c| {
-                c.used = now;
-                (c.history.clone(), c.read_to)
-            })
-        };
-        let (history, read_to) = cached.unwrap_or_default();
-        let mut tail = Vec::new();
-        let read_now = read_tail(store, beneficiary, &mut tail, read_to).await?;
-        if tail.is_empty() {
-            return Ok((!history.entries().is_empty()).then_some(history));
-        }
-        let mut entries = history.entries().to_vec();
-        entries.extend(tail);
-        let history = Arc::new(History::new(entries));
-        self.keep(beneficiary, history.clone(), read_now);
-        Ok(Some(history))
-    }
-
-    fn keep(&self, beneficiary: Uuid, history: Arc<History>, read_to: u64) {
-        let mut map = self.lock();
-        map.clock += 1;
-        let used = map.clock;
-        // Another request may have read further meanwhile: the longer history stays.
-        if map
-            .by_beneficiary
-            .get(&beneficiary)
-            .is_some_and(|c| c.read_to >= read_to)
-        {
-            return;
-        }
-        if map.by_beneficiary.len() >= self.capacity
-            && !map.by_beneficiary.contains_key(&beneficiary)
-            && let Some(oldest) = map
-                .by_beneficiary
-                .iter()
-                .min_by_key(|(_, c)| c.used)
-                .map(|(id, _)| *id)
-        {
-            map.by_beneficiary.remove(&oldest);
-        }
-        map.by_beneficiary.insert(
-            beneficiary,
-            CachedHistory {
-                history,
-                read_to,
-                used,
-            },
-        );
-    }
 }

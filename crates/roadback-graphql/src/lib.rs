@@ -16,6 +16,7 @@ pub mod corrections;
 pub mod directory;
 pub mod error;
 pub mod evaluation;
+pub mod histories;
 pub mod inputs;
 pub mod lifecycle;
 pub mod loaders;

@@ -16,8 +16,9 @@ use uuid::Uuid;
 
 use crate::auth::Session;
 use crate::beneficiary::CaseloadItem;
-use crate::context::{guard, load_history, session, state, today};
+use crate::context::{guard, session, state, today};
 use crate::error::ApiError;
+use crate::histories::load_history;
 use crate::vocabulary::TimelineItem;
 
 /// One appended event as a timeline item (a correction or void appears as itself: the entry it

@@ -89,6 +89,21 @@ async fn two_instances_interleaved(db: TestDatabase) {
         "{seen}"
     );
     assert_eq!(seen["data"]["beneficiary"]["version"], 4, "{seen}");
+
+    // A retry on the other instance: the caseworker's change went through B, and the client
+    // sends it again to A (whose history is at version 4, the version the change was made
+    // against). A answers the first result and stores nothing.
+    let evaluation = json!({ "i": { "beneficiaryId": id, "expectedVersion": 4,
+        "idempotencyKey": "c2", "occurredOn": "2026-01-11", "kind": "EVALUATION_USE",
+        "givenBy": "BENEFICIARY", "evidence": "SIGNED_FORM" } });
+    let first = run_b(&caseworker, CONSENT, evaluation.clone()).await;
+    assert_eq!(first["data"]["giveConsent"]["version"], 5, "{first}");
+    let retried = a.ok(&caseworker, CONSENT, evaluation).await;
+    assert_eq!(retried["giveConsent"]["version"], 5);
+    assert_eq!(
+        a.ok(&caseworker, READ, json!({ "id": id })).await["beneficiary"]["version"],
+        5
+    );
 }
 
 #[tokio::test]
@@ -103,7 +118,7 @@ async fn a_cached_history_never_decides_a_command_on_an_old_case_on_postgresql()
 
 #[tokio::test]
 async fn the_cache_keeps_at_most_its_capacity_and_nothing_for_an_unknown_record() {
-    use roadback_graphql::context::HistoryCache;
+    use roadback_graphql::histories::HistoryCache;
     let db = TestDatabase::sqlite();
     let w = World::new(&db).await;
     let caseworker = w.session(Role::Caseworker, "cw", None).await;

@@ -218,6 +218,29 @@ pub struct AppendResult {
     pub recorded_at: DateTime<Utc>,
 }
 
+impl AppendResult {
+    /// The appended `events` of `stream` as reading them back would give them: versions and
+    /// positions in order up to the result's last, its recorded time.
+    pub(crate) fn recorded(&self, stream: &StreamId, events: Vec<NewEvent>) -> Vec<RecordedEvent> {
+        let first_version = self.stream_version + 1 - events.len() as u64;
+        (0..)
+            .zip(events)
+            .map(|(i, e)| RecordedEvent {
+                position: self.first_position + i,
+                id: e.id,
+                stream_id: stream.as_str().to_string(),
+                version: first_version + i,
+                event_type: e.event_type,
+                schema_version: e.schema_version,
+                occurred_on: e.occurred_on,
+                recorded_at: self.recorded_at,
+                context: e.context,
+                payload: e.payload,
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -180,6 +180,28 @@ impl EventStore {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendResult, StoreError> {
+        Ok(self.commit(stream, expected, events).await?.0)
+    }
+
+    /// Like [`append`](Self::append), answering the events as stored: what reading them back
+    /// would give (positions, versions, recorded time), without reading them back. A retry's
+    /// answer is the first append's events, which have the same content.
+    pub async fn append_recorded(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let (result, command) = self.commit(stream, expected, events).await?;
+        Ok(result.recorded(stream, command.events))
+    }
+
+    async fn commit(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<(AppendResult, Command), StoreError> {
         self.inner.limits.check(&events)?;
         let command = Command {
             stream: stream.clone(),
@@ -187,13 +209,13 @@ impl EventStore {
             events,
         };
         match self.inner.writer.submit(command).await? {
-            (Outcome::Appended(result), _) => Ok(result),
+            (Outcome::Appended(result), command) => Ok((result, command)),
             (Outcome::Conflict { actual }, _) => Err(StoreError::Conflict {
                 stream: stream.to_string(),
                 expected,
                 actual,
             }),
-            (Outcome::Duplicate, command) => self.replayed_result(&command).await,
+            (Outcome::Duplicate, command) => Ok((self.replayed_result(&command).await?, command)),
         }
     }
 

@@ -81,16 +81,12 @@ impl PgBackend {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        let options = pool
-            .connect_options()
-            .as_ref()
-            .clone()
-            .options([
-                ("plan_cache_mode", "force_generic_plan"),
-                // APPEND_BATCH runs as one implicit transaction at this level (the space is
-                // escaped: the server splits its startup options at unescaped spaces).
-                ("default_transaction_isolation", "repeatable\\ read"),
-            ]);
+        let options = pool.connect_options().as_ref().clone().options([
+            ("plan_cache_mode", "force_generic_plan"),
+            // APPEND_BATCH runs as one implicit transaction at this level (the space is
+            // escaped: the server splits its startup options at unescaped spaces).
+            ("default_transaction_isolation", "repeatable\\ read"),
+        ]);
         // A failed batch surfaces a broken connection, which the pool then replaces; pinging
         // before every batch would add a round trip to every append.
         let writer_pool = PgPoolOptions::new()
@@ -400,7 +396,10 @@ impl BatchAppender for PgAppender {
                     if e.code().as_deref() == Some("40001") && attempt < SERIALIZATION_RETRIES =>
                 {
                     attempt += 1;
-                    tracing::debug!(attempt, "another instance appended meanwhile; sending the batch again");
+                    tracing::debug!(
+                        attempt,
+                        "another instance appended meanwhile; sending the batch again"
+                    );
                 }
                 other => break other?,
             }

@@ -123,12 +123,29 @@ impl CutOff {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     entries: Vec<Envelope>,
+    /// The case as of now, folded once and kept up to date by [`History::extend`].
+    now: Case,
 }
 
 impl History {
     /// A history from events in stream order.
     pub fn new(entries: Vec<Envelope>) -> Self {
-        Self { entries }
+        let now = Case::from_events(entries.iter().map(|e| (e.id, e.occurred_on, &e.event)));
+        Self { entries, now }
+    }
+
+    /// Adds the stream's next events (in stream order), folding each into the case as of now:
+    /// the cost of what is added, not of the whole history.
+    pub fn extend(&mut self, tail: impl IntoIterator<Item = Envelope>) {
+        for entry in tail {
+            self.now.apply(entry.id, entry.occurred_on, &entry.event);
+            self.entries.push(entry);
+        }
+    }
+
+    /// The case as of now (everything recorded so far), without folding it again.
+    pub fn now(&self) -> &Case {
+        &self.now
     }
 
     /// The events, in stream order.
@@ -154,6 +171,7 @@ impl History {
                 case.recorded = now.recorded;
                 case
             }
+            AsOf::Now => self.now.clone(),
             _ => Case::from_events(
                 self.entries
                     .iter()

@@ -421,6 +421,29 @@ proptest! {
         prop_assert_eq!(&incremental.caseload, &Caseload::from_entries(&caseload_entries));
     }
 
+    /// A history extended piece by piece (what the server's history cache does with each
+    /// stream's tail) is the history read whole: same entries, same case as of now.
+    #[test]
+    fn a_history_extended_by_its_tails_equals_it_read_whole(
+        steps in crate::testing::steps(300),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        for (_, whole) in by_beneficiary(&play(&steps, 3)) {
+            let entries = whole.entries();
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(entries.len() + 1)).collect();
+            cuts.push(entries.len());
+            cuts.sort_unstable();
+            let mut pieces = History::new(entries[..cuts[0]].to_vec());
+            for pair in cuts.windows(2) {
+                pieces.extend(entries[pair[0]..pair[1]].iter().cloned());
+            }
+            prop_assert_eq!(pieces.now(), &Case::from_events(
+                entries.iter().map(|e| (e.id, e.occurred_on, &e.event)),
+            ));
+            prop_assert_eq!(&pieces, &whole);
+        }
+    }
+
     /// As of now, as of a day after everything, and as recorded after the last entry all give
     /// the current state.
     #[test]

@@ -523,3 +523,44 @@ pub async fn a_nul_character_in_one_of_concurrent_appends_fails_only_that_append
     assert_eq!(failed, [17]);
     assert_eq!(store.read_all(0, 1_000).await.unwrap().len(), 63);
 }
+
+/// What `append_recorded` answers is what reading the events back gives, field for field (the
+/// payload as the same JSON), for a first append and for its retry.
+pub async fn an_append_answers_its_events_as_stored(db: &TestDatabase) {
+    let store = db.open().await;
+    let s = stream("case-1");
+    store
+        .append(&s, ExpectedVersion::NoStream, noted_many(2))
+        .await
+        .unwrap();
+    let events = noted_many(3);
+    let answered = store
+        .append_recorded(&s, ExpectedVersion::Exact(2), events.clone())
+        .await
+        .unwrap();
+    let retried = store
+        .append_recorded(&s, ExpectedVersion::Exact(2), events)
+        .await
+        .unwrap();
+    let stored = store.read_stream(&s, 3, 100).await.unwrap();
+    assert_eq!(stored.len(), 3);
+    let fields = |e: &roadback_store::RecordedEvent| {
+        let payload: serde_json::Value = e.payload_as().unwrap();
+        (
+            e.position,
+            e.id,
+            e.stream_id.clone(),
+            e.version,
+            e.event_type.clone(),
+            e.schema_version,
+            e.occurred_on,
+            e.recorded_at,
+            e.context,
+            payload,
+        )
+    };
+    let stored: Vec<_> = stored.iter().map(fields).collect();
+    assert_eq!(answered.iter().map(fields).collect::<Vec<_>>(), stored);
+    assert_eq!(retried.iter().map(fields).collect::<Vec<_>>(), stored);
+    assert_eq!(store.head().await.unwrap(), 5);
+}

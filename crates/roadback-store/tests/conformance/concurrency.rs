@@ -268,6 +268,10 @@ pub async fn two_instances_racing_on_the_same_streams_take_each_version_once(db:
             .iter()
             .map(|e| e.version)
             .collect();
-        assert_eq!(versions, (1..=versions.len() as u64).collect::<Vec<_>>(), "{s}");
+        assert_eq!(
+            versions,
+            (1..=versions.len() as u64).collect::<Vec<_>>(),
+            "{s}"
+        );
     }
 }

@@ -41,6 +41,7 @@ conformance!(
     cases::expected_version_is_checked,
     cases::a_conflict_stores_nothing,
     cases::a_retried_append_returns_the_first_result,
+    cases::an_append_answers_its_events_as_stored,
     cases::a_reused_event_id_is_rejected,
     cases::limits_reject_bad_appends_and_store_nothing,
     cases::a_nul_character_in_one_of_concurrent_appends_fails_only_that_append,
