@@ -5,6 +5,7 @@
 //! report into BENCHMARKS.md.
 
 mod api;
+mod load;
 mod raw;
 mod replay;
 mod store_cases;
@@ -50,6 +51,31 @@ enum Cli {
         /// Where to write the follow-ups (CSV).
         #[arg(long)]
         csv: PathBuf,
+    },
+    /// The HTTP load generator: many clients against a running server (its own process), with
+    /// an API token of the read and write scopes; prints the latencies as JSON.
+    Load {
+        /// The server, e.g. `http://127.0.0.1:8080`.
+        #[arg(long)]
+        url: String,
+        /// The API token (`roadback token issue ... --scopes read,write`).
+        #[arg(long, env = "ROADBACK_BENCH_TOKEN")]
+        token: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// The share of views followed by a write.
+        #[arg(long, default_value_t = 0.2)]
+        write_share: f64,
+        /// Records with a live subscription.
+        #[arg(long, default_value_t = 8)]
+        watched: usize,
+        /// Most beneficiaries to spread the load over.
+        #[arg(long, default_value_t = 5_000)]
+        beneficiaries: usize,
     },
     /// Runs one measurement in this process and prints its result as JSON.
     Case {
@@ -97,6 +123,28 @@ async fn main() -> anyhow::Result<()> {
             commands,
             dir,
         } => run_all(&pg, events, commands, &dir).await,
+        Cli::Load {
+            url,
+            token,
+            clients,
+            seconds,
+            write_share,
+            watched,
+            beneficiaries,
+        } => {
+            let report = load::run(load::Load {
+                url,
+                token,
+                clients,
+                duration: std::time::Duration::from_secs(seconds),
+                write_share,
+                watched,
+                beneficiaries,
+            })
+            .await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
         Cli::Survival { people, csv } => {
             let rows = survival::generate(people, 2015);
             survival::write_csv(&csv, &rows)?;
