@@ -3,9 +3,10 @@
 //! [`NewRecord`]); this module loads the record, guards it, answers a retry, checks the version,
 //! decides, writes the vault and appends.
 //!
-//! A command is decided against the record as stored (read from the log), then appended with
-//! the version it was decided against, so a concurrent change is a `CONFLICT`, never a silent
-//! overwrite. Event ids derive from the user and the idempotency key: a retry finds the events
+//! A command is decided against the record as the server holds it (the history cache, see
+//! [`crate::histories`]), then appended with the version it was decided against, so a change
+//! made meanwhile, here or on another server instance, is caught by the store, never silently
+//! overwritten: the command is decided again on the record read afresh. Event ids derive from the user and the idempotency key: a retry finds the events
 //! it appended the first time and returns them, storing nothing. The events' correlation id
 //! names the command's content too, so the same key with other content is refused.
 
@@ -267,6 +268,12 @@ pub async fn record_with(
         Some((history, _)) => history,
         None => load(state, change.beneficiary_id).await?,
     };
+    let key = Key::new(
+        session.user.id,
+        &change.idempotency_key,
+        change.beneficiary_id,
+        &requests,
+    )?;
     let mut read_again = false;
     loop {
         let case = history.now();
@@ -277,12 +284,6 @@ pub async fn record_with(
             ctx,
             action_for(&requests[0].command, case),
             Some(&RecordOwner::of(&plan)),
-        )?;
-        let key = Key::new(
-            session.user.id,
-            &change.idempotency_key,
-            change.beneficiary_id,
-            &requests,
         )?;
         // A retry answers what the key stored, whatever the record's version now. Personal data
         // goes to the vault before the append, so a retry carrying it is found first; any other

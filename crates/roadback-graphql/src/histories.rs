@@ -172,13 +172,18 @@ impl HistoryCache {
         }
     }
 
-    /// A command decided on the history at `decided_on` appended `entries` (the stream's next
-    /// events): the cached history takes them when it is the one the command was decided on,
-    /// and is left alone otherwise (it was read further meanwhile, or left the cache).
+    /// A command decided on the history at `decided_on` appended `entries`: the cached history
+    /// takes them when it is the one the command was decided on and they are the stream's next
+    /// events, and is left alone otherwise (it was read further meanwhile, or left the cache, or
+    /// the append was a retry answered with events stored at other versions).
     pub fn appended(&self, beneficiary: Uuid, decided_on: u64, entries: Vec<Envelope>) {
-        let Some(last) = entries.last().map(|e| e.version) else {
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
             return;
         };
+        if first.version != decided_on + 1 {
+            return;
+        }
+        let last = last.version;
         let mut map = self.lock();
         match map.touch(beneficiary) {
             Some(cached) if cached.read_to == decided_on => cached.extend(entries, last),
@@ -216,5 +221,57 @@ impl HistoryCache {
                 used,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use roadback_domain::testing::{play, seeded_steps};
+
+    use super::*;
+
+    /// One beneficiary's stream of at least `len` events, from a seeded random program.
+    fn stream(len: usize) -> (Uuid, Vec<Envelope>) {
+        for seed in 0.. {
+            let entries = play(&seeded_steps(seed, 200, 1, 30), 1);
+            if let Some(first) = entries.first()
+                && entries.len() >= len
+            {
+                let id = first.beneficiary;
+                return (
+                    id,
+                    entries
+                        .into_iter()
+                        .filter(|e| e.beneficiary == id)
+                        .collect(),
+                );
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn a_command_extends_the_history_only_with_the_streams_next_events() {
+        let (id, entries) = stream(8);
+        let cache = HistoryCache::new(4);
+        let held = |cache: &HistoryCache| {
+            let (history, read_to) = cache.cached(id).expect("cached");
+            (history.entries().len(), read_to)
+        };
+        // A registration's events make the history.
+        cache.appended(id, 0, entries[..3].to_vec());
+        assert_eq!(held(&cache), (3, 3));
+        // A retry answered with events stored at other versions changes nothing.
+        cache.appended(id, 3, entries[5..6].to_vec());
+        assert_eq!(held(&cache), (3, 3));
+        // The next events, decided on the history as held, extend it, case included.
+        cache.appended(id, 3, entries[3..5].to_vec());
+        assert_eq!(held(&cache), (5, 5));
+        let (history, _) = cache.cached(id).unwrap();
+        assert_eq!(history.as_ref(), &History::new(entries[..5].to_vec()));
+        // A command decided on an older version (its history was read further meanwhile) is
+        // left out.
+        cache.appended(id, 3, entries[3..4].to_vec());
+        assert_eq!(held(&cache), (5, 5));
     }
 }
