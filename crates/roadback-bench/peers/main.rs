@@ -14,9 +14,10 @@
 //!                             history (kept by the server between commands), the domain's
 //!                             decision, the idempotency key, the append, the answer. A fresh
 //!                             stream is a registration (`registerBeneficiary`); the shared
-//!                             stream is registered by its first command, then every command
-//!                             records a service delivered (`recordServiceDelivery`) against the
-//!                             version the previous one answered
+//!                             stream is registered by its first command, its second records the
+//!                             person's consent to assistance, and every later one records a
+//!                             service delivered (`recordServiceDelivery`) against the version
+//!                             the previous one answered
 //!   raw-sqlite, roadback-sqlite, roadback-command-sqlite
 //!                             the same on SQLite (WAL, synchronous=FULL), compared only with
 //!                             raw-sqlite
@@ -57,6 +58,7 @@ use uuid::Uuid;
 use harness::{POOL, Target};
 
 const REGISTER: &str = "mutation($i: RegisterBeneficiaryInput!) { registerBeneficiary(input: $i) { beneficiaryId version } }";
+const CONSENT: &str = "mutation($i: GiveConsentInput!) { giveConsent(input: $i) { version } }";
 const DELIVERED: &str = "mutation($i: RecordServiceDeliveryInput!) { recordServiceDelivery(input: $i) { version } }";
 
 #[derive(Serialize, Deserialize)]
@@ -167,6 +169,20 @@ impl Setup {
             .parse()?)
     }
 
+    /// Records the beneficiary's consent to assistance (services need it) on a record at
+    /// version 1 (just registered).
+    async fn consent(&self, beneficiary: Uuid) -> anyhow::Result<u64> {
+        let data = self
+            .execute(CONSENT, json!({ "i": {
+                "beneficiaryId": beneficiary, "expectedVersion": 1, "idempotencyKey": "consent",
+                "occurredOn": "2025-01-01", "kind": "ASSISTANCE", "givenBy": "BENEFICIARY",
+                "evidence": "SIGNED_FORM" } }))
+            .await?;
+        data["giveConsent"]["version"]
+            .as_u64()
+            .ok_or_else(|| anyhow::anyhow!("no version in {data}"))
+    }
+
     /// Records a service delivered on `beneficiary`, whose record is at `version`.
     async fn deliver(&self, beneficiary: Uuid, version: u64) -> anyhow::Result<u64> {
         let data = self
@@ -236,8 +252,13 @@ impl Target for Roadback {
         let (location, name) = match &self.place {
             Place::Postgres(base) => {
                 let name = format!("pb_roadback_{n}");
+                let mut admin = admin(base).await?;
+                // One left by an interrupted run goes first.
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await?;
                 sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin(base).await?)
+                    .execute(&mut admin)
                     .await?;
                 (StoreLocation::Postgres(format!("{base}/{name}")), name)
             }
@@ -252,7 +273,8 @@ impl Target for Roadback {
             Mode::Command => Some(api(&store).await?),
         };
         let fresh = Arc::new(Setup { store, api, single: Mutex::new(None), name });
-        if let Some(old) = self.setup.write().unwrap().replace(fresh) {
+        let old = self.setup.write().unwrap().replace(fresh);
+        if let Some(old) = old {
             old.store.close().await?;
             match &self.place {
                 Place::Postgres(base) => {
@@ -295,7 +317,10 @@ impl Target for Roadback {
                         *setup.single.lock().unwrap() = Some(id);
                     }
                     Some(id) => {
-                        let version = setup.deliver(id, i).await?;
+                        let version = match i {
+                            1 => setup.consent(id).await?,
+                            _ => setup.deliver(id, i).await?,
+                        };
                         anyhow::ensure!(version == i + 1, "recorded at version {version}, not {}", i + 1);
                     }
                 }
@@ -450,7 +475,7 @@ async fn flat(base: &str, lengths: &[u64]) -> anyhow::Result<()> {
         target.reset().await?;
         let setup = target.setup();
         let id = setup.register(&format!("grow-{length}")).await?;
-        let mut version = 1;
+        let mut version = setup.consent(id).await?;
         while version < length {
             version = setup.deliver(id, version).await?;
         }

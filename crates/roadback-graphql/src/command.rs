@@ -21,6 +21,7 @@ use roadback_domain::indicators::Framework;
 use roadback_domain::personal::PersonalData;
 use roadback_domain::projection::{Envelope, History};
 use roadback_domain::{AsOf, Case, Command, Directory, Event, Request, decide};
+use roadback_store::directory::User;
 use roadback_store::records::{beneficiary_stream, envelope, new_event};
 use roadback_store::{EventContext, ExpectedVersion, StoreError};
 use uuid::Uuid;
@@ -75,40 +76,41 @@ struct Lookup<'a> {
 }
 
 impl<'a> Lookup<'a> {
+    /// What `requests` name, looked up; the acting user and their organisation are known from
+    /// the session (read for this request), so a command naming only them (a registration by
+    /// its own caseworker) looks nothing up.
     async fn load(
         state: &'a ApiState,
+        actor: &User,
         requests: &[Request],
         primary: Option<Uuid>,
     ) -> Result<Self, ApiError> {
+        let mut members = HashMap::from([(actor.id, (actor.organisation, actor.role))]);
         let users: Vec<Uuid> = requests
             .iter()
             .flat_map(|r| r.command.named_users())
+            .filter(|u| *u != actor.id)
             .collect();
-        let members = if users.is_empty() {
-            HashMap::new()
-        } else {
-            state
-                .store
-                .users_by_ids(&users)
-                .await?
-                .into_iter()
-                .map(|u| (u.id, (u.organisation, u.role)))
-                .collect()
-        };
-        let named = requests
-            .iter()
-            .any(|r| !r.command.named_organisations().is_empty());
-        let organisations = if named {
-            state
-                .store
-                .organisations()
-                .await?
-                .into_iter()
-                .map(|o| o.id)
-                .collect()
-        } else {
-            HashSet::new()
-        };
+        if !users.is_empty() {
+            members.extend(
+                state
+                    .store
+                    .users_by_ids(&users)
+                    .await?
+                    .into_iter()
+                    .map(|u| (u.id, (u.organisation, u.role))),
+            );
+        }
+        let mut organisations = HashSet::from([actor.organisation]);
+        let others = requests.iter().any(|r| {
+            r.command
+                .named_organisations()
+                .iter()
+                .any(|o| *o != actor.organisation)
+        });
+        if others {
+            organisations.extend(state.store.organisations().await?.into_iter().map(|o| o.id));
+        }
         Ok(Self {
             state,
             primary,
@@ -375,7 +377,7 @@ async fn append(
 ) -> Result<(RecordResult, Vec<Envelope>), Failure> {
     let session = session(ctx)?;
     let state = state(ctx);
-    let lookup = Lookup::load(state, requests, target.primary).await?;
+    let lookup = Lookup::load(state, &session.user, requests, target.primary).await?;
     let mut case = Cow::Borrowed(case);
     let mut decided: Vec<(Event, NaiveDate)> = Vec::new();
     for (i, request) in requests.iter().enumerate() {
