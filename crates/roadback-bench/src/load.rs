@@ -2,8 +2,8 @@
 //! many clients reading beneficiary views and recording services through the public API with an
 //! integrator's token, and subscribers following some of those records over WebSocket.
 //!
-//! Each client, in a loop until the time is up: reads the view of a beneficiary (the page a
-//! caseworker opens), then for a share of the views records a service delivered on it against
+//! Each client, in a loop until the time is up: reads the view of a beneficiary with an open
+//! case (the page a caseworker opens), then for a share of the views records a service delivered on it against
 //! the version the view showed. A quarter of the writes go to records with a live subscription
 //! (`beneficiaryTimeline` over graphql-transport-ws), each timed from the moment the mutation
 //! was sent to the moment its entry reached the subscriber.
@@ -27,7 +27,7 @@ const VIEW: &str = "query($id: UUID!) { beneficiary(id: $id) { id caseCode versi
     timeline(last: 50) { eventType summary occurredOn recordedAt amended } } }";
 const DELIVERED: &str =
     "mutation($i: RecordServiceDeliveryInput!) { recordServiceDelivery(input: $i) { version } }";
-const PAGE: &str = "query($after: String) { beneficiaries(first: 100, after: $after) { \
+const PAGE: &str = "query($after: String) { beneficiaries(first: 100, after: $after, filter: { closed: false }) { \
     edges { node { id } } pageInfo { hasNextPage endCursor } } }";
 
 /// What to run.
@@ -84,6 +84,9 @@ pub struct LoadReport {
     pub mutations: Latency,
     /// Writes refused because another client wrote the same record first.
     pub conflicts: usize,
+    /// Writes the rules refused (a person without consent to assistance in force, say): the
+    /// command path ran, nothing was stored.
+    pub refused: usize,
     pub seen_by_subscriber: Latency,
 }
 
@@ -243,7 +246,8 @@ pub async fn run(load: Load) -> anyhow::Result<LoadReport> {
             let write_share = load.write_share;
             tokio::spawn(async move {
                 let mut random = Random(n as u64 + 1);
-                let (mut views, mut writes, mut conflicts) = (Vec::new(), Vec::new(), 0);
+                let (mut views, mut writes, mut conflicts, mut refused) =
+                    (Vec::new(), Vec::new(), 0, 0);
                 let mut key = 0u64;
                 while Instant::now() < deadline {
                     let write = random.chance(write_share);
@@ -273,23 +277,28 @@ pub async fn run(load: Load) -> anyhow::Result<LoadReport> {
                     let took = at.elapsed().as_secs_f64() * 1000.0;
                     match answer["errors"][0]["extensions"]["code"].as_str() {
                         None => writes.push(took),
-                        Some("CONFLICT") => {
-                            conflicts += 1;
+                        Some(code @ ("CONFLICT" | "VALIDATION")) => {
+                            if code == "CONFLICT" {
+                                conflicts += 1;
+                            } else {
+                                refused += 1;
+                            }
                             sent.lock().unwrap().remove(&(id, version + 1));
                         }
                         Some(_) => anyhow::bail!("a write failed: {answer}"),
                     }
                 }
-                Ok::<_, anyhow::Error>((views, writes, conflicts))
+                Ok::<_, anyhow::Error>((views, writes, conflicts, refused))
             })
         })
         .collect();
-    let (mut views, mut writes, mut conflicts) = (Vec::new(), Vec::new(), 0);
+    let (mut views, mut writes, mut conflicts, mut refused) = (Vec::new(), Vec::new(), 0, 0);
     for task in tasks {
-        let (v, w, c) = task.await??;
+        let (v, w, c, r) = task.await??;
         views.extend(v);
         writes.extend(w);
         conflicts += c;
+        refused += r;
     }
     let seconds = start.elapsed().as_secs_f64();
     let mut seen = Vec::new();
@@ -300,10 +309,11 @@ pub async fn run(load: Load) -> anyhow::Result<LoadReport> {
         beneficiaries: ids.len(),
         clients: load.clients,
         seconds,
-        requests_per_second: (views.len() + writes.len() + conflicts) as f64 / seconds,
+        requests_per_second: (views.len() + writes.len() + conflicts + refused) as f64 / seconds,
         views: Latency::of(views),
         mutations: Latency::of(writes),
         conflicts,
+        refused,
         seen_by_subscriber: Latency::of(seen),
     })
 }

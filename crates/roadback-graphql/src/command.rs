@@ -251,7 +251,10 @@ pub async fn record(
 /// history this server holds (when the client's expected version is the version it was read
 /// to), and its append answers for the idempotency check and the read-back too. The append's
 /// expected version is what makes that safe: if another instance has moved the record on, the
-/// store refuses the append, and the command is decided once more on the record read afresh.
+/// store refuses the append. Any answer but success that was decided on the held history is
+/// checked against the record read afresh: if the record moved on, the command is decided once
+/// more, so the client gets the answer the current record gives (`CONFLICT` for its stale
+/// version, a refusal of access, a retry's first result).
 pub async fn record_with(
     ctx: &Context<'_>,
     change: &Change,
@@ -266,6 +269,7 @@ pub async fn record_with(
         .histories
         .cached(change.beneficiary_id)
         .filter(|(_, read_to)| *read_to == change.expected_version);
+    let mut fresh = cached.is_none();
     let mut history = match cached {
         Some((history, _)) => history,
         None => load(state, change.beneficiary_id).await?,
@@ -276,59 +280,78 @@ pub async fn record_with(
         change.beneficiary_id,
         &requests,
     )?;
-    let mut read_again = false;
     loop {
-        let case = history.now();
-        let plan = roadback_domain::Plan::of(case, history.version(AsOf::Now))
-            .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
-        // The access the command needs: the one its entry needs, or for a void, the voided one's.
-        guard(
-            ctx,
-            action_for(&requests[0].command, case),
-            Some(&RecordOwner::of(&plan)),
-        )?;
-        // A retry answers what the key stored, whatever the record's version now. Personal data
-        // goes to the vault before the append, so a retry carrying it is found first; any other
-        // retry is found by its append (its event ids are stored already).
-        if (change.expected_version != plan.version || personal.is_some())
-            && let Some(result) = earlier_result(state, &key, change.beneficiary_id).await?
+        let failure = match attempt(ctx, &history, change, &requests, &key, personal.as_ref()).await
         {
-            return Ok(result);
-        }
-        if change.expected_version != plan.version {
-            return Err(ApiError::stale(change.expected_version, plan.version));
-        }
-        let target = Target {
-            beneficiary: change.beneficiary_id,
-            version: plan.version,
-            key: &key,
-            primary: None,
-        };
-        match append(ctx, case, &requests, &target, personal.as_ref()).await {
-            Ok((result, entries)) => {
+            Ok((result, version, entries)) => {
                 // The cache extends the history in place only when nobody else holds it.
                 drop(history);
                 state
                     .histories
-                    .appended(change.beneficiary_id, target.version, entries);
+                    .appended(change.beneficiary_id, version, entries);
                 return Ok(result);
             }
-            // Another instance moved the record on since this server read it: decide again on
-            // the record as it is now (which answers the client's stale version, or a retry).
-            Err(Failure::Conflict(_)) if !read_again => {
-                read_again = true;
-                history = load(state, change.beneficiary_id).await?;
-            }
-            Err(Failure::Conflict(error)) => return Err(error),
+            // The key's events are stored with other content: a retry, or a reused key.
             Err(Failure::KeyUsed(error)) => {
-                return match earlier_result(state, &key, change.beneficiary_id).await? {
-                    Some(result) => Ok(result),
-                    None => Err(error),
-                };
+                return earlier_result(state, &key, change.beneficiary_id)
+                    .await?
+                    .ok_or(error);
             }
-            Err(Failure::Other(error)) => return Err(error),
+            Err(failure) => failure,
+        };
+        if fresh {
+            return Err(failure.error());
+        }
+        // Decided on the history this server held: read the record afresh, and decide once more
+        // if it moved on (another instance appended).
+        fresh = true;
+        let held = history.version(AsOf::Now);
+        history = load(state, change.beneficiary_id).await?;
+        if history.version(AsOf::Now) == held && !matches!(failure, Failure::Conflict(_)) {
+            return Err(failure.error());
         }
     }
+}
+
+/// One decision of [`record_with`] on `history`: the answer, the version it was decided on and
+/// the entries it stored.
+async fn attempt(
+    ctx: &Context<'_>,
+    history: &History,
+    change: &Change,
+    requests: &[Request],
+    key: &Key,
+    personal: Option<&PersonalData>,
+) -> Result<(RecordResult, u64, Vec<Envelope>), Failure> {
+    let state = state(ctx);
+    let case = history.now();
+    let plan = roadback_domain::Plan::of(case, history.version(AsOf::Now))
+        .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
+    // The access the command needs: the one its entry needs, or for a void, the voided one's.
+    guard(
+        ctx,
+        action_for(&requests[0].command, case),
+        Some(&RecordOwner::of(&plan)),
+    )?;
+    // A retry answers what the key stored, whatever the record's version now. Personal data
+    // goes to the vault before the append, so a retry carrying it is found first; any other
+    // retry is found by its append (its event ids are stored already).
+    if (change.expected_version != plan.version || personal.is_some())
+        && let Some(result) = earlier_result(state, key, change.beneficiary_id).await?
+    {
+        return Ok((result, plan.version, Vec::new()));
+    }
+    if change.expected_version != plan.version {
+        return Err(ApiError::stale(change.expected_version, plan.version).into());
+    }
+    let target = Target {
+        beneficiary: change.beneficiary_id,
+        version: plan.version,
+        key,
+        primary: None,
+    };
+    let (result, entries) = append(ctx, case, requests, &target, personal).await?;
+    Ok((result, plan.version, entries))
 }
 
 /// The beneficiary's history as the log holds it now, or `NOT_FOUND`.
@@ -361,6 +384,14 @@ enum Failure {
 impl<E: Into<ApiError>> From<E> for Failure {
     fn from(error: E) -> Self {
         Self::Other(error.into())
+    }
+}
+
+impl Failure {
+    fn error(self) -> ApiError {
+        match self {
+            Self::Conflict(error) | Self::KeyUsed(error) | Self::Other(error) => error,
+        }
     }
 }
 
