@@ -59,7 +59,8 @@ use harness::{POOL, Target};
 
 const REGISTER: &str = "mutation($i: RegisterBeneficiaryInput!) { registerBeneficiary(input: $i) { beneficiaryId version } }";
 const CONSENT: &str = "mutation($i: GiveConsentInput!) { giveConsent(input: $i) { version } }";
-const DELIVERED: &str = "mutation($i: RecordServiceDeliveryInput!) { recordServiceDelivery(input: $i) { version } }";
+const DELIVERED: &str =
+    "mutation($i: RecordServiceDeliveryInput!) { recordServiceDelivery(input: $i) { version } }";
 
 #[derive(Serialize, Deserialize)]
 struct Incremented {
@@ -127,7 +128,13 @@ async fn admin(base: &str) -> anyhow::Result<sqlx::PgConnection> {
 async fn api(store: &EventStore) -> anyhow::Result<(ApiSchema, Session)> {
     let organisation = store.create_organisation("Peer bench", "AL").await?.id;
     let user = store
-        .create_user(organisation, "cw@example.org", "Caseworker", Role::Caseworker, None)
+        .create_user(
+            organisation,
+            "cw@example.org",
+            "Caseworker",
+            Role::Caseworker,
+            None,
+        )
         .await?;
     let session = Session {
         principal: Principal {
@@ -140,7 +147,10 @@ async fn api(store: &EventStore) -> anyhow::Result<(ApiSchema, Session)> {
         credential: None,
     };
     let vault = Vault::new(store.clone(), Keyring::new(MasterKey::generate()));
-    Ok((roadback_graphql::schema(ApiState::new(store.clone(), vault)), session))
+    Ok((
+        roadback_graphql::schema(ApiState::new(store.clone(), vault)),
+        session,
+    ))
 }
 
 impl Setup {
@@ -149,7 +159,9 @@ impl Setup {
         let (schema, session) = self.api.as_ref().expect("a command target");
         let request = Request::new(query)
             .variables(Variables::from_json(variables))
-            .data(roadback_graphql::loaders::new_user_loader(self.store.clone()))
+            .data(roadback_graphql::loaders::new_user_loader(
+                self.store.clone(),
+            ))
             .data(session.clone());
         let response = schema.execute(request).await;
         anyhow::ensure!(response.errors.is_empty(), "{:?}", response.errors);
@@ -158,10 +170,13 @@ impl Setup {
 
     async fn register(&self, key: &str) -> anyhow::Result<Uuid> {
         let data = self
-            .execute(REGISTER, json!({ "i": {
+            .execute(
+                REGISTER,
+                json!({ "i": {
                 "idempotencyKey": key, "occurredOn": "2025-01-01", "caseCode": key,
                 "gender": "FEMALE", "citizenship": "AL", "countryOfAssistance": "AL",
-                "identifiedOn": "2025-01-01", "identificationRoute": "OUTREACH" } }))
+                "identifiedOn": "2025-01-01", "identificationRoute": "OUTREACH" } }),
+            )
             .await?;
         Ok(data["registerBeneficiary"]["beneficiaryId"]
             .as_str()
@@ -173,10 +188,13 @@ impl Setup {
     /// version 1 (just registered).
     async fn consent(&self, beneficiary: Uuid) -> anyhow::Result<u64> {
         let data = self
-            .execute(CONSENT, json!({ "i": {
+            .execute(
+                CONSENT,
+                json!({ "i": {
                 "beneficiaryId": beneficiary, "expectedVersion": 1, "idempotencyKey": "consent",
                 "occurredOn": "2025-01-01", "kind": "ASSISTANCE", "givenBy": "BENEFICIARY",
-                "evidence": "SIGNED_FORM" } }))
+                "evidence": "SIGNED_FORM" } }),
+            )
             .await?;
         data["giveConsent"]["version"]
             .as_u64()
@@ -186,10 +204,13 @@ impl Setup {
     /// Records a service delivered on `beneficiary`, whose record is at `version`.
     async fn deliver(&self, beneficiary: Uuid, version: u64) -> anyhow::Result<u64> {
         let data = self
-            .execute(DELIVERED, json!({ "i": {
+            .execute(
+                DELIVERED,
+                json!({ "i": {
                 "beneficiaryId": beneficiary, "expectedVersion": version,
                 "idempotencyKey": format!("d-{version}"), "occurredOn": "2025-01-02",
-                "service": "MEDICAL" } }))
+                "service": "MEDICAL" } }),
+            )
             .await?;
         data["recordServiceDelivery"]["version"]
             .as_u64()
@@ -214,13 +235,25 @@ impl Roadback {
     fn event() -> anyhow::Result<NewEvent> {
         let id = Uuid::new_v4();
         let day = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
-        Ok(NewEvent::new(id, "Incremented", 1, day, context(id), &Incremented { by: 1 })?)
+        Ok(NewEvent::new(
+            id,
+            "Incremented",
+            1,
+            day,
+            context(id),
+            &Incremented { by: 1 },
+        )?)
     }
 
-    async fn read_stream_of(store: &EventStore, stream: &StreamId) -> anyhow::Result<Vec<RecordedEvent>> {
+    async fn read_stream_of(
+        store: &EventStore,
+        stream: &StreamId,
+    ) -> anyhow::Result<Vec<RecordedEvent>> {
         let mut events = Vec::new();
         loop {
-            let page = store.read_stream(stream, events.len() as u64 + 1, 10_000).await?;
+            let page = store
+                .read_stream(stream, events.len() as u64 + 1, 10_000)
+                .await?;
             let done = page.len() < 10_000;
             events.extend(page);
             if done {
@@ -264,7 +297,10 @@ impl Target for Roadback {
             }
             Place::Sqlite(dir) => {
                 let path = dir.path().join(format!("roadback-{n}.db"));
-                (StoreLocation::Sqlite(path.clone()), path.display().to_string())
+                (
+                    StoreLocation::Sqlite(path.clone()),
+                    path.display().to_string(),
+                )
             }
         };
         let store = EventStore::open(&config(location)).await?;
@@ -272,7 +308,12 @@ impl Target for Roadback {
             Mode::Store => None,
             Mode::Command => Some(api(&store).await?),
         };
-        let fresh = Arc::new(Setup { store, api, single: Mutex::new(None), name });
+        let fresh = Arc::new(Setup {
+            store,
+            api,
+            single: Mutex::new(None),
+            name,
+        });
         let old = self.setup.write().unwrap().replace(fresh);
         if let Some(old) = old {
             old.store.close().await?;
@@ -293,7 +334,10 @@ impl Target for Roadback {
         match self.mode {
             Mode::Store => {
                 let stream = StreamId::new(format!("s-{n}"))?;
-                setup.store.append(&stream, ExpectedVersion::NoStream, vec![Self::event()?]).await?;
+                setup
+                    .store
+                    .append(&stream, ExpectedVersion::NoStream, vec![Self::event()?])
+                    .await?;
             }
             Mode::Command => {
                 setup.register(&format!("fresh-{n}")).await?;
@@ -306,8 +350,15 @@ impl Target for Roadback {
         let setup = self.setup();
         match self.mode {
             Mode::Store => {
-                let expected = if i == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(i) };
-                setup.store.append(&StreamId::new("single")?, expected, vec![Self::event()?]).await?;
+                let expected = if i == 0 {
+                    ExpectedVersion::NoStream
+                } else {
+                    ExpectedVersion::Exact(i)
+                };
+                setup
+                    .store
+                    .append(&StreamId::new("single")?, expected, vec![Self::event()?])
+                    .await?;
             }
             Mode::Command => {
                 let registered = *setup.single.lock().unwrap();
@@ -321,7 +372,11 @@ impl Target for Roadback {
                             1 => setup.consent(id).await?,
                             _ => setup.deliver(id, i).await?,
                         };
-                        anyhow::ensure!(version == i + 1, "recorded at version {version}, not {}", i + 1);
+                        anyhow::ensure!(
+                            version == i + 1,
+                            "recorded at version {version}, not {}",
+                            i + 1
+                        );
                     }
                 }
             }
@@ -386,9 +441,15 @@ impl RawSqlite {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(std::time::Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
         sqlx::query(RAW_SQLITE_DDL).execute(&writer).await?;
-        let readers = SqlitePoolOptions::new().max_connections(POOL).connect_with(options).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(POOL)
+            .connect_with(options)
+            .await?;
         Ok((writer, readers))
     }
 
@@ -399,7 +460,11 @@ impl RawSqlite {
     async fn new(parent: &Path) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir_in(parent)?;
         let pools = Self::pools(&dir.path().join("raw-0.db")).await?;
-        Ok(Self { dir, files: AtomicU64::new(0), pools: RwLock::new(pools) })
+        Ok(Self {
+            dir,
+            files: AtomicU64::new(0),
+            pools: RwLock::new(pools),
+        })
     }
 
     async fn append(&self, stream: &str, expected: i64) -> anyhow::Result<()> {
@@ -447,8 +512,10 @@ impl Target for RawSqlite {
     }
     async fn read_all(&self) -> anyhow::Result<Option<usize>> {
         Ok(Some(
-            self.read("SELECT position, stream_id, version, type, payload FROM events ORDER BY position")
-                .await?,
+            self.read(
+                "SELECT position, stream_id, version, type, payload FROM events ORDER BY position",
+            )
+            .await?,
         ))
     }
 }
@@ -510,7 +577,10 @@ async fn main() -> anyhow::Result<()> {
         .clone();
     if args.get(2).map(String::as_str) == Some("flat") {
         let lengths: Vec<u64> = if args.len() > 3 {
-            args[3..].iter().map(|a| a.parse()).collect::<Result<_, _>>()?
+            args[3..]
+                .iter()
+                .map(|a| a.parse())
+                .collect::<Result<_, _>>()?
         } else {
             vec![10, 100, 1_000, 10_000]
         };
@@ -529,7 +599,9 @@ async fn main() -> anyhow::Result<()> {
         all.iter().map(|s| s.to_string()).collect()
     };
     // SQLite files live in a temporary directory (under TMPDIR), removed at exit.
-    let tmp = tempfile::Builder::new().prefix("peerbench-roadback-").tempdir()?;
+    let tmp = tempfile::Builder::new()
+        .prefix("peerbench-roadback-")
+        .tempdir()?;
     let sqlite = || tempfile::tempdir_in(tmp.path());
     for name in wanted {
         let (label, t): (&str, Arc<dyn Target>) = match name.as_str() {
