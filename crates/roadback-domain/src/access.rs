@@ -169,6 +169,22 @@ pub struct RecordOwner {
 }
 
 impl RecordOwner {
+    /// The owner of a registered case, as [`RecordOwner::of`] its plan, without building the
+    /// plan (which lists every goal and service: a command needs only the owner).
+    pub fn of_case(case: &Case) -> Option<Self> {
+        let registration = case.registration.as_ref()?;
+        let shared_with = case
+            .referrals
+            .values()
+            .map(|r| r.to_organisation)
+            .filter(|org| case.has_consent(ConsentScope::DataSharing { organisation: *org }))
+            .collect();
+        Some(Self {
+            organisation: registration.organisation,
+            shared_with,
+        })
+    }
+
     /// The owner of a plan: its organisation, and each organisation it was referred to while
     /// consent to share data with that organisation is in force.
     pub fn of(plan: &Plan) -> Self {

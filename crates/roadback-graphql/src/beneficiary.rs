@@ -135,11 +135,7 @@ impl Beneficiary {
     #[graphql(complexity = "child_complexity + STREAM_READ")]
     async fn registration(&self, ctx: &Context<'_>) -> Result<Option<Registration>, ApiError> {
         let history = self.history(ctx).await?;
-        Ok(history
-            .case(roadback_domain::AsOf::Now)
-            .registration
-            .as_ref()
-            .map(Registration::from))
+        Ok(history.now().registration.as_ref().map(Registration::from))
     }
 
     /// The individual reintegration plan, now or as of a moment.

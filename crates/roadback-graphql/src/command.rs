@@ -325,33 +325,30 @@ async fn attempt(
 ) -> Result<(RecordResult, u64, Vec<Envelope>), Failure> {
     let state = state(ctx);
     let case = history.now();
-    let plan = roadback_domain::Plan::of(case, history.version(AsOf::Now))
-        .ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
+    let version = history.version(AsOf::Now);
+    let owner =
+        RecordOwner::of_case(case).ok_or_else(|| ApiError::NotFound("this beneficiary".into()))?;
     // The access the command needs: the one its entry needs, or for a void, the voided one's.
-    guard(
-        ctx,
-        action_for(&requests[0].command, case),
-        Some(&RecordOwner::of(&plan)),
-    )?;
+    guard(ctx, action_for(&requests[0].command, case), Some(&owner))?;
     // A retry answers what the key stored, whatever the record's version now. Personal data
     // goes to the vault before the append, so a retry carrying it is found first; any other
     // retry is found by its append (its event ids are stored already).
-    if (change.expected_version != plan.version || personal.is_some())
+    if (change.expected_version != version || personal.is_some())
         && let Some(result) = earlier_result(state, key, change.beneficiary_id).await?
     {
-        return Ok((result, plan.version, Vec::new()));
+        return Ok((result, version, Vec::new()));
     }
-    if change.expected_version != plan.version {
-        return Err(ApiError::stale(change.expected_version, plan.version).into());
+    if change.expected_version != version {
+        return Err(ApiError::stale(change.expected_version, version).into());
     }
     let target = Target {
         beneficiary: change.beneficiary_id,
-        version: plan.version,
+        version,
         key,
         primary: None,
     };
     let (result, entries) = append(ctx, case, requests, &target, personal).await?;
-    Ok((result, plan.version, entries))
+    Ok((result, version, entries))
 }
 
 /// The beneficiary's history as the log holds it now, or `NOT_FOUND`.

@@ -197,7 +197,11 @@ impl History {
 
     /// The plan as of a moment, once the person is registered.
     pub fn plan(&self, as_of: AsOf) -> Option<Plan> {
-        Plan::of(&self.case(as_of), self.version(as_of))
+        let version = self.version(as_of);
+        match as_of {
+            AsOf::Now => Plan::of(&self.now, version),
+            _ => Plan::of(&self.case(as_of), version),
+        }
     }
 
     /// The timeline as of a moment.
@@ -236,7 +240,10 @@ impl History {
 
     /// The longitudinal outcome view as of a moment; `today` ends the durations for [`AsOf::Now`].
     pub fn outcome(&self, as_of: AsOf, today: NaiveDate) -> Option<Outcome> {
-        Outcome::of(&self.case(as_of), as_of.until(today))
+        match as_of {
+            AsOf::Now => Outcome::of(&self.now, as_of.until(today)),
+            _ => Outcome::of(&self.case(as_of), as_of.until(today)),
+        }
     }
 }
 

@@ -421,6 +421,17 @@ proptest! {
         prop_assert_eq!(&incremental.caseload, &Caseload::from_entries(&caseload_entries));
     }
 
+    /// A case's owner is the owner of its plan (commands take it from the case, views from
+    /// the plan).
+    #[test]
+    fn a_cases_owner_is_its_plans_owner(steps in crate::testing::steps(300)) {
+        for (_, history) in by_beneficiary(&play(&steps, 3)) {
+            let case = history.case(AsOf::Now);
+            let from_plan = history.plan(AsOf::Now).map(|p| crate::access::RecordOwner::of(&p));
+            prop_assert_eq!(crate::access::RecordOwner::of_case(&case), from_plan);
+        }
+    }
+
     /// A history extended piece by piece (what the server's history cache does with each
     /// stream's tail) is the history read whole: same entries, same case as of now.
     #[test]

@@ -1234,7 +1234,7 @@ pub async fn load_cases(
                 return None;
             }
             outcome.evaluation_consent = outcome.evaluation_consent
-                && h.case(roadback_domain::AsOf::Now)
+                && h.now()
                     .has_consent(roadback_domain::vocabulary::ConsentScope::EvaluationUse);
             Some((outcome, case))
         })

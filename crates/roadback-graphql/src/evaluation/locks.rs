@@ -171,9 +171,7 @@ async fn withdrawn_since(
         .filter(|h| {
             h.outcome_at(cut, today).is_some_and(|o| {
                 o.evaluation_consent && organisation.is_none_or(|org| o.organisation == org)
-            }) && !h
-                .case(roadback_domain::AsOf::Now)
-                .has_consent(ConsentScope::EvaluationUse)
+            }) && !h.now().has_consent(ConsentScope::EvaluationUse)
         })
         .count())
 }
