@@ -267,7 +267,11 @@ pub async fn run(load: Load) -> anyhow::Result<LoadReport> {
                     }
                     key += 1;
                     let at = Instant::now();
-                    sent.lock().unwrap().insert((id, version + 1), at);
+                    // Only writes a subscriber follows are waited for.
+                    let followed = watched.contains(&id);
+                    if followed {
+                        sent.lock().unwrap().insert((id, version + 1), at);
+                    }
                     let answer = client
                         .post(DELIVERED, json!({ "i": {
                             "beneficiaryId": id, "expectedVersion": version,
@@ -283,7 +287,9 @@ pub async fn run(load: Load) -> anyhow::Result<LoadReport> {
                             } else {
                                 refused += 1;
                             }
-                            sent.lock().unwrap().remove(&(id, version + 1));
+                            if followed {
+                                sent.lock().unwrap().remove(&(id, version + 1));
+                            }
                         }
                         Some(_) => anyhow::bail!("a write failed: {answer}"),
                     }

@@ -193,19 +193,7 @@ pub async fn two_instances_share_one_order(db: &TestDatabase) {
     assert_eq!(positions, (1..=head).collect::<Vec<_>>());
     for n in 0..2 {
         for slot in 0..3 {
-            let s = StreamId::new(format!("instance{n}-{slot}")).unwrap();
-            let versions: Vec<u64> = a
-                .read_stream(&s, 1, 1000)
-                .await
-                .unwrap()
-                .iter()
-                .map(|e| e.version)
-                .collect();
-            assert_eq!(
-                versions,
-                (1..=versions.len() as u64).collect::<Vec<_>>(),
-                "{s}"
-            );
+            assert_versions_gap_free(&a, &format!("instance{n}-{slot}")).await;
         }
     }
 }
@@ -260,18 +248,23 @@ pub async fn two_instances_racing_on_the_same_streams_take_each_version_once(db:
     assert_eq!(positions, (1..=all.len() as u64).collect::<Vec<_>>());
     assert_eq!(b.head().await.unwrap(), all.len() as u64);
     for slot in 0..STREAMS {
-        let s = StreamId::new(format!("shared-{slot}")).unwrap();
-        let versions: Vec<u64> = b
-            .read_stream(&s, 1, 1000)
-            .await
-            .unwrap()
-            .iter()
-            .map(|e| e.version)
-            .collect();
-        assert_eq!(
-            versions,
-            (1..=versions.len() as u64).collect::<Vec<_>>(),
-            "{s}"
-        );
+        assert_versions_gap_free(&b, &format!("shared-{slot}")).await;
     }
+}
+
+/// The stream's versions run 1, 2, 3, … with none missing or repeated.
+async fn assert_versions_gap_free(store: &roadback_store::EventStore, stream: &str) {
+    let s = StreamId::new(stream).unwrap();
+    let versions: Vec<u64> = store
+        .read_stream(&s, 1, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.version)
+        .collect();
+    assert_eq!(
+        versions,
+        (1..=versions.len() as u64).collect::<Vec<_>>(),
+        "{s}"
+    );
 }
