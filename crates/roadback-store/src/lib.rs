@@ -287,6 +287,32 @@ impl EventStore {
         }
     }
 
+    /// Stream ids that cut the streams whose id starts with `prefix` into `parts` ranges of about
+    /// as many events each, for reading them in parallel with [`read_streams`](Self::read_streams):
+    /// ascending, without repeats, at most `parts - 1` of them (fewer when there are few streams).
+    /// Each is read off the `(stream_id, version)` index at an offset of a fraction of the head.
+    pub async fn stream_splits(
+        &self,
+        prefix: &str,
+        parts: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let head = self.head().await?;
+        let mut splits: Vec<String> = Vec::new();
+        for part in 1..parts as u64 {
+            let offset = head * part / parts as u64;
+            let split = match &self.inner.backend {
+                Backend::Postgres(b) => b.stream_at(prefix, offset).await?,
+                Backend::Sqlite(b) => b.stream_at(prefix, offset).await?,
+            };
+            match split {
+                Some(split) if splits.last().is_none_or(|last| *last < split) => splits.push(split),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        Ok(splits)
+    }
+
     /// Reads the stored events with these ids, in position order (unknown ids are skipped).
     pub async fn read_by_ids(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>, StoreError> {
         match &self.inner.backend {
@@ -347,14 +373,40 @@ impl EventStore {
         })
     }
 
-    /// Brings the planner's statistics up to date after bulk writes (a demo load, a rebuild), so
-    /// the first reads after them are planned on what the tables hold, not on an empty table's
-    /// guesses. PostgreSQL: `ANALYZE` (sampled, about a second for millions of events);
-    /// SQLite: `PRAGMA optimize`, which analyzes what needs it.
-    pub async fn analyze(&self) -> Result<(), StoreError> {
+    /// Brings the planner's statistics of the event log up to date when bulk writes (a demo
+    /// load, an import) left them behind, so reads by key are planned on what the table holds,
+    /// not on an empty table's guesses. PostgreSQL: `ANALYZE events` (sampled, about half a
+    /// second for a million events) when the log's head position, which counts its rows, is
+    /// more than a tenth past the row count its statistics were taken at (autovacuum's own
+    /// threshold, which a bulk load outruns); SQLite: `PRAGMA optimize`, which decides alike.
+    pub async fn analyze_log(&self) -> Result<(), StoreError> {
         match &self.inner.backend {
             Backend::Postgres(b) => {
-                sqlx::query("ANALYZE").execute(&b.pool).await?;
+                let stale: bool = sqlx::query_scalar(
+                    "SELECT coalesce((SELECT max(position) FROM events), 0) \
+                     > 50 + 1.1 * greatest(reltuples, 0) FROM pg_class WHERE oid = 'events'::regclass",
+                )
+                .fetch_one(&b.pool)
+                .await?;
+                if stale {
+                    sqlx::query("ANALYZE events").execute(&b.pool).await?;
+                }
+            }
+            Backend::Sqlite(b) => {
+                sqlx::query("PRAGMA optimize").execute(&b.pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings the planner's statistics of the read models up to date after they were rewritten
+    /// whole (a rebuild). PostgreSQL: `ANALYZE plans, caseload`; SQLite: `PRAGMA optimize`.
+    pub async fn analyze_read_models(&self) -> Result<(), StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => {
+                sqlx::query("ANALYZE plans, caseload")
+                    .execute(&b.pool)
+                    .await?;
             }
             Backend::Sqlite(b) => {
                 sqlx::query("PRAGMA optimize").execute(&b.pool).await?;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::{StreamExt, TryStreamExt};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row};
@@ -192,11 +193,23 @@ impl PgBackend {
             .bind(after.1 as i64)
             .bind(upto as i64)
             .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(decode)
-            .collect()
+            .fetch(&self.pool)
+            .map(|row| decode(&row?))
+            .try_collect()
+            .await
+    }
+
+    /// The stream of the event at this offset in (stream, version) order among the streams
+    /// starting with `prefix` (an index-only walk).
+    pub async fn stream_at(&self, prefix: &str, offset: u64) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT stream_id FROM events WHERE starts_with(stream_id, $1) \
+             ORDER BY stream_id, version OFFSET $2 LIMIT 1",
+        )
+        .bind(prefix)
+        .bind(offset as i64)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     pub async fn read_by_ids(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>, StoreError> {

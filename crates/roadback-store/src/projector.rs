@@ -237,82 +237,86 @@ pub struct RebuildReport {
 /// Rebuilds the read models from the log in one transaction; `progress(events_done, total)` is
 /// called after each page. Until it commits, readers see the old read models; on SQLite, appends
 /// wait for it.
+///
+/// The streams are cut into [`rebuild_parts`] ranges of about as many events each
+/// ([`EventStore::stream_splits`]), each read and folded by a task of its own on a connection of
+/// its own; a writer task owns the transaction and writes the plans the parts send while they
+/// fold on, and hands the transaction back when they are done. Memory holds, per part, the pages
+/// in flight and the stream being folded.
 pub async fn rebuild(
     store: &EventStore,
+    progress: impl FnMut(u64, u64),
+) -> Result<RebuildReport, StoreError> {
+    rebuild_in_parts(store, rebuild_parts(), progress).await
+}
+
+/// [`rebuild`] with the streams cut into this many parts (at least one).
+pub async fn rebuild_in_parts(
+    store: &EventStore,
+    parts: usize,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<RebuildReport, StoreError> {
     let started = Instant::now();
     // The log may just have been filled (a bulk load): its pages are read by the key only with
     // statistics that say the table is large.
-    store.analyze().await?;
+    store.analyze_log().await?;
     let mut tx = store.begin().await?;
     tx.checkpoint(CHECKPOINT).await?;
     let head = store.head().await?;
     read_models::clear(&mut tx).await?;
 
+    let splits = store.stream_splits(STREAM_PREFIX, parts.max(1)).await?;
+    let (folded_to, mut folded) = tokio::sync::mpsc::channel(2 * (splits.len() + 1));
+    // Dropped on an early return, which ends every part.
+    let mut parts = tokio::task::JoinSet::new();
+    for k in 0..=splits.len() {
+        let range = Range {
+            start: k.checked_sub(1).map(|i| splits[i].clone()),
+            end: splits.get(k).cloned(),
+            upto: head,
+        };
+        parts.spawn(fold_part(store.clone(), range, folded_to.clone()));
+    }
+    drop(folded_to);
+    let (batches, mut to_write) = tokio::sync::mpsc::channel::<Vec<Plan>>(2);
+    let writer = tokio::spawn(async move {
+        while let Some(plans) = to_write.recv().await {
+            read_models::write_plans(&mut tx, &plans).await?;
+        }
+        Ok::<_, StoreError>(tx)
+    });
+
     let mut events = 0u64;
-    let mut beneficiaries = 0u64;
     let mut caseload = Caseload::default();
     let mut plans: Vec<Plan> = Vec::with_capacity(REBUILD_BATCH);
-    // The events of the stream being read: folded at once when the next stream starts.
-    let mut stream: Vec<Envelope> = Vec::new();
-    // A reader task fetches the next page while this one is folded and written.
-    let (pages, mut next_page) = tokio::sync::mpsc::channel(2);
-    let reader = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            let mut after = (String::new(), 0u64);
-            loop {
-                let page = store
-                    .read_streams(STREAM_PREFIX, (&after.0, after.1), head, REBUILD_PAGE)
-                    .await;
-                let last = match &page {
-                    Ok(page) => page.last().map(|e| (e.stream_id.clone(), e.version)),
-                    Err(_) => None,
-                };
-                let failed = page.is_err();
-                if pages.send(page).await.is_err() || failed {
-                    return;
-                }
-                match last {
-                    Some(last) => after = last,
-                    None => return,
-                }
-            }
-        })
-    };
-    while let Some(page) = next_page.recv().await {
-        let page = page?;
-        if page.is_empty() {
+    let mut beneficiaries = 0u64;
+    while let Some(page) = folded.recv().await {
+        let page: Folded = page?;
+        events += page.events;
+        for entry in &page.entries {
+            caseload.replace(None, Some(entry));
+        }
+        beneficiaries += page.plans.len() as u64;
+        plans.extend(page.plans);
+        // A closed channel means the writer failed: its error is answered below.
+        if plans.len() >= REBUILD_BATCH && batches.send(std::mem::take(&mut plans)).await.is_err() {
             break;
-        }
-        for event in &page {
-            let Some(e) = envelope(event)? else { continue };
-            if stream
-                .first()
-                .is_some_and(|s| s.beneficiary != e.beneficiary)
-            {
-                finish(&stream, &mut caseload, &mut plans, &mut beneficiaries);
-                stream.clear();
-            }
-            stream.push(e);
-            events += 1;
-        }
-        if plans.len() >= REBUILD_BATCH {
-            read_models::write_plans(&mut tx, &plans).await?;
-            plans.clear();
         }
         progress(events, head);
     }
-    reader.abort();
-    finish(&stream, &mut caseload, &mut plans, &mut beneficiaries);
-    read_models::write_plans(&mut tx, &plans).await?;
+    // As above, a failed send leaves the writer's error to answer.
+    let _ = batches.send(plans).await;
+    drop(batches);
+    let mut tx = match writer.await {
+        Ok(written) => written?,
+        Err(panicked) => std::panic::resume_unwind(panicked.into_panic()),
+    };
     let keys = caseload.counts.keys().copied().collect();
     read_models::write_counts(&mut tx, &keys, &caseload).await?;
     tx.save_checkpoint(CHECKPOINT, head).await?;
     tx.commit().await?;
     // The read models were just rewritten whole.
-    store.analyze().await?;
+    store.analyze_read_models().await?;
     Ok(RebuildReport {
         events,
         beneficiaries,
@@ -321,17 +325,122 @@ pub async fn rebuild(
     })
 }
 
-fn finish(
-    stream: &[Envelope],
-    caseload: &mut Caseload,
-    plans: &mut Vec<Plan>,
-    beneficiaries: &mut u64,
+/// How many parts a rebuild reads and folds in parallel: one per core, two to four.
+pub fn rebuild_parts() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+}
+
+/// The streams of one part of a rebuild: from `start` (the first stream when `None`) to before
+/// `end` (the last stream when `None`), events up to position `upto`.
+struct Range {
+    start: Option<String>,
+    end: Option<String>,
+    upto: u64,
+}
+
+/// What a part folded from one page: the plans and caseload entries of the streams it finished.
+struct Folded {
+    events: u64,
+    plans: Vec<Plan>,
+    entries: Vec<CaseloadEntry>,
+}
+
+/// Reads and folds one part of a rebuild, stream by stream, sending what each page finished; a
+/// reader task fetches the next page while one is folded.
+async fn fold_part(
+    store: EventStore,
+    range: Range,
+    folded: tokio::sync::mpsc::Sender<Result<Folded, StoreError>>,
 ) {
+    let (pages, mut next_page) = tokio::sync::mpsc::channel(2);
+    let reader = tokio::spawn(read_part(store, range, pages));
+    // The events of the stream being read: folded when the next stream starts.
+    let mut stream: Vec<Envelope> = Vec::new();
+    let mut last_page = false;
+    while !last_page {
+        let out = match next_page.recv().await {
+            Some(Ok(page)) => fold_page(&page, &mut stream),
+            Some(Err(e)) => Err(e),
+            None => {
+                last_page = true;
+                let mut out = Folded {
+                    events: 0,
+                    plans: Vec::new(),
+                    entries: Vec::new(),
+                };
+                finish(&stream, &mut out);
+                Ok(out)
+            }
+        };
+        let failed = out.is_err();
+        if folded.send(out).await.is_err() || failed {
+            break;
+        }
+    }
+    reader.abort();
+}
+
+/// Folds a page of events into `stream`, finishing each stream the page moves past.
+fn fold_page(page: &[RecordedEvent], stream: &mut Vec<Envelope>) -> Result<Folded, StoreError> {
+    let mut out = Folded {
+        events: 0,
+        plans: Vec::new(),
+        entries: Vec::new(),
+    };
+    for event in page {
+        let Some(e) = envelope(event)? else { continue };
+        if stream
+            .first()
+            .is_some_and(|s| s.beneficiary != e.beneficiary)
+        {
+            finish(stream, &mut out);
+            stream.clear();
+        }
+        stream.push(e);
+        out.events += 1;
+    }
+    Ok(out)
+}
+
+/// Sends the pages of one part of a rebuild, in stream and version order, until its range ends.
+async fn read_part(
+    store: EventStore,
+    range: Range,
+    pages: tokio::sync::mpsc::Sender<Result<Vec<RecordedEvent>, StoreError>>,
+) {
+    let mut after = (range.start.unwrap_or_default(), 0u64);
+    loop {
+        let mut page = match store
+            .read_streams(STREAM_PREFIX, (&after.0, after.1), range.upto, REBUILD_PAGE)
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => {
+                let _ = pages.send(Err(e)).await;
+                return;
+            }
+        };
+        let full = page.len() == REBUILD_PAGE;
+        if let Some(end) = &range.end
+            && let Some(cut) = page.iter().position(|e| e.stream_id >= *end)
+        {
+            page.truncate(cut);
+            let _ = pages.send(Ok(page)).await;
+            return;
+        }
+        let Some(last) = page.last() else { return };
+        after = (last.stream_id.clone(), last.version);
+        if pages.send(Ok(page)).await.is_err() || !full {
+            return;
+        }
+    }
+}
+
+fn finish(stream: &[Envelope], out: &mut Folded) {
     let Some(last) = stream.last() else { return };
     let case = Case::from_events(stream.iter().map(|e| (e.id, e.occurred_on, &e.event)));
-    caseload.replace(None, CaseloadEntry::of(&case).as_ref());
+    out.entries.extend(CaseloadEntry::of(&case));
     if let Some(plan) = Plan::of(&case, last.version) {
-        plans.push(plan);
-        *beneficiaries += 1;
+        out.plans.push(plan);
     }
 }

@@ -83,6 +83,18 @@ pub(crate) fn status_code(status: Status) -> String {
     }
 }
 
+/// A plan as stored: the JSON text it serialises to (only ever read whole, so PostgreSQL keeps
+/// it as text, not jsonb: no parse on write, no rendering on read).
+fn plan_text(plan: &Plan) -> Result<String, StoreError> {
+    serde_json::to_string(plan)
+        .map_err(|e| StoreError::Corrupt(format!("a plan did not serialise: {e}")))
+}
+
+fn parse_plan(text: &str) -> Result<Plan, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("a stored plan did not parse: {e}")))
+}
+
 fn parse_status(code: String) -> Result<Status, StoreError> {
     serde_json::from_value(serde_json::Value::String(code))
         .map_err(|e| StoreError::Corrupt(format!("unknown status in a read model: {e}")))
@@ -228,12 +240,13 @@ pub(crate) async fn write_plans(
     plans: &[Plan],
 ) -> Result<(), StoreError> {
     for chunk in plans.chunks(CHUNK) {
+        let texts = chunk.iter().map(plan_text).collect::<Result<Vec<_>, _>>()?;
         on_transaction!(tx, Db, conn => {
             let mut q = QueryBuilder::<Db>::new(
                 "INSERT INTO plans (beneficiary_id, organisation_id, caseworker_id, case_code, status, \
                  closed, next_review_on, last_activity_on, version, plan) ",
             );
-            q.push_values(chunk, |mut row, plan| {
+            q.push_values(chunk.iter().zip(texts), |mut row, (plan, text)| {
                 row.push_bind(plan.beneficiary_id)
                     .push_bind(plan.organisation)
                     .push_bind(plan.caseworker)
@@ -243,7 +256,7 @@ pub(crate) async fn write_plans(
                     .push_bind(plan.next_review_on)
                     .push_bind(plan.last_activity_on)
                     .push_bind(plan.version as i64)
-                    .push_bind(Json(plan.clone()));
+                    .push_bind(text);
             });
             q.push(
                 " ON CONFLICT (beneficiary_id) DO UPDATE SET organisation_id = excluded.organisation_id, \
@@ -277,7 +290,7 @@ impl EventStore {
     pub async fn plans(&self, ids: &[Uuid]) -> Result<Vec<Plan>, StoreError> {
         let mut plans = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
-            let found: Vec<Json<Plan>> = on_pool!(self, Db, conn => {
+            let found: Vec<String> = on_pool!(self, Db, conn => {
                 let mut q = QueryBuilder::<Db>::new("SELECT plan FROM plans WHERE beneficiary_id IN (");
                 let mut list = q.separated(", ");
                 for id in chunk {
@@ -286,7 +299,9 @@ impl EventStore {
                 q.push(")");
                 q.build_query_scalar().fetch_all(conn).await?
             });
-            plans.extend(found.into_iter().map(|p| p.0));
+            for text in found {
+                plans.push(parse_plan(&text)?);
+            }
         }
         Ok(plans)
     }
@@ -298,7 +313,7 @@ impl EventStore {
         after: Option<(String, Uuid)>,
         limit: usize,
     ) -> Result<Vec<Plan>, StoreError> {
-        let plans: Vec<Json<Plan>> = on_pool!(self, Db, conn => {
+        let plans: Vec<String> = on_pool!(self, Db, conn => {
             let mut q = QueryBuilder::<Db>::new("SELECT plan FROM plans");
             filter.push_where(&mut q);
             if let Some((code, id)) = &after {
@@ -311,7 +326,7 @@ impl EventStore {
             q.push(" ORDER BY case_code, beneficiary_id LIMIT ").push_bind(limit as i64);
             q.build_query_scalar().fetch_all(conn).await?
         });
-        Ok(plans.into_iter().map(|p| p.0).collect())
+        plans.iter().map(|text| parse_plan(text)).collect()
     }
 
     /// How many plans match the filter.
@@ -326,12 +341,12 @@ impl EventStore {
 
     /// Every stored plan (for tests and exports; the API pages through them instead).
     pub async fn all_plans(&self) -> Result<Vec<Plan>, StoreError> {
-        let plans: Vec<Json<Plan>> = on_pool!(self, Db, conn => {
+        let plans: Vec<String> = on_pool!(self, Db, conn => {
             sqlx::query_scalar("SELECT plan FROM plans ORDER BY beneficiary_id")
                 .fetch_all(conn)
                 .await?
         });
-        Ok(plans.into_iter().map(|p| p.0).collect())
+        plans.iter().map(|text| parse_plan(text)).collect()
     }
 
     /// The caseload counts of every organisation and caseworker.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::{StreamExt, TryStreamExt};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
@@ -133,11 +134,23 @@ impl SqliteBackend {
             .bind(after.1 as i64)
             .bind(upto as i64)
             .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(decode)
-            .collect()
+            .fetch(&self.pool)
+            .map(|row| decode(&row?))
+            .try_collect()
+            .await
+    }
+
+    /// The stream of the event at this offset in (stream, version) order among the streams
+    /// starting with `prefix` (an index-only walk).
+    pub async fn stream_at(&self, prefix: &str, offset: u64) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT stream_id FROM events WHERE substr(stream_id, 1, length(?1)) = ?1 \
+             ORDER BY stream_id, version LIMIT 1 OFFSET ?2",
+        )
+        .bind(prefix)
+        .bind(offset as i64)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     pub async fn read_by_ids(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>, StoreError> {

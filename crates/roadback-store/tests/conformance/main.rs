@@ -56,6 +56,7 @@ conformance!(
     concurrency::two_instances_share_one_order,
     concurrency::two_instances_racing_on_the_same_streams_take_each_version_once,
     projector::the_projector_and_a_rebuild_give_the_pure_read_models,
+    projector::a_rebuild_in_parts_reads_every_stream_once,
     projector::a_crash_before_commit_neither_loses_nor_repeats_an_update,
     projector::two_projectors_never_apply_a_batch_twice,
     projector::the_projector_follows_the_log_live,

@@ -87,6 +87,33 @@ pub async fn the_projector_and_a_rebuild_give_the_pure_read_models(db: &TestData
     assert_read_models_equal(&store, &folded(&entries), "after more events").await;
 }
 
+pub async fn a_rebuild_in_parts_reads_every_stream_once(db: &TestDatabase) {
+    let store = db.open().await;
+    let entries = history(23, 900, 9);
+    append_all(&store, &entries).await;
+    let expected = folded(&entries);
+    for parts in [1, 2, 3, 5, 9, 40] {
+        let splits = store
+            .stream_splits(roadback_domain::projection::STREAM_PREFIX, parts)
+            .await
+            .unwrap();
+        assert!(splits.len() < parts, "{parts} parts: {splits:?}");
+        assert!(splits.windows(2).all(|w| w[0] < w[1]), "{splits:?}");
+        let report = projector::rebuild_in_parts(&store, parts, |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(report.events, entries.len() as u64, "{parts} parts");
+        assert_eq!(report.beneficiaries as usize, expected.plans().len());
+        assert_read_models_equal(&store, &expected, &format!("rebuilt in {parts} parts")).await;
+    }
+    // Many parts cut between streams, never inside one.
+    let splits = store
+        .stream_splits(roadback_domain::projection::STREAM_PREFIX, 40)
+        .await
+        .unwrap();
+    assert!(splits.len() > 2, "{splits:?}");
+}
+
 pub async fn a_crash_before_commit_neither_loses_nor_repeats_an_update(db: &TestDatabase) {
     let store = db.open().await;
     let entries = history(11, 300, 4);
