@@ -304,6 +304,16 @@ pub async fn rebuild_in_parts(
         }
         progress(events, head);
     }
+    // After a writer's failure the parts are still sending: closing the channel ends them.
+    drop(folded);
+    // A part that panicked closed its channel as if it were done: its streams are missing.
+    while let Some(part) = parts.join_next().await {
+        if let Err(failed) = part
+            && failed.is_panic()
+        {
+            std::panic::resume_unwind(failed.into_panic());
+        }
+    }
     // As above, a failed send leaves the writer's error to answer.
     let _ = batches.send(plans).await;
     drop(batches);
