@@ -192,6 +192,23 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<rusqlite::Error> for StoreError {
+    /// The bulk reader's failures, told apart as sqlx's are: a busy, locked or unreadable file
+    /// may pass; anything else is the database's failure.
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::*;
+        let passes = matches!(
+            e.sqlite_error_code(),
+            Some(DatabaseBusy | DatabaseLocked | SystemIoFailure | DiskFull | CannotOpen)
+        );
+        if passes {
+            Self::Unavailable(Arc::new(sqlx::Error::Io(std::io::Error::other(e))))
+        } else {
+            Self::Database(Arc::new(sqlx::Error::AnyDriverError(Box::new(e))))
+        }
+    }
+}
+
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Self::Migration(Arc::new(e))

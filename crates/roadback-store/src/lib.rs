@@ -13,6 +13,7 @@ pub mod read_models;
 pub mod records;
 mod sql;
 mod sqlite;
+mod sqlite_bulk;
 mod subscription;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -431,6 +432,7 @@ impl EventStore {
         match &self.inner.backend {
             Backend::Postgres(b) => b.pool.close().await,
             Backend::Sqlite(b) => {
+                b.bulk.close();
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                     .execute(&b.pool)
                     .await?;

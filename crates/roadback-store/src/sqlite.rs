@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::{StreamExt, TryStreamExt};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
@@ -17,6 +16,7 @@ use uuid::Uuid;
 use crate::StoreConfig;
 use crate::error::StoreError;
 use crate::event::{AppendResult, EventContext, RecordedEvent, StreamId};
+use crate::sqlite_bulk::BulkReader;
 use crate::writer::{BatchAppender, Command, Outcome};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -26,6 +26,8 @@ const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, event_type,
 
 /// Rows per multi-row INSERT (12 parameters each, well under SQLite's limit of 32,766).
 const INSERT_CHUNK: usize = 1000;
+/// Events a bulk read makes room for before it grows.
+const PAGE_CAPACITY: usize = 10_000;
 /// Ids per `IN (...)` lookup.
 const LOOKUP_CHUNK: usize = 500;
 
@@ -35,6 +37,8 @@ pub(crate) struct SqliteBackend {
     pub pool: SqlitePool,
     /// How readiness checks connect: waiting at most a moment for the write lock.
     probe: Arc<SqliteConnectOptions>,
+    /// Where pages of the log are read in bulk (replays, subscriptions).
+    pub bulk: Arc<BulkReader>,
 }
 
 impl SqliteBackend {
@@ -74,6 +78,7 @@ impl SqliteBackend {
             Self {
                 pool,
                 probe: Arc::new(probe),
+                bulk: BulkReader::new(path.to_path_buf()),
             },
             SqliteAppender { conn },
         ))
@@ -107,14 +112,9 @@ impl SqliteBackend {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
         );
-        sqlx::query(&sql)
-            .bind(after as i64)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(decode)
-            .collect()
+        self.bulk
+            .events(sql, (after as i64, limit as i64), limit.min(PAGE_CAPACITY))
+            .await
     }
 
     pub async fn read_streams(
@@ -128,15 +128,15 @@ impl SqliteBackend {
             "SELECT {EVENT_COLUMNS} FROM events WHERE (stream_id, version) > (?2, ?3) \
              AND substr(stream_id, 1, length(?1)) = ?1 AND position <= ?4 ORDER BY stream_id, version LIMIT ?5"
         );
-        sqlx::query(&sql)
-            .bind(prefix)
-            .bind(after.0)
-            .bind(after.1 as i64)
-            .bind(upto as i64)
-            .bind(limit as i64)
-            .fetch(&self.pool)
-            .map(|row| decode(&row?))
-            .try_collect()
+        let params = (
+            prefix.to_string(),
+            after.0.to_string(),
+            after.1 as i64,
+            upto as i64,
+            limit as i64,
+        );
+        self.bulk
+            .events(sql, params, limit.min(PAGE_CAPACITY))
             .await
     }
 
