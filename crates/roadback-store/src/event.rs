@@ -180,6 +180,12 @@ pub struct RecordedEvent {
     pub payload: Box<RawValue>,
 }
 
+/// A payload as a backend stores it (JSON text), checked on the way out.
+pub(crate) fn stored_payload(text: String) -> Result<Box<RawValue>, StoreError> {
+    RawValue::from_string(text)
+        .map_err(|e| StoreError::Corrupt(format!("payload is not JSON: {e}")))
+}
+
 impl RecordedEvent {
     /// Deserialises the payload into a typed value.
     pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::StoreConfig;
 use crate::error::StoreError;
-use crate::event::{AppendResult, EventContext, RecordedEvent, StreamId};
+use crate::event::{AppendResult, EventContext, RecordedEvent, StreamId, stored_payload};
 use crate::writer::{BatchAppender, Command, Outcome, advance_head};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -451,9 +451,6 @@ impl BatchAppender for PgAppender {
 }
 
 fn decode(row: &PgRow) -> Result<RecordedEvent, StoreError> {
-    let payload: String = row.try_get(11)?;
-    let payload = serde_json::value::RawValue::from_string(payload)
-        .map_err(|e| StoreError::Corrupt(format!("payload is not JSON: {e}")))?;
     Ok(RecordedEvent {
         position: row.try_get::<i64, _>(0)? as u64,
         id: row.try_get(1)?,
@@ -468,6 +465,6 @@ fn decode(row: &PgRow) -> Result<RecordedEvent, StoreError> {
             organisation: row.try_get(9)?,
             correlation_id: row.try_get(10)?,
         },
-        payload,
+        payload: stored_payload(row.try_get(11)?)?,
     })
 }

@@ -349,6 +349,7 @@ struct Range {
 }
 
 /// What a part folded from one page: the plans and caseload entries of the streams it finished.
+#[derive(Default)]
 struct Folded {
     events: u64,
     plans: Vec<Plan>,
@@ -373,11 +374,7 @@ async fn fold_part(
             Some(Err(e)) => Err(e),
             None => {
                 last_page = true;
-                let mut out = Folded {
-                    events: 0,
-                    plans: Vec::new(),
-                    entries: Vec::new(),
-                };
+                let mut out = Folded::default();
                 finish(&stream, &mut out);
                 Ok(out)
             }
@@ -392,11 +389,7 @@ async fn fold_part(
 
 /// Folds a page of events into `stream`, finishing each stream the page moves past.
 fn fold_page(page: &[RecordedEvent], stream: &mut Vec<Envelope>) -> Result<Folded, StoreError> {
-    let mut out = Folded {
-        events: 0,
-        plans: Vec::new(),
-        entries: Vec::new(),
-    };
+    let mut out = Folded::default();
     for event in page {
         let Some(e) = envelope(event)? else { continue };
         if stream

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::StoreConfig;
 use crate::error::StoreError;
-use crate::event::{AppendResult, EventContext, RecordedEvent, StreamId};
+use crate::event::{AppendResult, EventContext, RecordedEvent, StreamId, stored_payload};
 use crate::sqlite_bulk::BulkReader;
 use crate::writer::{BatchAppender, Command, Outcome};
 
@@ -78,7 +78,7 @@ impl SqliteBackend {
             Self {
                 pool,
                 probe: Arc::new(probe),
-                bulk: BulkReader::new(path.to_path_buf()),
+                bulk: BulkReader::new(path.to_path_buf(), config.max_connections as usize),
             },
             SqliteAppender { conn },
         ))
@@ -391,10 +391,6 @@ async fn stream_versions(
 }
 
 fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
-    let payload: String = row.try_get(11)?;
-    let payload = serde_json::value::RawValue::from_string(payload)
-        .map_err(|e| StoreError::Corrupt(format!("payload is not JSON: {e}")))?;
-    let recorded_micros: i64 = row.try_get(7)?;
     Ok(RecordedEvent {
         position: row.try_get::<i64, _>(0)? as u64,
         id: row.try_get(1)?,
@@ -403,14 +399,18 @@ fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
         event_type: row.try_get(4)?,
         schema_version: row.try_get::<i64, _>(5)? as u32,
         occurred_on: row.try_get::<NaiveDate, _>(6)?,
-        recorded_at: DateTime::<Utc>::from_timestamp_micros(recorded_micros).ok_or_else(|| {
-            StoreError::Corrupt(format!("recorded_at {recorded_micros} is out of range"))
-        })?,
+        recorded_at: recorded_at(row.try_get(7)?)?,
         context: EventContext {
             actor: row.try_get(8)?,
             organisation: row.try_get(9)?,
             correlation_id: row.try_get(10)?,
         },
-        payload,
+        payload: stored_payload(row.try_get(11)?)?,
     })
+}
+
+/// A stored `recorded_at`: microseconds since the epoch.
+pub(crate) fn recorded_at(micros: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+        .ok_or_else(|| StoreError::Corrupt(format!("recorded_at {micros} is out of range")))
 }

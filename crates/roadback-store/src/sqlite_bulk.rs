@@ -11,21 +11,22 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Params, Row};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::event::{EventContext, RecordedEvent};
-
-/// Read-only connections kept between reads (a rebuild reads with one per part).
-const KEPT: usize = 4;
+use crate::event::{EventContext, RecordedEvent, stored_payload};
+use crate::sqlite::recorded_at;
 
 /// Read-only rusqlite connections to the store's SQLite file.
 pub(crate) struct BulkReader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Connections kept between reads: as many as the store's pool holds (a rebuild reads with
+    /// one per part, the server with one per subscription catching up).
+    kept: usize,
 }
 
 impl std::fmt::Debug for BulkReader {
@@ -37,10 +38,11 @@ impl std::fmt::Debug for BulkReader {
 }
 
 impl BulkReader {
-    pub fn new(path: PathBuf) -> Arc<Self> {
+    pub fn new(path: PathBuf, kept: usize) -> Arc<Self> {
         Arc::new(Self {
             path,
             idle: Mutex::new(Vec::new()),
+            kept,
         })
     }
 
@@ -61,7 +63,7 @@ impl BulkReader {
             let read = read_events(&conn, &sql, params, capacity);
             if read.is_ok()
                 && let Ok(mut idle) = reader.idle.lock()
-                && idle.len() < KEPT
+                && idle.len() < reader.kept
             {
                 idle.push(conn);
             }
@@ -104,7 +106,6 @@ fn read_events<P: Params>(
 }
 
 fn decode(row: &Row<'_>) -> Result<RecordedEvent, StoreError> {
-    let recorded_micros: i64 = row.get(7)?;
     let occurred_on = text(row, 6)?;
     Ok(RecordedEvent {
         position: row.get::<_, i64>(0)? as u64,
@@ -116,16 +117,13 @@ fn decode(row: &Row<'_>) -> Result<RecordedEvent, StoreError> {
         occurred_on: occurred_on.parse::<NaiveDate>().map_err(|e| {
             StoreError::Corrupt(format!("occurred_on {occurred_on:?} is not a day: {e}"))
         })?,
-        recorded_at: DateTime::from_timestamp_micros(recorded_micros).ok_or_else(|| {
-            StoreError::Corrupt(format!("recorded_at {recorded_micros} is out of range"))
-        })?,
+        recorded_at: recorded_at(row.get(7)?)?,
         context: EventContext {
             actor: uuid(row, 8)?,
             organisation: uuid(row, 9)?,
             correlation_id: uuid(row, 10)?,
         },
-        payload: serde_json::value::RawValue::from_string(text(row, 11)?.to_string())
-            .map_err(|e| StoreError::Corrupt(format!("payload is not JSON: {e}")))?,
+        payload: stored_payload(text(row, 11)?.to_string())?,
     })
 }
 
