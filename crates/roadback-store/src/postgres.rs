@@ -63,6 +63,9 @@ pub(crate) async fn holds_store(url: &str, config: &StoreConfig) -> Result<bool,
     Ok(found)
 }
 
+/// How long a pooled connection may sit idle before it is checked with a ping when taken.
+const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl PgBackend {
     /// Connects, applies the migrations, and connects the writer.
     ///
@@ -79,6 +82,20 @@ impl PgBackend {
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)
+            // sqlx pings a connection each time it is taken from the pool, and again each time
+            // it is given back: under load, two round trips of every query's one. The ping on
+            // return stays (sqlx always sends it, and it finds a connection the query broke);
+            // the one on taking is kept for connections idle long enough that the server may
+            // have gone away meanwhile.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
