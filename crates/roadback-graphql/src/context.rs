@@ -46,6 +46,8 @@ pub struct ApiState {
     pub(crate) schema: Arc<std::sync::OnceLock<crate::ApiSchema>>,
     /// Histories as last read, extended by what was appended since.
     pub histories: Arc<HistoryCache>,
+    /// Users' display names as read (a user is never renamed).
+    pub(crate) names: Arc<crate::loaders::NameCache>,
 }
 
 impl ApiState {
@@ -64,6 +66,7 @@ impl ApiState {
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
             schema: Arc::default(),
             histories: Arc::new(HistoryCache::new(HISTORIES_KEPT)),
+            names: Arc::default(),
         }
     }
 

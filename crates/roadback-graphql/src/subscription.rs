@@ -11,14 +11,14 @@ use futures_util::{Stream, StreamExt};
 use roadback_domain::AsOf;
 use roadback_domain::access::{Access, Action, RecordOwner, authorize};
 use roadback_domain::projection::{CaseloadEntry, Envelope, Timeline};
-use roadback_store::records::{envelope, load_case};
+use roadback_store::records::envelope;
 use uuid::Uuid;
 
 use crate::auth::Session;
 use crate::beneficiary::CaseloadItem;
 use crate::context::{guard, session, state, today};
 use crate::error::ApiError;
-use crate::histories::load_history;
+use crate::histories::{HistoryCache, load_history};
 use crate::vocabulary::TimelineItem;
 
 /// One appended event as a timeline item (a correction or void appears as itself: the entry it
@@ -48,20 +48,26 @@ fn timeline_item(e: &Envelope) -> TimelineItem {
 /// record as it stood with that entry.
 async fn still_allowed(
     store: &roadback_store::EventStore,
+    histories: &HistoryCache,
     session: &Session,
-    entry: &Envelope,
+    beneficiary: Uuid,
 ) -> Result<(), ApiError> {
     if !session.still_valid(store).await? {
         return Err(ApiError::Unauthenticated);
     }
-    let case = load_case(store, entry.beneficiary, entry.version).await?;
-    let allowed = roadback_domain::Plan::of(&case, entry.version).is_some_and(|plan| {
-        authorize(
-            &session.principal,
-            Action::ReadRecord,
-            Some(&RecordOwner::of(&plan)),
-        ) == Access::Allowed
-    });
+    // The record as it stands now (its tail read, not the whole stream): a record no longer
+    // the caller's ends the subscription even for entries made before it changed hands.
+    let allowed = histories
+        .load(store, beneficiary)
+        .await?
+        .and_then(|history| history.plan(AsOf::Now))
+        .is_some_and(|plan| {
+            authorize(
+                &session.principal,
+                Action::ReadRecord,
+                Some(&RecordOwner::of(&plan)),
+            ) == Access::Allowed
+        });
     if allowed {
         Ok(())
     } else {
@@ -69,8 +75,6 @@ async fn still_allowed(
     }
 }
 
-/// A stream that ends right after its first error (which is delivered), without waiting for
-/// another item, or when the server stops.
 fn until_refused<T>(
     items: impl Stream<Item = Result<T, ApiError>> + Send + 'static,
     stopped: impl Future<Output = ()> + Send + 'static,
@@ -126,14 +130,15 @@ impl Subscription {
                 .filter(|e| e.beneficiary == beneficiary_id);
             async move { entry }
         });
-        let checks = store.clone();
+        let (checks, histories) = (store.clone(), state(ctx).histories.clone());
         Ok(until_refused(
             futures_util::stream::iter(backlog)
                 .chain(live)
                 .then(move |e| {
-                    let (store, caller) = (checks.clone(), caller.clone());
+                    let (store, histories, caller) =
+                        (checks.clone(), histories.clone(), caller.clone());
                     async move {
-                        still_allowed(&store, &caller, &e).await?;
+                        still_allowed(&store, &histories, &caller, e.beneficiary).await?;
                         Ok(timeline_item(&e))
                     }
                 }),
@@ -150,14 +155,16 @@ impl Subscription {
         let organisation = caller.user.organisation;
         let store = state(ctx).store.clone();
         let head = store.head().await?;
-        let reader = store.clone();
+        let (reader, histories) = (store.clone(), state(ctx).histories.clone());
         Ok(until_refused(
             store.subscribe(head).filter_map(move |event| {
-                let (store, caller) = (reader.clone(), caller.clone());
+                let (store, histories, caller) =
+                    (reader.clone(), histories.clone(), caller.clone());
                 async move {
                     let e = envelope(&event.ok()?).ok().flatten()?;
-                    let case = load_case(&store, e.beneficiary, e.version).await.ok()?;
-                    let entry = CaseloadEntry::of(&case)?;
+                    // The record as it stands now: its tail read, not the whole stream.
+                    let history = histories.load(&store, e.beneficiary).await.ok()??;
+                    let entry = CaseloadEntry::of(history.now())?;
                     if entry.organisation != organisation {
                         return None;
                     }

@@ -480,7 +480,8 @@ impl EventStore {
         Ok(())
     }
 
-    /// Appends to the access log.
+    /// Appends to the access log; returns once the entry is committed (with the entries of
+    /// other requests waiting at the same moment, see `access_log.rs`).
     pub async fn log_access(
         &self,
         user: Uuid,
@@ -489,12 +490,17 @@ impl EventStore {
         action: &str,
         purpose: &str,
     ) -> Result<(), StoreError> {
-        on_pool!(self, Db, conn => {
-            insert!(conn, Db,
-                "INSERT INTO access_log (at, user_id, organisation_id, beneficiary_id, action, purpose) VALUES (",
-                [Utc::now(), user, organisation, beneficiary, action.to_string(), purpose.to_string()])?;
-        });
-        Ok(())
+        self.inner
+            .access
+            .write(crate::access_log::AccessRow {
+                at: Utc::now(),
+                user,
+                organisation,
+                beneficiary,
+                action: action.to_string(),
+                purpose: purpose.to_string(),
+            })
+            .await
     }
 
     /// An organisation's access log, newest first, before entry `before` (all when `None`),

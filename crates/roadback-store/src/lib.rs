@@ -3,6 +3,7 @@
 //!
 //! One [`EventStore`] type serves both backends; the conformance suite runs every test against each.
 
+mod access_log;
 pub mod directory;
 mod error;
 mod event;
@@ -33,7 +34,8 @@ pub use limits::Limits;
 pub use subscription::Subscription;
 pub use transaction::StoreTransaction;
 
-use postgres::PgBackend;
+use access_log::{AccessLog, PgAccessSink, SqliteAccessSink};
+use postgres::{HeldConnection, PgBackend};
 use sqlite::SqliteBackend;
 use writer::{Command, Outcome, Writer};
 
@@ -84,6 +86,7 @@ pub struct EventStore {
 struct Inner {
     backend: Backend,
     writer: Writer,
+    access: AccessLog,
     limits: Limits,
     head: watch::Receiver<u64>,
 }
@@ -103,9 +106,14 @@ impl EventStore {
                 let head = Arc::new(watch::channel(backend.head().await?).0);
                 backend.spawn_listener(head.clone());
                 let writer = Writer::spawn(appender, head.clone());
+                let access = AccessLog::spawn(PgAccessSink(HeldConnection::new(
+                    backend.pool.connect_options().as_ref().clone(),
+                    config.acquire_timeout,
+                )));
                 Ok(Self::assemble(
                     Backend::Postgres(backend),
                     writer,
+                    access,
                     config.limits,
                     &head,
                 ))
@@ -134,9 +142,11 @@ impl EventStore {
         let (backend, appender) = SqliteBackend::open(path, config).await?;
         let head = Arc::new(watch::channel(backend.head().await?).0);
         let writer = Writer::spawn(appender, head.clone());
+        let access = AccessLog::spawn(SqliteAccessSink(backend.pool.clone()));
         Ok(Self::assemble(
             Backend::Sqlite(backend),
             writer,
+            access,
             config.limits,
             &head,
         ))
@@ -145,6 +155,7 @@ impl EventStore {
     fn assemble(
         backend: Backend,
         writer: Writer,
+        access: AccessLog,
         limits: Limits,
         head: &watch::Sender<u64>,
     ) -> Self {
@@ -152,6 +163,7 @@ impl EventStore {
             inner: Arc::new(Inner {
                 backend,
                 writer,
+                access,
                 limits,
                 head: head.subscribe(),
             }),

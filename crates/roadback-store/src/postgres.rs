@@ -105,15 +105,9 @@ impl PgBackend {
             // escaped: the server splits its startup options at unescaped spaces).
             ("default_transaction_isolation", "repeatable\\ read"),
         ]);
-        // A failed batch surfaces a broken connection, which the pool then replaces; pinging
-        // before every batch would add a round trip to every append.
-        let writer_pool = PgPoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .acquire_timeout(config.acquire_timeout)
-            .connect_with(options)
-            .await?;
-        Ok((Self { pool }, PgAppender { pool: writer_pool }))
+        let mut writer = HeldConnection::new(options, config.acquire_timeout);
+        writer.get().await?;
+        Ok((Self { pool }, PgAppender { conn: writer }))
     }
 
     /// Wakes subscribers on this instance when any instance appends; ends when nobody listens.
@@ -368,9 +362,79 @@ SELECT r.outcome,
 /// between the statement's snapshot and its lock on the head) before the error is reported.
 const SERIALIZATION_RETRIES: usize = 16;
 
+/// A connection one task keeps between its statements (the writers'): taking a connection
+/// from a pool and giving it back costs sqlx a ping, a round trip before the next statement can
+/// use it. Opened again after a failure that may have broken it.
+pub(crate) struct HeldConnection {
+    options: PgConnectOptions,
+    timeout: std::time::Duration,
+    conn: Option<PgConnection>,
+    /// The connection was opened for the statement in flight (it has not answered one yet).
+    fresh: bool,
+}
+
+impl HeldConnection {
+    /// Connects with `options` when first used, waiting at most `timeout` each time.
+    pub fn new(options: PgConnectOptions, timeout: std::time::Duration) -> Self {
+        Self {
+            options,
+            timeout,
+            conn: None,
+            fresh: false,
+        }
+    }
+
+    /// The connection, opened if it is not.
+    pub async fn get(&mut self) -> Result<&mut PgConnection, StoreError> {
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => {
+                self.fresh = true;
+                tokio::time::timeout(self.timeout, PgConnection::connect_with(&self.options))
+                    .await
+                    .map_err(|_| StoreError::from(sqlx::Error::PoolTimedOut))??
+            }
+        };
+        Ok(self.conn.insert(conn))
+    }
+
+    /// What a statement gave, or `None` when it is to be sent again: it failed for want of a
+    /// connection ([`connection_lost`]) on a connection that had served before, which
+    /// a restart of the server or a dropped idle connection leaves behind. The connection is
+    /// dropped and the next [`get`](Self::get) opens one; a failure on a new connection is
+    /// passed on. The statement may have committed before its answer was lost, so only
+    /// statements whose repetition is harmless come here: a batch of appends (a repeated
+    /// event id is answered as a retry, storing nothing) and access-log rows.
+    pub fn checked<T>(&mut self, result: Result<T, sqlx::Error>) -> Option<Result<T, sqlx::Error>> {
+        if let Err(e) = &result
+            && connection_lost(e)
+        {
+            self.conn = None;
+            if !self.fresh {
+                tracing::info!(error = %e, "a held database connection failed; sending again on a new one");
+                return None;
+            }
+        }
+        self.fresh = false;
+        Some(result)
+    }
+}
+
+/// True when `error` says the connection is gone: not an answer from the database, or the
+/// server ending the session (SQLSTATE class 08, connection exception; 57P, an administrator's
+/// or a shutdown's termination).
+fn connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => true,
+    }
+}
+
 /// Commits batches with [`APPEND_BATCH`]: one statement, one round trip, one commit.
 pub(crate) struct PgAppender {
-    pool: PgPool,
+    conn: HeldConnection,
 }
 
 impl BatchAppender for PgAppender {
@@ -419,8 +483,11 @@ impl BatchAppender for PgAppender {
                 .bind(&organisations)
                 .bind(&correlations)
                 .bind(&payloads)
-                .fetch_all(&self.pool)
+                .fetch_all(self.conn.get().await?)
                 .await;
+            let Some(sent) = self.conn.checked(sent) else {
+                continue;
+            };
             match sent {
                 Err(sqlx::Error::Database(e))
                     if e.code().as_deref() == Some("40001") && attempt < SERIALIZATION_RETRIES =>

@@ -35,6 +35,10 @@ struct State {
     buffer: VecDeque<RecordedEvent>,
     head: watch::Receiver<u64>,
     failed: bool,
+    /// The last read came back short of a page: it reached the head as it then stood, so the
+    /// next read waits until the head moves (or the poll interval passes) instead of asking at
+    /// once for what was not there a moment ago.
+    caught_up: bool,
 }
 
 impl Subscription {
@@ -45,6 +49,7 @@ impl Subscription {
             buffer: VecDeque::new(),
             head,
             failed: false,
+            caught_up: false,
         };
         Self {
             events: unfold(state, next).boxed(),
@@ -62,18 +67,22 @@ async fn next(mut state: State) -> Option<(Result<RecordedEvent, StoreError>, St
             tokio::time::sleep(RETRY_AFTER).await;
             state.failed = false;
         }
-        match state.store.read_all(state.after, DEFAULT_PAGE).await {
-            Ok(events) if !events.is_empty() => state.buffer = events.into(),
-            Ok(_) => {
-                let after = state.after;
-                tokio::select! {
-                    woken = async { state.head.wait_for(|head| *head > after).await.map(|_| ()) } => {
-                        if woken.is_err() {
-                            tokio::time::sleep(POLL_INTERVAL).await;
-                        }
+        if state.caught_up {
+            state.caught_up = false;
+            let after = state.after;
+            tokio::select! {
+                woken = async { state.head.wait_for(|head| *head > after).await.map(|_| ()) } => {
+                    if woken.is_err() {
+                        tokio::time::sleep(POLL_INTERVAL).await;
                     }
-                    _ = tokio::time::sleep(POLL_INTERVAL) => {}
                 }
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
+        }
+        match state.store.read_all(state.after, DEFAULT_PAGE).await {
+            Ok(events) => {
+                state.caught_up = events.len() < DEFAULT_PAGE;
+                state.buffer = events.into();
             }
             Err(error) => {
                 state.failed = true;

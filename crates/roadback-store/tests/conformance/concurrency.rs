@@ -268,3 +268,47 @@ async fn assert_versions_gap_free(store: &roadback_store::EventStore, stream: &s
         "{s}"
     );
 }
+
+/// The writers keep their connections between statements (no pool ping): when the server drops
+/// them (a restart, an idle timeout), the next append and access-log row are sent again on a
+/// new connection and succeed, each stored once. (SQLite has no server: the same steps pass.)
+pub async fn the_writers_reconnect_when_the_server_drops_their_connections(db: &TestDatabase) {
+    let store = db.open().await;
+    let s = StreamId::new("case-1").unwrap();
+    let (user, org) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+    store
+        .append(&s, ExpectedVersion::NoStream, noted_many(2))
+        .await
+        .unwrap();
+    store
+        .log_access(user, org, None, "READ_RECORD", "before")
+        .await
+        .unwrap();
+    if let Some(url) = db.postgres_url() {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
+        let dropped: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+        assert!(dropped.len() >= 2, "the writers' connections: {dropped:?}");
+    }
+    let appended = store
+        .append(&s, ExpectedVersion::Exact(2), noted_many(1))
+        .await
+        .unwrap();
+    assert_eq!(appended.stream_version, 3);
+    store
+        .log_access(user, org, None, "READ_RECORD", "after")
+        .await
+        .unwrap();
+    // Pooled connections idle for a second are checked before use, so reads find new ones.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(store.read_all(0, 100).await.unwrap().len(), 3);
+    let log = store.access_log(org, None, None, 10).await.unwrap();
+    let purposes: Vec<_> = log.iter().map(|e| e.purpose.as_str()).collect();
+    assert_eq!(purposes, ["after", "before"]);
+}

@@ -423,3 +423,51 @@ pub async fn data_locks_are_kept_by_name_per_organisation(db: &TestDatabase) {
         .collect();
     assert_eq!(names, ["2016 report", "2015 report"], "newest first");
 }
+
+pub async fn concurrent_access_log_rows_are_each_committed_and_a_bad_one_fails_alone(
+    db: &TestDatabase,
+) {
+    let store = db.open().await;
+    let (user, org) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    let mut reads = tokio::task::JoinSet::new();
+    for i in 0..64u128 {
+        let store = store.clone();
+        reads.spawn(async move {
+            // PostgreSQL text cannot hold NUL: that row is refused there (SQLite takes it).
+            let purpose = if i == 17 {
+                "a\u{0}b".to_string()
+            } else {
+                format!("case work {i}")
+            };
+            let written = store
+                .log_access(
+                    user,
+                    org,
+                    Some(Uuid::from_u128(100 + i)),
+                    "READ_RECORD",
+                    &purpose,
+                )
+                .await;
+            (i, written)
+        });
+    }
+    let mut written = 0;
+    while let Some(joined) = reads.join_next().await {
+        let (i, result) = joined.unwrap();
+        match result {
+            Ok(()) => written += 1,
+            Err(error) => assert_eq!(i, 17, "{error:?}"),
+        }
+    }
+    assert!(written >= 63, "{written}");
+    let log = store.access_log(org, None, None, 100).await.unwrap();
+    assert_eq!(log.len(), written);
+    for i in (0..64u128).filter(|i| *i != 17) {
+        let of = store
+            .access_log(org, Some(Uuid::from_u128(100 + i)), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(of.len(), 1, "{i}");
+        assert_eq!(of[0].purpose, format!("case work {i}"));
+    }
+}
