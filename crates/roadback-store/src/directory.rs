@@ -2,6 +2,10 @@
 //! log. Secrets arrive here already hashed (the API layer hashes passwords with argon2id and
 //! session and token secrets with SHA-256).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration as StdDuration, Instant};
+
 use chrono::{DateTime, Utc};
 use roadback_domain::access::{Role, Scope};
 use sqlx::{QueryBuilder, Row};
@@ -41,6 +45,44 @@ pub struct User {
     pub active: bool,
     /// When they were added.
     pub created_at: DateTime<Utc>,
+}
+
+/// How long a token's lookup is kept: a token revoked through this server is refused at once;
+/// revoked on another instance (or from the command line), within this time.
+pub const TOKEN_LOOKUP_KEPT: StdDuration = StdDuration::from_secs(1);
+/// Most token lookups kept (past it, the cache starts again).
+const TOKEN_LOOKUPS_KEPT: usize = 10_000;
+
+/// Tokens found lately, by hash, with when each was read: every request with a token looks it
+/// up, and an integrator sends many at once. Only tokens that were found are kept.
+#[derive(Debug, Default)]
+pub(crate) struct TokenLookups(Mutex<HashMap<String, (User, ApiToken, Instant)>>);
+
+impl TokenLookups {
+    fn get(&self, hash: &str, now: DateTime<Utc>) -> Option<(User, ApiToken)> {
+        let lookups = self.0.lock().ok()?;
+        let (user, token, read) = lookups.get(hash)?;
+        (read.elapsed() < TOKEN_LOOKUP_KEPT && token.expires_at.is_none_or(|at| at > now))
+            .then(|| (user.clone(), token.clone()))
+    }
+
+    fn keep(&self, hash: &str, user: &User, token: &ApiToken) {
+        if let Ok(mut lookups) = self.0.lock() {
+            if lookups.len() >= TOKEN_LOOKUPS_KEPT {
+                lookups.clear();
+            }
+            lookups.insert(
+                hash.to_string(),
+                (user.clone(), token.clone(), Instant::now()),
+            );
+        }
+    }
+
+    fn forget_all(&self) {
+        if let Ok(mut lookups) = self.0.lock() {
+            lookups.clear();
+        }
+    }
 }
 
 /// An API token (its secret is never stored, only a hash).
@@ -380,12 +422,16 @@ impl EventStore {
         Ok(token)
     }
 
-    /// The active user and the token of a secret's hash, unless revoked or expired at `now`.
+    /// The active user and the token of a secret's hash, unless revoked or expired at `now`
+    /// (a token found is kept for [`TOKEN_LOOKUP_KEPT`]).
     pub async fn api_token_user(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<(User, ApiToken)>, StoreError> {
+        if let Some(found) = self.inner.tokens.get(token_hash, now) {
+            return Ok(Some(found));
+        }
         on_pool!(self, Db, conn => {
             let mut q = QueryBuilder::<Db>::new(format!(
                 "SELECT {}, t.token_id, t.name, t.scopes, t.created_at, t.expires_at, t.revoked_at FROM api_tokens t \
@@ -401,6 +447,7 @@ impl EventStore {
                 Some(row) => {
                     let user = user(&row)?;
                     let token = api_token(&row, 7, user.id)?;
+                    self.inner.tokens.keep(token_hash, &user, &token);
                     Ok(Some((user, token)))
                 }
             }
@@ -424,7 +471,8 @@ impl EventStore {
         })
     }
 
-    /// Revokes a token of an organisation; false when it has no such (unrevoked) token.
+    /// Revokes a token of an organisation (refused by this server at once, by others within
+    /// [`TOKEN_LOOKUP_KEPT`]); false when it has no such (unrevoked) token.
     pub async fn revoke_api_token(
         &self,
         organisation: Uuid,
@@ -440,6 +488,7 @@ impl EventStore {
                 .push(")");
             q.build().execute(conn).await?.rows_affected()
         });
+        self.inner.tokens.forget_all();
         Ok(done == 1)
     }
 

@@ -87,6 +87,7 @@ struct Inner {
     backend: Backend,
     writer: Writer,
     access: AccessLog,
+    tokens: directory::TokenLookups,
     limits: Limits,
     head: watch::Receiver<u64>,
 }
@@ -164,6 +165,7 @@ impl EventStore {
                 backend,
                 writer,
                 access,
+                tokens: Default::default(),
                 limits,
                 head: head.subscribe(),
             }),

@@ -471,3 +471,57 @@ pub async fn concurrent_access_log_rows_are_each_committed_and_a_bad_one_fails_a
         assert_eq!(of[0].purpose, format!("case work {i}"));
     }
 }
+
+/// A token's lookup is kept for a moment (`TOKEN_LOOKUP_KEPT`), never past the token: not past
+/// its expiry, and not past a revocation made on another instance once that moment is over.
+pub async fn a_kept_token_lookup_never_outlives_its_token(db: &TestDatabase) {
+    let (here, elsewhere) = (db.open().await, db.open().await);
+    let org = here.create_organisation("Org", "AL").await.unwrap();
+    let user = here
+        .create_user(org.id, "u@example.org", "U", Role::Integrator, None)
+        .await
+        .unwrap();
+    let now = Utc::now();
+    here.create_api_token(
+        user.id,
+        "brief",
+        &[Scope::Read],
+        "brief-hash",
+        Some(now + Duration::hours(1)),
+    )
+    .await
+    .unwrap();
+    assert!(
+        here.api_token_user("brief-hash", now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        here.api_token_user("brief-hash", now + Duration::hours(2))
+            .await
+            .unwrap()
+            .is_none(),
+        "kept past its expiry"
+    );
+
+    let token = here
+        .create_api_token(user.id, "sync", &[Scope::Read], "sync-hash", None)
+        .await
+        .unwrap();
+    assert!(
+        here.api_token_user("sync-hash", now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(elsewhere.revoke_api_token(org.id, token.id).await.unwrap());
+    tokio::time::sleep(roadback_store::directory::TOKEN_LOOKUP_KEPT).await;
+    assert!(
+        here.api_token_user("sync-hash", Utc::now())
+            .await
+            .unwrap()
+            .is_none(),
+        "kept past a revocation on another instance"
+    );
+}

@@ -64,6 +64,7 @@ conformance!(
     projector::an_old_event_shape_is_read_in_the_current_shape,
     directory::organisations_and_users_are_unique_and_listed,
     directory::sessions_and_tokens_expire_and_revoke,
+    directory::a_kept_token_lookup_never_outlives_its_token,
     directory::failed_sign_ins_are_counted_in_a_window,
     directory::the_access_log_is_append_only,
     directory::concurrent_access_log_rows_are_each_committed_and_a_bad_one_fails_alone,
