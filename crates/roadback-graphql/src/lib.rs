@@ -81,7 +81,7 @@ pub fn schema(state: ApiState) -> ApiSchema {
     )
     .directive(personal::PersonalDataDirective)
     .extension(error::DefaultCode)
-    .extension(inputs::InputChecks)
+    .extension(inputs::InputChecks::default())
     .extension(context::PerRequest)
     .extension(inputs::Deadline)
     .data(state)

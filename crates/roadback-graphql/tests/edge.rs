@@ -143,6 +143,15 @@ async fn one_request_logs_a_record_once_and_cannot_multiply_itself() {
         many["errors"][0]["extensions"]["reason"], "TOO_MANY_FIELDS",
         "{many}"
     );
+    // Parsed documents are kept by query text, only once they passed the checks: a short
+    // refused query is refused again.
+    for _ in 0..2 {
+        let over = run(aliased(21)).await;
+        assert_eq!(
+            over["errors"][0]["extensions"]["reason"], "TOO_MANY_FIELDS",
+            "{over}"
+        );
+    }
     let log = || store.access_log(organisation, None, None, 100);
     assert!(
         log().await.unwrap().is_empty(),
@@ -155,6 +164,10 @@ async fn one_request_logs_a_record_once_and_cannot_multiply_itself() {
         1,
         "one row for one record in one request"
     );
+    // The same text again (its parsed document kept) runs and logs like the first.
+    let again = run(aliased(15)).await;
+    assert_eq!(again, fifteen);
+    assert_eq!(log().await.unwrap().len(), 2);
 }
 
 #[tokio::test]
