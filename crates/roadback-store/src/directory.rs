@@ -48,7 +48,7 @@ pub struct User {
 }
 
 /// How long a token's lookup is kept: a token revoked through this server is refused at once;
-/// revoked on another instance (or from the command line), within this time.
+/// revoked on another instance, within this time.
 pub const TOKEN_LOOKUP_KEPT: StdDuration = StdDuration::from_secs(1);
 /// Most token lookups kept (past it, the cache starts again).
 const TOKEN_LOOKUPS_KEPT: usize = 10_000;
@@ -471,7 +471,7 @@ impl EventStore {
         })
     }
 
-    /// Revokes a token of an organisation (refused by this server at once, by others within
+    /// Revokes a token of an organisation (refused by this instance at once, by others within
     /// [`TOKEN_LOOKUP_KEPT`]); false when it has no such (unrevoked) token.
     pub async fn revoke_api_token(
         &self,
