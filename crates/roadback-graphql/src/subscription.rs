@@ -44,8 +44,8 @@ fn timeline_item(e: &Envelope) -> TimelineItem {
         })
 }
 
-/// Whether `session` may still receive `entry`: signed in still, and allowed to read the
-/// record as it stood with that entry.
+/// Whether `session` may still receive entries of `beneficiary`: signed in still, and allowed
+/// to read the record as it stands now.
 async fn still_allowed(
     store: &roadback_store::EventStore,
     histories: &HistoryCache,
@@ -55,8 +55,8 @@ async fn still_allowed(
     if !session.still_valid(store).await? {
         return Err(ApiError::Unauthenticated);
     }
-    // The record as it stands now (its tail read, not the whole stream): a record no longer
-    // the caller's ends the subscription even for entries made before it changed hands.
+    // The cached history with its tail read, not the whole stream per entry: a record no
+    // longer the caller's ends the subscription even for entries made before it changed hands.
     let allowed = histories
         .load(store, beneficiary)
         .await?
@@ -75,6 +75,8 @@ async fn still_allowed(
     }
 }
 
+/// A stream that ends right after its first error (which is delivered), without waiting for
+/// another item, or when the server stops.
 fn until_refused<T>(
     items: impl Stream<Item = Result<T, ApiError>> + Send + 'static,
     stopped: impl Future<Output = ()> + Send + 'static,
