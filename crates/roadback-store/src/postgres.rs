@@ -362,6 +362,15 @@ SELECT r.outcome,
 /// between the statement's snapshot and its lock on the head) before the error is reported.
 const SERIALIZATION_RETRIES: usize = 16;
 
+/// A random pause before sending a batch again after its `attempt`-th serialization error: up
+/// to 2^attempt ms, at most 64. Sent again at once, the batch loses every time to a busy other
+/// instance, whose writer sends its next batch as soon as the last is answered: that batch
+/// takes the head's lock while this one's error is still on its way back.
+fn serialization_pause(attempt: usize) -> std::time::Duration {
+    let most_micros = 1_000u64 << attempt.min(6);
+    std::time::Duration::from_micros((Uuid::new_v4().as_u128() as u64) % most_micros)
+}
+
 /// A connection one task keeps between its statements (the writers'): taking a connection
 /// from a pool and giving it back costs sqlx a ping, a round trip before the next statement can
 /// use it. Opened again after a failure that may have broken it.
@@ -493,6 +502,7 @@ impl BatchAppender for PgAppender {
                     if e.code().as_deref() == Some("40001") && attempt < SERIALIZATION_RETRIES =>
                 {
                     attempt += 1;
+                    tokio::time::sleep(serialization_pause(attempt)).await;
                     tracing::debug!(
                         attempt,
                         "another instance appended meanwhile; sending the batch again"
