@@ -40,7 +40,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use roadback_domain::access::{Principal, Role};
 use roadback_graphql::auth::Session;
-use roadback_graphql::{ApiSchema, ApiState};
+use roadback_graphql::{Api, ApiState};
 use roadback_store::records::envelope;
 use roadback_store::vault::{Keyring, MasterKey, Vault};
 use roadback_store::{
@@ -86,7 +86,7 @@ enum Place {
 /// One fresh store, and for commands the API on it with a caseworker signed in.
 struct Setup {
     store: EventStore,
-    api: Option<(ApiSchema, Session)>,
+    api: Option<(Api, Session)>,
     /// The shared stream's beneficiary, once its first command registered it.
     single: Mutex<Option<Uuid>>,
     /// The database or file it lives in.
@@ -125,7 +125,7 @@ async fn admin(base: &str) -> anyhow::Result<sqlx::PgConnection> {
 }
 
 /// A caseworker of a new organisation, and the API on `store`.
-async fn api(store: &EventStore) -> anyhow::Result<(ApiSchema, Session)> {
+async fn api(store: &EventStore) -> anyhow::Result<(Api, Session)> {
     let organisation = store.create_organisation("Peer bench", "AL").await?.id;
     let user = store
         .create_user(

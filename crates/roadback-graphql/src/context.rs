@@ -43,7 +43,7 @@ pub struct ApiState {
     /// True once the server is stopping: subscriptions end.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// The schema itself, for requests made on a caller's behalf (a data lock runs its query).
-    pub(crate) schema: Arc<std::sync::OnceLock<crate::ApiSchema>>,
+    pub(crate) schema: Arc<std::sync::OnceLock<crate::Api>>,
     /// Histories as last read, extended by what was appended since.
     pub histories: Arc<HistoryCache>,
     /// Users' display names as read (a user is never renamed).

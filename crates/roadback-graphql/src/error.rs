@@ -219,7 +219,7 @@ impl async_graphql::extensions::ExtensionFactory for DefaultCode {
     }
 }
 
-fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response {
+pub(crate) fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response {
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {

@@ -6,8 +6,13 @@
 //! one request cannot multiply its work a thousandfold; what it costs (fields, each person's
 //! history read, page sizes) and how deep it nests are bounded (`TOO_COSTLY`, `TOO_DEEP`); and
 //! a query or mutation that runs past its deadline is stopped with `TIMEOUT`.
+//!
+//! [`Api`] applies these checks around a query or mutation itself, on a schema without
+//! extensions; subscriptions get them from the extensions here ([`InputChecks`], [`Deadline`]).
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,7 +24,7 @@ use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{
-    ErrorExtensions, Name, Pos, Positioned, Request, ServerResult, Value, Variables,
+    ErrorExtensions, Name, Pos, Positioned, Request, ServerError, ServerResult, Value, Variables,
 };
 use async_graphql::{Response, ValidationResult};
 
@@ -125,6 +130,34 @@ fn refused_in(value: &Value, path: &str) -> Option<String> {
     }
 }
 
+/// The refusal of a request holding a control character in its query or variables, if it does.
+fn refused_characters(request: &Request) -> Option<ServerError> {
+    let place = if request.query.chars().any(is_refused) {
+        "the query".to_string()
+    } else {
+        let path = request
+            .variables
+            .iter()
+            .find_map(|(name, value)| refused_in(value, name.as_str()))?;
+        format!("${path}")
+    };
+    // Inside an input object the last step is the input field; a variable of its own names
+    // no field.
+    let field = place
+        .split_once('.')
+        .and_then(|(_, rest)| rest.rsplit('.').find(|s| s.parse::<usize>().is_err()))
+        .map(str::to_string);
+    let error = ApiError::Validation {
+        message: format!(
+            "{place} holds a control character (such as NUL), which text here may not contain"
+        ),
+        field,
+        reason: Some("CONTROL_CHARACTER"),
+        contradicts: None,
+    };
+    Some(error.extend().into_server_error(Pos::default()))
+}
+
 /// Longest query text whose parsed document is kept.
 const KEPT_QUERY_BYTES: usize = 8 * 1024;
 /// Most parsed documents kept (past it, the cache starts again).
@@ -141,6 +174,21 @@ impl Parsed {
         self.0.lock().ok()?.get(query).cloned()
     }
 
+    /// Refuses a document that asks for too much (`TOO_MANY_FIELDS`); keeps one that does not.
+    fn check_and_keep(&self, query: &str, document: &ExecutableDocument) -> ServerResult<()> {
+        if let Some(reason) = too_much(document) {
+            let error = ApiError::Validation {
+                message: reason,
+                field: None,
+                reason: Some("TOO_MANY_FIELDS"),
+                contradicts: None,
+            };
+            return Err(error.extend().into_server_error(Pos::default()));
+        }
+        self.keep(query, document);
+        Ok(())
+    }
+
     fn keep(&self, query: &str, document: &ExecutableDocument) {
         if query.len() > KEPT_QUERY_BYTES {
             return;
@@ -155,7 +203,7 @@ impl Parsed {
 }
 
 /// The extension that refuses control characters in requests (and keeps parsed documents).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct InputChecks(Arc<Parsed>);
 
 impl ExtensionFactory for InputChecks {
@@ -177,16 +225,7 @@ impl Extension for InputChecks {
             return Ok(document);
         }
         let document = next.run(ctx, query, variables).await?;
-        if let Some(reason) = too_much(&document) {
-            let error = ApiError::Validation {
-                message: reason,
-                field: None,
-                reason: Some("TOO_MANY_FIELDS"),
-                contradicts: None,
-            };
-            return Err(error.extend().into_server_error(Pos::default()));
-        }
-        self.0.keep(query, &document);
+        self.0.check_and_keep(query, &document)?;
         Ok(document)
     }
 
@@ -236,31 +275,8 @@ impl Extension for InputChecks {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let refused = if request.query.chars().any(is_refused) {
-            Some("the query".to_string())
-        } else {
-            request
-                .variables
-                .iter()
-                .find_map(|(name, value)| refused_in(value, name.as_str()))
-                .map(|path| format!("${path}"))
-        };
-        if let Some(place) = refused {
-            // Inside an input object the last step is the input field; a variable of its own
-            // names no field.
-            let field = place
-                .split_once('.')
-                .and_then(|(_, rest)| rest.rsplit('.').find(|s| s.parse::<usize>().is_err()))
-                .map(str::to_string);
-            let error = ApiError::Validation {
-                message: format!(
-                    "{place} holds a control character (such as NUL), which text here may not contain"
-                ),
-                field,
-                reason: Some("CONTROL_CHARACTER"),
-                contradicts: None,
-            };
-            return Err(error.extend().into_server_error(Pos::default()));
+        if let Some(error) = refused_characters(&request) {
+            return Err(error);
         }
         next.run(ctx, request).await
     }
@@ -287,21 +303,136 @@ impl Extension for Deadline {
         let deadline = ctx
             .data_opt::<crate::ApiState>()
             .map_or(crate::context::DEADLINE, |s| s.deadline);
-        match tokio::time::timeout(deadline, next.run(ctx, operation_name)).await {
-            Ok(response) => response,
-            Err(_) => {
-                tracing::warn!(
-                    operation = operation_name.unwrap_or("-"),
-                    seconds = deadline.as_secs_f64(),
-                    "request stopped at its deadline"
-                );
-                Response::from_errors(vec![
-                    ApiError::Timeout(deadline)
-                        .extend()
-                        .into_server_error(Pos::default()),
-                ])
-            }
+        within(deadline, operation_name, next.run(ctx, operation_name)).await
+    }
+}
+
+/// The response of `run`, or `TIMEOUT` once it has run for `deadline`.
+async fn within(
+    deadline: Duration,
+    operation: Option<&str>,
+    run: impl Future<Output = Response>,
+) -> Response {
+    match tokio::time::timeout(deadline, run).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                operation = operation.unwrap_or("-"),
+                seconds = deadline.as_secs_f64(),
+                "request stopped at its deadline"
+            );
+            Response::from_errors(vec![
+                ApiError::Timeout(deadline)
+                    .extend()
+                    .into_server_error(Pos::default()),
+            ])
         }
+    }
+}
+
+/// What async-graphql answers when its own limits refuse a document.
+const LIMIT_REFUSALS: [&str; 2] = ["Query is too complex.", "Query is nested too deep."];
+
+/// The API as a server runs it: [`Executor`] for HTTP (a query or mutation) and WebSocket
+/// (subscriptions, and any operation sent over it).
+///
+/// async-graphql runs every field of a response through every extension the schema has, and
+/// looks the field's type up by name for them, even when no extension acts on fields: a
+/// beneficiary's page is some 700 fields, and those layers were a fifth of its CPU. So queries
+/// and mutations run on a schema without extensions (`fast`), with the checks of
+/// [`InputChecks`], the per-request data, the deadline and the default error code applied
+/// here around it. Its own complexity and depth limits (the same as [`InputChecks`]') refuse a
+/// request before anything runs; such a request is then checked by `full` (the same schema
+/// with the extensions, and no session), whose refusal says what the request costs.
+/// Subscriptions run on `full`: each event resolves a few fields, and a subscription's
+/// checks, data and codes come from the extensions there.
+#[derive(Clone)]
+pub struct Api {
+    pub(crate) fast: crate::ApiSchema,
+    pub(crate) full: crate::ApiSchema,
+    pub(crate) checks: InputChecks,
+    pub(crate) deadline: Duration,
+}
+
+impl Api {
+    /// Runs a query or mutation.
+    pub async fn execute(&self, request: impl Into<Request>) -> Response {
+        crate::error::with_codes(self.run(request.into()).await)
+    }
+
+    async fn run(&self, mut request: Request) -> Response {
+        if let Some(error) = refused_characters(&request) {
+            return Response::from_errors(vec![error]);
+        }
+        let document = match self.checks.0.get(&request.query) {
+            Some(document) => document,
+            None => {
+                let checked = async_graphql::parser::parse_query(&request.query)
+                    .map_err(ServerError::from)
+                    .and_then(|document| {
+                        self.checks.0.check_and_keep(&request.query, &document)?;
+                        Ok(document)
+                    });
+                match checked {
+                    Ok(document) => document,
+                    Err(error) => return Response::from_errors(vec![error]),
+                }
+            }
+        };
+        request.set_parsed_query(document);
+        let (query, variables, operation) = (
+            request.query.clone(),
+            request.variables.clone(),
+            request.operation_name.clone(),
+        );
+        let request = request.data(crate::context::Logged::default());
+        let response = within(
+            self.deadline,
+            operation.as_deref(),
+            self.fast.execute(request),
+        )
+        .await;
+        let over_limit = response.data == Value::Null
+            && response
+                .errors
+                .iter()
+                .any(|e| LIMIT_REFUSALS.contains(&e.message.as_str()));
+        if !over_limit {
+            return response;
+        }
+        // Refused before it ran: the same request without a session, on the schema whose
+        // validation explains the refusal, is refused there too.
+        let mut again = Request::new(query).variables(variables);
+        again.operation_name = operation;
+        self.full.execute(again).await
+    }
+
+    /// Runs an operation as a stream of responses, as over WebSocket (a subscription's).
+    pub fn execute_stream(
+        &self,
+        request: impl Into<Request>,
+    ) -> futures_util::stream::BoxStream<'static, Response> {
+        self.full.execute_stream(request)
+    }
+
+    /// The schema's definition in SDL.
+    pub fn sdl(&self) -> String {
+        self.fast.sdl()
+    }
+}
+
+impl async_graphql::Executor for Api {
+    async fn execute(&self, request: Request) -> Response {
+        Api::execute(self, request).await
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> futures_util::stream::BoxStream<'static, Response> {
+        self.full
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
     }
 }
 

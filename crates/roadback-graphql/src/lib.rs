@@ -30,6 +30,7 @@ pub mod vocabulary;
 use async_graphql::{MergedObject, Schema};
 
 pub use context::ApiState;
+pub use inputs::Api;
 
 // A root's doc comment is its description in the schema, and the order of its parts is the
 // order of its fields in `schema.graphql`.
@@ -71,23 +72,38 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 /// What reading and replaying one person's history weighs, in fields.
 pub const STREAM_READ: usize = 20;
 
-/// Builds the schema with its limits and shared state.
-pub fn schema(state: ApiState) -> ApiSchema {
+/// Builds the API with its limits and shared state.
+pub fn schema(state: ApiState) -> Api {
     let cell = state.schema.clone();
-    let schema = Schema::build(
-        Query::default(),
-        Mutation::default(),
-        subscription::Subscription,
-    )
-    .directive(personal::PersonalDataDirective)
-    .extension(error::DefaultCode)
-    .extension(inputs::InputChecks::default())
-    .extension(context::PerRequest)
-    .extension(inputs::Deadline)
-    .data(state)
-    .finish();
-    let _ = cell.set(schema.clone());
-    schema
+    let checks = inputs::InputChecks::default();
+    let deadline = state.deadline;
+    let build = || {
+        Schema::build(
+            Query::default(),
+            Mutation::default(),
+            subscription::Subscription,
+        )
+        .directive(personal::PersonalDataDirective)
+        .data(state.clone())
+    };
+    let full = build()
+        .extension(error::DefaultCode)
+        .extension(checks.clone())
+        .extension(context::PerRequest)
+        .extension(inputs::Deadline)
+        .finish();
+    let fast = build()
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_depth(MAX_DEPTH)
+        .finish();
+    let api = Api {
+        fast,
+        full,
+        checks,
+        deadline,
+    };
+    let _ = cell.set(api.clone());
+    api
 }
 
 /// The schema in SDL, as `schema.graphql` holds it.

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use roadback_domain::access::{Access, Action, Principal, RecordOwner, Role, Scope, authorize};
 use roadback_graphql::auth::Session;
 use roadback_graphql::loaders::new_user_loader;
-use roadback_graphql::{ApiSchema, ApiState};
+use roadback_graphql::{Api, ApiState};
 use roadback_store::EventStore;
 use roadback_store::directory::User;
 use roadback_store::testing::TestDatabase;
@@ -296,7 +296,7 @@ fn ops() -> Vec<Op> {
 }
 
 /// The root fields of a kind of operation, from introspection.
-async fn schema_fields(schema: &ApiSchema, root: &str) -> BTreeSet<String> {
+async fn schema_fields(schema: &Api, root: &str) -> BTreeSet<String> {
     let response = schema
         .execute(format!(
             "{{ __type(name: \"{root}\") {{ fields {{ name }} }} }}"
@@ -313,7 +313,7 @@ async fn schema_fields(schema: &ApiSchema, root: &str) -> BTreeSet<String> {
 
 struct World {
     store: EventStore,
-    schema: ApiSchema,
+    schema: Api,
     ours: Uuid,
     theirs: Uuid,
     users: Vec<(String, Session)>,
@@ -340,7 +340,7 @@ fn session(user: &User, scopes: Option<Vec<Scope>>) -> Session {
 }
 
 async fn run(
-    schema: &ApiSchema,
+    schema: &Api,
     store: &EventStore,
     op: &Op,
     who: Option<&Session>,
@@ -351,7 +351,7 @@ async fn run(
 
 /// Like [`run`]; with `corrects`, a change corrects that entry (`$target`).
 async fn run_on(
-    schema: &ApiSchema,
+    schema: &Api,
     store: &EventStore,
     op: &Op,
     who: Option<&Session>,

@@ -10,7 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use roadback_graphql::ApiSchema;
+use roadback_graphql::Api;
 use roadback_store::EventStore;
 use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -26,7 +26,7 @@ pub struct AppState {
     /// The event store.
     pub store: EventStore,
     /// The GraphQL schema.
-    pub schema: ApiSchema,
+    pub schema: Api,
     /// The API's state (the schema holds the same).
     pub api: roadback_graphql::ApiState,
     /// How long a client may pause while sending a request body.

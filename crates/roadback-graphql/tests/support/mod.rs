@@ -7,7 +7,7 @@ use async_graphql::{Request, Variables};
 use roadback_domain::access::{Principal, Role, Scope};
 use roadback_graphql::auth::Session;
 use roadback_graphql::loaders::new_user_loader;
-use roadback_graphql::{ApiSchema, ApiState};
+use roadback_graphql::{Api, ApiState};
 use roadback_store::EventStore;
 use roadback_store::testing::TestDatabase;
 use roadback_store::vault::{Keyring, MasterKey, Vault};
@@ -17,7 +17,7 @@ use uuid::Uuid;
 /// A schema over a store, with one organisation ("Ours").
 pub struct World {
     pub store: EventStore,
-    pub schema: ApiSchema,
+    pub schema: Api,
     pub organisation: Uuid,
 }
 
