@@ -36,7 +36,7 @@ fn timeline_item(e: &Envelope) -> TimelineItem {
             actor_id: e.actor,
             event_type: e.event.type_name().to_string(),
             summary: roadback_domain::projection::describe(&e.event),
-            payload: async_graphql::Json(e.event.payload()),
+            payload: crate::vocabulary::Payload(e.event.clone()),
             amended: false,
             counts: true,
             recorded_days_later: (e.recorded_at.date_naive() - e.occurred_on).num_days(),

@@ -2,7 +2,14 @@
 //! the domain crate stays free of GraphQL and a change of vocabulary touches one file), the
 //! moment a view is computed for, paging, a mutation's result and the timeline's entries.
 
-use async_graphql::{Enum, InputObject, Json, SimpleObject};
+use std::borrow::Cow;
+
+use async_graphql::parser::types::Field;
+use async_graphql::registry::Registry;
+use async_graphql::{
+    ContextSelectionSet, Enum, InputObject, Json, OutputType, Positioned, ServerResult,
+    SimpleObject, Value,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use roadback_domain::projection::{self, AsOf, Plan, TimelineEntry};
 use roadback_store::vault::DeploymentSecret;
@@ -377,7 +384,7 @@ pub struct AppendedEvent {
     /// What was recorded, in a sentence.
     pub summary: String,
     /// The payload.
-    pub payload: Json<serde_json::Value>,
+    pub payload: Payload,
 }
 
 impl From<&projection::Envelope> for AppendedEvent {
@@ -390,7 +397,7 @@ impl From<&projection::Envelope> for AppendedEvent {
             occurred_on: e.occurred_on,
             recorded_at: e.recorded_at,
             summary: projection::describe(&e.event),
-            payload: Json(e.event.payload()),
+            payload: Payload(e.event.clone()),
         }
     }
 }
@@ -439,7 +446,7 @@ pub struct TimelineItem {
     /// What was recorded, in a sentence (English; clients translate from `payload`).
     pub summary: String,
     /// The payload as first recorded.
-    pub payload: Json<serde_json::Value>,
+    pub payload: Payload,
     /// True once corrected or voided.
     pub amended: bool,
     /// False once voided.
@@ -448,6 +455,29 @@ pub struct TimelineItem {
     pub recorded_days_later: i64,
     /// Its corrections and voids, in the order recorded.
     pub notes: Vec<TimelineNote>,
+}
+
+/// An event's payload, as the `JSON` scalar; made into JSON only when a request asks for it
+/// (a caseworker's page does not, and each entry's made a map of every field).
+#[derive(Clone, Debug)]
+pub struct Payload(pub(crate) roadback_domain::Event);
+
+impl OutputType for Payload {
+    fn type_name() -> Cow<'static, str> {
+        <Json<serde_json::Value> as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Json<serde_json::Value> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        OutputType::resolve(&Json(self.0.payload()), ctx, field).await
+    }
 }
 
 fn typed(event: &roadback_domain::Event) -> Json<serde_json::Value> {
@@ -464,7 +494,7 @@ impl From<&TimelineEntry> for TimelineItem {
             actor_id: e.actor,
             event_type: e.event.type_name().to_string(),
             summary: e.summary.clone(),
-            payload: Json(e.event.payload()),
+            payload: Payload(e.event.clone()),
             amended: e.amended(),
             counts: e.current.is_some(),
             recorded_days_later: e.recorded_days_later(),

@@ -153,3 +153,52 @@ async fn withdrawing_each_consent_takes_effect_at_once() {
         "{follow_up}"
     );
 }
+
+/// An entry's `payload` (made only when asked for) is the event as the log holds it, in the
+/// timeline and in what a mutation answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payloads_are_the_events_as_stored() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let ana = w.session(Role::Caseworker, "ana", None).await;
+    let id = w.ok(&ana, REGISTER, json!({})).await["registerBeneficiary"]["beneficiaryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let given = w
+        .ok(
+            &ana,
+            &format!(
+                r#"mutation {{ giveConsent(input: {{ beneficiaryId: "{id}", expectedVersion: 1, idempotencyKey: "c", occurredOn: "2010-03-02", kind: ASSISTANCE, givenBy: BENEFICIARY, evidence: SIGNED_FORM }}) {{ events {{ eventType payload }} }} }}"#
+            ),
+            json!({}),
+        )
+        .await;
+    let timeline = w
+        .ok(
+            &ana,
+            "query($id: UUID!) { beneficiary(id: $id) { timeline { eventType payload } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let stream = roadback_store::records::beneficiary_stream(id.parse().unwrap()).unwrap();
+    let stored: Vec<Value> = w
+        .store
+        .read_stream(&stream, 1, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_str(e.payload.get()).unwrap())
+        .collect();
+    let entries = timeline["beneficiary"]["timeline"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{timeline}");
+    assert_eq!(entries[0]["eventType"], "BeneficiaryRegistered");
+    assert_eq!(entries[0]["payload"], stored[0]);
+    assert_eq!(entries[1]["payload"], stored[1]);
+    assert_eq!(given["giveConsent"]["events"][0]["payload"], stored[1]);
+    assert!(
+        stored[1].is_object() && stored[1] != json!({}),
+        "{}",
+        stored[1]
+    );
+}
