@@ -9,12 +9,13 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{PgConnection, QueryBuilder, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::postgres::HeldConnection;
+use crate::sqlite::WriterConnection;
 
 /// Most rows inserted by one statement.
 const MAX_BATCH: usize = 256;
@@ -118,9 +119,9 @@ impl AccessSink for PgAccessSink {
     }
 }
 
-/// SQLite: one multi-row `INSERT` on a pooled connection (a local file: taking one costs no
-/// round trip).
-pub(crate) struct SqliteAccessSink(pub SqlitePool);
+/// SQLite: one multi-row `INSERT` on the connection the event writer commits on, in turn with
+/// it ([`WriterConnection`]).
+pub(crate) struct SqliteAccessSink(pub WriterConnection);
 
 impl AccessSink for SqliteAccessSink {
     async fn insert(&mut self, rows: &[AccessRow]) -> Result<(), StoreError> {
@@ -136,7 +137,7 @@ impl AccessSink for SqliteAccessSink {
                 .push_bind(r.action.as_str())
                 .push_bind(r.purpose.as_str());
         });
-        q.build().execute(&self.0).await?;
+        q.build().execute(&mut *self.0.lock().await).await?;
         Ok(())
     }
 }

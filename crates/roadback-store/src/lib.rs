@@ -142,8 +142,8 @@ impl EventStore {
         }
         let (backend, appender) = SqliteBackend::open(path, config).await?;
         let head = Arc::new(watch::channel(backend.head().await?).0);
+        let access = AccessLog::spawn(SqliteAccessSink(appender.connection()));
         let writer = Writer::spawn(appender, head.clone());
-        let access = AccessLog::spawn(SqliteAccessSink(backend.pool.clone()));
         Ok(Self::assemble(
             Backend::Sqlite(backend),
             writer,

@@ -80,7 +80,9 @@ impl SqliteBackend {
                 probe: Arc::new(probe),
                 bulk: BulkReader::new(path.to_path_buf(), config.max_connections as usize),
             },
-            SqliteAppender { conn },
+            SqliteAppender {
+                conn: Arc::new(tokio::sync::Mutex::new(conn)),
+            },
         ))
     }
 
@@ -230,27 +232,42 @@ pub(crate) async fn save_checkpoint(
     Ok(())
 }
 
-/// The one writer: commits each batch in one `BEGIN IMMEDIATE` transaction on its own connection.
+/// The connection the store's writers share: the event writer's batches and the access log's
+/// rows take turns on it in this process, in the order they ask. On connections of their own
+/// they met at SQLite's write lock, where a writer that finds it taken sleeps and tries again
+/// (SQLite's busy handler sleeps up to 100 ms at a time), which set the tail of every read's
+/// latency under load (each read waits for its access-log row).
+pub(crate) type WriterConnection = Arc<tokio::sync::Mutex<SqliteConnection>>;
+
+/// The one event writer: commits each batch in one `BEGIN IMMEDIATE` transaction on the
+/// writers' connection.
 pub(crate) struct SqliteAppender {
-    conn: SqliteConnection,
+    conn: WriterConnection,
+}
+
+impl SqliteAppender {
+    /// The connection it writes on, for the access log's writer.
+    pub fn connection(&self) -> WriterConnection {
+        self.conn.clone()
+    }
 }
 
 impl BatchAppender for SqliteAppender {
     async fn append_batch(&mut self, batch: &[Command]) -> Result<Vec<Outcome>, StoreError> {
+        let mut conn = self.conn.lock().await;
+        let conn = &mut *conn;
         // IMMEDIATE takes the write lock now, so the head read below cannot go stale, even if
         // another process (a CLI load beside a running server) writes to the same file.
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut self.conn)
-            .await?;
-        let result = match append_in_transaction(&mut self.conn, batch).await {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        let result = match append_in_transaction(conn, batch).await {
             Ok(outcomes) => sqlx::query("COMMIT")
-                .execute(&mut self.conn)
+                .execute(&mut *conn)
                 .await
                 .map(|_| outcomes),
             Err(e) => Err(e),
         };
         if result.is_err() {
-            let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         }
         Ok(result?)
     }
