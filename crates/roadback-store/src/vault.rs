@@ -467,20 +467,27 @@ impl Vault {
             ))));
         }
         if let Some(pool) = self.store.postgres_pool() {
-            // A transaction that began before the erasure may still see the rows, and VACUUM
-            // keeps what some snapshot can see: wait (a few seconds at most) for those to end.
-            let since: chrono::DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
-                .fetch_one(pool)
-                .await?;
+            // VACUUM keeps a deleted row while some snapshot may still see it: one of a
+            // transaction in this database that began before the erasure, and the VACUUM's own
+            // when a transaction anywhere in the cluster (another database's included) began
+            // before the erasure and still runs (a snapshot's horizon is the oldest running
+            // transaction, whatever its database). Wait, a few seconds at most, for both to end.
+            let (since, next): (chrono::DateTime<Utc>, i64) = sqlx::query_as(
+                "SELECT clock_timestamp(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint",
+            )
+            .fetch_one(pool)
+            .await?;
             for _ in 0..50 {
-                let older: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-                     AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND xact_start < $1",
+                let waiting: bool = sqlx::query_scalar(
+                    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint < $2 \
+                     OR EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+                     AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND xact_start < $1)",
                 )
                 .bind(since)
+                .bind(next)
                 .fetch_one(pool)
                 .await?;
-                if older == 0 {
+                if !waiting {
                     break;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
