@@ -32,7 +32,7 @@ pub use error::StoreError;
 pub use event::{AppendResult, EventContext, ExpectedVersion, NewEvent, RecordedEvent, StreamId};
 pub use limits::Limits;
 pub use subscription::Subscription;
-pub use transaction::StoreTransaction;
+pub use transaction::{SqliteTransaction, StoreTransaction};
 
 use access_log::{AccessLog, PgAccessSink, SqliteAccessSink};
 use postgres::{HeldConnection, PgBackend};
@@ -369,9 +369,12 @@ impl EventStore {
     pub async fn begin(&self) -> Result<StoreTransaction, StoreError> {
         Ok(match &self.inner.backend {
             Backend::Postgres(b) => StoreTransaction::Postgres(b.pool.begin().await?),
-            // IMMEDIATE: take the write lock up front rather than fail to upgrade a read later.
+            // The writers' turn first, then the write lock (IMMEDIATE: up front rather than
+            // fail to upgrade a read later).
             Backend::Sqlite(b) => {
-                StoreTransaction::Sqlite(b.pool.begin_with("BEGIN IMMEDIATE").await?)
+                let turn = b.writer.clone().lock_owned().await;
+                let tx = b.pool.begin_with("BEGIN IMMEDIATE").await?;
+                StoreTransaction::Sqlite(SqliteTransaction::new(tx, Some(turn)))
             }
         })
     }
@@ -384,7 +387,9 @@ impl EventStore {
                     .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
             ),
-            Backend::Sqlite(b) => StoreTransaction::Sqlite(b.pool.begin().await?),
+            Backend::Sqlite(b) => {
+                StoreTransaction::Sqlite(SqliteTransaction::new(b.pool.begin().await?, None))
+            }
         })
     }
 

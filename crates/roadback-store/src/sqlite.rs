@@ -39,6 +39,8 @@ pub(crate) struct SqliteBackend {
     probe: Arc<SqliteConnectOptions>,
     /// Where pages of the log are read in bulk (replays, subscriptions).
     pub bulk: Arc<BulkReader>,
+    /// The writers' connection (the appender's), whose lock is this process's turn to write.
+    pub writer: WriterConnection,
 }
 
 impl SqliteBackend {
@@ -74,15 +76,15 @@ impl SqliteBackend {
             .clone()
             .create_if_missing(false)
             .busy_timeout(Duration::from_millis(300));
+        let writer = Arc::new(tokio::sync::Mutex::new(conn));
         Ok((
             Self {
                 pool,
                 probe: Arc::new(probe),
                 bulk: BulkReader::new(path.to_path_buf(), config.max_connections as usize),
+                writer: writer.clone(),
             },
-            SqliteAppender {
-                conn: Arc::new(tokio::sync::Mutex::new(conn)),
-            },
+            SqliteAppender { conn: writer },
         ))
     }
 
@@ -216,7 +218,7 @@ impl SqliteBackend {
 
 /// Saves a consumer's checkpoint inside the consumer's transaction.
 pub(crate) async fn save_checkpoint(
-    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     name: &str,
     position: u64,
 ) -> Result<(), StoreError> {
@@ -227,7 +229,7 @@ pub(crate) async fn save_checkpoint(
     .bind(name)
     .bind(position as i64)
     .bind(Utc::now().timestamp_micros())
-    .execute(&mut **tx)
+    .execute(conn)
     .await?;
     Ok(())
 }

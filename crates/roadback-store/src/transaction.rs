@@ -1,5 +1,10 @@
 //! A consumer's transaction: its own writes and its checkpoint commit together or not at all.
 
+use std::ops::{Deref, DerefMut};
+
+use sqlx::SqliteConnection;
+use tokio::sync::OwnedMutexGuard;
+
 use crate::error::StoreError;
 use crate::{postgres, sqlite};
 
@@ -8,8 +13,42 @@ use crate::{postgres, sqlite};
 pub enum StoreTransaction {
     /// On PostgreSQL.
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-    /// On SQLite (started with `BEGIN IMMEDIATE`).
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// On SQLite.
+    Sqlite(SqliteTransaction),
+}
+
+/// A transaction on SQLite. One that writes (started with `BEGIN IMMEDIATE`) holds the
+/// writers' turn ([`WriterConnection`](crate::sqlite::WriterConnection)) until it ends, so the
+/// event writer and the access log wait for it in this process rather than meet it at SQLite's
+/// write lock, where the busy handler sleeps (up to 100 ms at a time) before trying again.
+/// Derefs to its connection.
+pub struct SqliteTransaction {
+    // Declared first, dropped first: a transaction dropped unfinished queues its rollback
+    // before the turn passes on.
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _turn: Option<OwnedMutexGuard<SqliteConnection>>,
+}
+
+impl SqliteTransaction {
+    pub(crate) fn new(
+        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        turn: Option<OwnedMutexGuard<SqliteConnection>>,
+    ) -> Self {
+        Self { tx, _turn: turn }
+    }
+}
+
+impl Deref for SqliteTransaction {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for SqliteTransaction {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
 }
 
 impl StoreTransaction {
@@ -45,7 +84,7 @@ impl StoreTransaction {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
             Self::Postgres(tx) => tx.commit().await?,
-            Self::Sqlite(tx) => tx.commit().await?,
+            Self::Sqlite(tx) => tx.tx.commit().await?,
         }
         Ok(())
     }
@@ -54,7 +93,7 @@ impl StoreTransaction {
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
             Self::Postgres(tx) => tx.rollback().await?,
-            Self::Sqlite(tx) => tx.rollback().await?,
+            Self::Sqlite(tx) => tx.tx.rollback().await?,
         }
         Ok(())
     }

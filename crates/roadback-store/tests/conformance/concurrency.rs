@@ -312,3 +312,51 @@ pub async fn the_writers_reconnect_when_the_server_drops_their_connections(db: &
     let purposes: Vec<_> = log.iter().map(|e| e.purpose.as_str()).collect();
     assert_eq!(purposes, ["after", "before"]);
 }
+
+/// A consumer's transaction (a projector's batch, a vault write) and the store's own writers in
+/// one process: an append and an access-log row asked for while it is open wait for it and then
+/// commit, whether it commits or is dropped unfinished (on SQLite they take turns on the
+/// writers' connection; on PostgreSQL they do not touch its rows).
+pub async fn writes_wait_for_a_consumers_open_transaction_then_commit(db: &TestDatabase) {
+    let store = db.open().await;
+    let s = StreamId::new("case-1").unwrap();
+    let (user, org) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+    for commit in [true, false] {
+        let mut tx = store.begin().await.unwrap();
+        tx.save_checkpoint("consumer", 1).await.unwrap();
+        let append = tokio::spawn({
+            let (store, s) = (store.clone(), s.clone());
+            async move { store.append(&s, ExpectedVersion::Any, vec![noted(1)]).await }
+        });
+        let access = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .log_access(user, org, None, "READ_RECORD", "case work")
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if commit {
+            tx.commit().await.unwrap();
+        } else {
+            drop(tx);
+        }
+        tokio::time::timeout(PATIENCE, append)
+            .await
+            .expect("the append went on")
+            .unwrap()
+            .unwrap();
+        tokio::time::timeout(PATIENCE, access)
+            .await
+            .expect("the access row went on")
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(store.read_stream(&s, 1, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store.access_log(org, None, None, 10).await.unwrap().len(),
+        2
+    );
+    assert_eq!(store.checkpoint("consumer").await.unwrap(), Some(1));
+}

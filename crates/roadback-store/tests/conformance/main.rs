@@ -56,6 +56,7 @@ conformance!(
     concurrency::two_instances_share_one_order,
     concurrency::two_instances_racing_on_the_same_streams_take_each_version_once,
     concurrency::the_writers_reconnect_when_the_server_drops_their_connections,
+    concurrency::writes_wait_for_a_consumers_open_transaction_then_commit,
     projector::the_projector_and_a_rebuild_give_the_pure_read_models,
     projector::a_rebuild_in_parts_reads_every_stream_once,
     projector::a_crash_before_commit_neither_loses_nor_repeats_an_update,
