@@ -280,7 +280,7 @@ pub(crate) async fn save_checkpoint(
 /// it took the lock, and every later append waits for its commit. The lock is released only
 /// after the commit is visible, so a later position is never visible before an earlier one:
 /// readers of "after P" cannot skip an event. A serialization error stores nothing and the
-/// batch is sent again ([`PgAppender`]). The unique keys on `event_id` and
+/// batch is sent again after the head's lock ([`append_after_the_head_lock`]). The unique keys on `event_id` and
 /// `(stream_id, version)` stay as the last guard: a statement that broke either would fail whole.
 ///
 /// Each step is materialized once, and each event id and stream version is a probe of its
@@ -339,17 +339,26 @@ SELECT r.outcome,
   FROM placed r, h, (SELECT count(*) FROM woken) w
  ORDER BY r.ord";
 
-/// How often a batch is sent again after a serialization error (another instance appended
-/// between the statement's snapshot and its lock on the head) before the error is reported.
-const SERIALIZATION_RETRIES: usize = 16;
-
-/// A random pause before sending a batch again after its `attempt`-th serialization error: up
-/// to 2^attempt ms, at most 64. Sent again at once, the batch loses every time to a busy other
-/// instance, whose writer sends its next batch as soon as the last is answered: that batch
-/// takes the head's lock while this one's error is still on its way back.
-fn serialization_pause(attempt: usize) -> std::time::Duration {
-    let most_micros = 1_000u64 << attempt.min(6);
-    std::time::Duration::from_micros((Uuid::new_v4().as_u128() as u64) % most_micros)
+/// Sends [`APPEND_BATCH`] again after a serialization error, this time after waiting for the
+/// head's lock: at READ COMMITTED, in a transaction that first locks the head row, so the batch
+/// statement's snapshot, taken once the lock is held, sees every append committed before it and
+/// none can commit after it until this one does. A batch that lost to another instance queues
+/// on the lock in its turn instead of trying again (and losing again to that instance's next
+/// batch, sent as soon as its last was answered). Three more round trips, only when instances
+/// met.
+async fn append_after_the_head_lock(
+    conn: &mut PgConnection,
+    batch: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
+) -> Result<Vec<PgRow>, sqlx::Error> {
+    let mut tx = conn
+        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+        .await?;
+    sqlx::query("SELECT 1 FROM head WHERE id = 1 FOR UPDATE")
+        .execute(&mut *tx)
+        .await?;
+    let rows = batch.fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(rows)
 }
 
 /// A connection one task keeps between its statements (the writers'): taking a connection
@@ -458,9 +467,8 @@ impl BatchAppender for PgAppender {
                 payloads.push(e.payload.get());
             }
         }
-        let mut attempt = 0;
-        let rows = loop {
-            let sent = sqlx::query(APPEND_BATCH)
+        let statement = || {
+            sqlx::query(APPEND_BATCH)
                 .bind(&streams)
                 .bind(&expected)
                 .bind(&counts)
@@ -473,20 +481,25 @@ impl BatchAppender for PgAppender {
                 .bind(&organisations)
                 .bind(&correlations)
                 .bind(&payloads)
-                .fetch_all(self.conn.get().await?)
-                .await;
+        };
+        let mut after_the_lock = false;
+        let rows = loop {
+            let conn = self.conn.get().await?;
+            let sent = if after_the_lock {
+                append_after_the_head_lock(conn, statement()).await
+            } else {
+                statement().fetch_all(conn).await
+            };
             let Some(sent) = self.conn.checked(sent) else {
                 continue;
             };
             match sent {
                 Err(sqlx::Error::Database(e))
-                    if e.code().as_deref() == Some("40001") && attempt < SERIALIZATION_RETRIES =>
+                    if e.code().as_deref() == Some("40001") && !after_the_lock =>
                 {
-                    attempt += 1;
-                    tokio::time::sleep(serialization_pause(attempt)).await;
+                    after_the_lock = true;
                     tracing::debug!(
-                        attempt,
-                        "another instance appended meanwhile; sending the batch again"
+                        "another instance appended meanwhile; sending the batch again after the head's lock"
                     );
                 }
                 other => break other?,
