@@ -135,6 +135,15 @@ impl HistoryCache {
             .map(|c| (c.history.clone(), c.read_to))
     }
 
+    /// The organisation of a beneficiary whose history is kept (without marking it used).
+    /// Never stale: a record's organisation is its registration's, which no later event changes
+    /// (a correction never changes whose record it is).
+    pub fn organisation(&self, beneficiary: Uuid) -> Option<Uuid> {
+        let map = self.lock();
+        let case = map.by_beneficiary.get(&beneficiary)?.history.now();
+        case.registration.as_ref().map(|r| r.organisation)
+    }
+
     /// The beneficiary's history as the log holds it now; `None` when there is no such record.
     pub async fn load(
         &self,
@@ -267,6 +276,15 @@ mod tests {
         // The next events, decided on the history as held, extend it, case included.
         cache.appended(id, 3, entries[3..5].to_vec());
         assert_eq!(held(&cache), (5, 5));
+        assert_eq!(
+            cache.organisation(id),
+            History::new(entries.clone())
+                .now()
+                .registration
+                .as_ref()
+                .map(|r| r.organisation)
+        );
+        assert_eq!(cache.organisation(Uuid::nil()), None);
         let (history, _) = cache.cached(id).unwrap();
         assert_eq!(history.as_ref(), &History::new(entries[..5].to_vec()));
         // A command decided on an older version (its history was read further meanwhile) is

@@ -164,6 +164,13 @@ impl Subscription {
                     (reader.clone(), histories.clone(), caller.clone());
                 async move {
                     let e = envelope(&event.ok()?).ok().flatten()?;
+                    // Another organisation's record, known without reading it.
+                    if histories
+                        .organisation(e.beneficiary)
+                        .is_some_and(|o| o != organisation)
+                    {
+                        return None;
+                    }
                     // The record as it stands now: its tail read, not the whole stream.
                     let history = histories.load(&store, e.beneficiary).await.ok()??;
                     let entry = CaseloadEntry::of(history.now())?;

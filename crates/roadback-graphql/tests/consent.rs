@@ -202,3 +202,81 @@ async fn payloads_are_the_events_as_stored() {
         stored[1]
     );
 }
+
+/// The caseload subscription follows the organisation's own cases: another organisation's
+/// records are never shown (whether this server keeps their histories or not), and a change to
+/// one of its cases is shown whoever recorded it (here a partner the record is shared with).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_caseload_subscription_follows_the_organisations_own_cases_whoever_records() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let a = w.store.create_organisation("A", "AL").await.unwrap().id;
+    let b = w.store.create_organisation("B", "RS").await.unwrap().id;
+    let ana = w.session_in(a, Role::Caseworker, "ana", None).await;
+    let bora = w.session_in(b, Role::Caseworker, "bora", None).await;
+
+    let (sent, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let mut live = w.schema.execute_stream(w.request(
+        Some(&ana),
+        "subscription { caseload { caseCode } }",
+        json!({}),
+    ));
+    tokio::spawn(async move {
+        while let Some(item) = live.next().await {
+            let item = serde_json::to_value(&item).unwrap();
+            if sent.send(item).is_err() {
+                return;
+            }
+        }
+    });
+    // Items until none comes for a moment.
+    let drain = async |received: &mut tokio::sync::mpsc::UnboundedReceiver<Value>| {
+        let mut items = Vec::new();
+        while let Ok(Some(item)) =
+            tokio::time::timeout(std::time::Duration::from_millis(700), received.recv()).await
+        {
+            items.push(item["data"]["caseload"]["caseCode"].clone());
+        }
+        items
+    };
+    assert!(
+        drain(&mut received).await.is_empty(),
+        "subscribed, nothing yet"
+    );
+
+    // Another organisation's record, registered and changed: its history is kept by this
+    // server (its commands read it), and none of it reaches A's caseload.
+    let theirs = w
+        .ok(&bora, &REGISTER.replace("AL-1", "RS-1"), json!({}))
+        .await["registerBeneficiary"]["beneficiaryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    change(&w, &bora, &theirs, 1, "2010-03-02", "giveConsent(input: { CHANGE, kind: ASSISTANCE, givenBy: BENEFICIARY, evidence: SIGNED_FORM }) { version }").await;
+    // A's own record, shared with B (consent to data sharing, then a referral).
+    let ours = w.ok(&ana, REGISTER, json!({})).await["registerBeneficiary"]["beneficiaryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = change(&w, &ana, &ours, 1, "2010-03-02", &format!(r#"giveConsent(input: {{ CHANGE, kind: DATA_SHARING, organisationId: "{b}", givenBy: BENEFICIARY, evidence: SIGNED_FORM }}) {{ version }}"#)).await;
+    let v = change(
+        &w,
+        &ana,
+        &ours,
+        v,
+        "2010-03-02",
+        &format!(
+            r#"referToOrganisation(input: {{ CHANGE, toOrganisationId: "{b}" }}) {{ version }}"#
+        ),
+    )
+    .await;
+    let items = drain(&mut received).await;
+    assert!(!items.is_empty(), "A's own changes are shown");
+    assert!(items.iter().all(|c| c == "AL-1"), "{items:?}");
+
+    // The partner records a change on A's record: A's caseload shows it.
+    change(&w, &bora, &ours, v, "2010-03-03", "giveConsent(input: { CHANGE, kind: ASSISTANCE, givenBy: BENEFICIARY, evidence: SIGNED_FORM }) { version }").await;
+    change(&w, &bora, &theirs, 2, "2010-03-03", "giveConsent(input: { CHANGE, kind: FOLLOW_UP_CONTACT, givenBy: BENEFICIARY, evidence: SIGNED_FORM }) { version }").await;
+    let items = drain(&mut received).await;
+    assert_eq!(items, vec![json!("AL-1")]);
+}
