@@ -1,8 +1,10 @@
 //! Beneficiaries' histories as last read, kept between requests: what commands are decided
 //! against and views are computed from, without reading a long stream whole each time.
 
-use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use lru::LruCache;
 
 use roadback_domain::projection::{Envelope, History};
 use roadback_store::EventStore;
@@ -60,32 +62,13 @@ async fn read_tail(
 /// its stream's tail *is* the stream. Bounded: past `capacity` histories, the least recently
 /// used leaves.
 pub struct HistoryCache {
-    capacity: usize,
-    histories: Mutex<HistoryMap>,
-}
-
-#[derive(Default)]
-struct HistoryMap {
-    by_beneficiary: HashMap<Uuid, CachedHistory>,
-    clock: u64,
-}
-
-impl HistoryMap {
-    /// The entry of `beneficiary`, marked as just used.
-    fn touch(&mut self, beneficiary: Uuid) -> Option<&mut CachedHistory> {
-        self.clock += 1;
-        let now = self.clock;
-        let cached = self.by_beneficiary.get_mut(&beneficiary)?;
-        cached.used = now;
-        Some(cached)
-    }
+    histories: Mutex<LruCache<Uuid, CachedHistory>>,
 }
 
 struct CachedHistory {
     history: Arc<History>,
     /// The stream version the history was read to.
     read_to: u64,
-    used: u64,
 }
 
 impl CachedHistory {
@@ -103,17 +86,18 @@ impl CachedHistory {
 }
 
 impl HistoryCache {
-    /// A cache of at most `capacity` histories.
+    /// A cache of at most `capacity` histories (at least one).
     pub fn new(capacity: usize) -> Self {
         Self {
-            capacity,
-            histories: Mutex::default(),
+            histories: Mutex::new(LruCache::new(
+                NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
+            )),
         }
     }
 
     /// How many histories it holds.
     pub fn len(&self) -> usize {
-        self.lock().by_beneficiary.len()
+        self.lock().len()
     }
 
     /// True when it holds none.
@@ -121,7 +105,7 @@ impl HistoryCache {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, HistoryMap> {
+    fn lock(&self) -> MutexGuard<'_, LruCache<Uuid, CachedHistory>> {
         // A panic while holding the lock leaves a map that is still consistent.
         self.histories.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -131,7 +115,7 @@ impl HistoryCache {
     /// whose append is checked against that version.
     pub fn cached(&self, beneficiary: Uuid) -> Option<(Arc<History>, u64)> {
         self.lock()
-            .touch(beneficiary)
+            .get(&beneficiary)
             .map(|c| (c.history.clone(), c.read_to))
     }
 
@@ -140,7 +124,7 @@ impl HistoryCache {
     /// (a correction never changes whose record it is).
     pub fn organisation(&self, beneficiary: Uuid) -> Option<Uuid> {
         let map = self.lock();
-        let case = map.by_beneficiary.get(&beneficiary)?.history.now();
+        let case = map.peek(&beneficiary)?.history.now();
         case.registration.as_ref().map(|r| r.organisation)
     }
 
@@ -151,11 +135,11 @@ impl HistoryCache {
         beneficiary: Uuid,
     ) -> Result<Option<Arc<History>>, ApiError> {
         loop {
-            let from = self.lock().touch(beneficiary).map_or(0, |c| c.read_to);
+            let from = self.lock().get(&beneficiary).map_or(0, |c| c.read_to);
             let mut tail = Vec::new();
             let read_now = read_tail(store, beneficiary, &mut tail, from).await?;
             let mut map = self.lock();
-            match map.touch(beneficiary) {
+            match map.get_mut(&beneficiary) {
                 // What was read continues what the cache holds (or a request read further).
                 Some(cached) if cached.read_to >= from => {
                     cached.extend(tail, read_now);
@@ -166,12 +150,12 @@ impl HistoryCache {
                         return Ok(None);
                     }
                     let history = Arc::new(History::new(tail));
-                    Self::keep(
-                        &mut map,
-                        self.capacity,
+                    map.put(
                         beneficiary,
-                        history.clone(),
-                        read_now,
+                        CachedHistory {
+                            history: history.clone(),
+                            read_to: read_now,
+                        },
                     );
                     return Ok(Some(history));
                 }
@@ -194,42 +178,21 @@ impl HistoryCache {
         }
         let last = last.version;
         let mut map = self.lock();
-        match map.touch(beneficiary) {
+        match map.get_mut(&beneficiary) {
             Some(cached) if cached.read_to == decided_on => cached.extend(entries, last),
             Some(_) => {}
             None if decided_on == 0 => {
                 let history = Arc::new(History::new(entries));
-                Self::keep(&mut map, self.capacity, beneficiary, history, last);
+                map.put(
+                    beneficiary,
+                    CachedHistory {
+                        history,
+                        read_to: last,
+                    },
+                );
             }
             None => {}
         }
-    }
-
-    fn keep(
-        map: &mut HistoryMap,
-        capacity: usize,
-        beneficiary: Uuid,
-        history: Arc<History>,
-        read_to: u64,
-    ) {
-        if map.by_beneficiary.len() >= capacity
-            && let Some(oldest) = map
-                .by_beneficiary
-                .iter()
-                .min_by_key(|(_, c)| c.used)
-                .map(|(id, _)| *id)
-        {
-            map.by_beneficiary.remove(&oldest);
-        }
-        let used = map.clock;
-        map.by_beneficiary.insert(
-            beneficiary,
-            CachedHistory {
-                history,
-                read_to,
-                used,
-            },
-        );
     }
 }
 
