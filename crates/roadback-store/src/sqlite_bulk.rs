@@ -27,6 +27,11 @@ pub(crate) struct BulkReader {
     /// Connections kept between reads: as many as the store's pool holds (a rebuild reads with
     /// one per part, the server with one per subscription catching up).
     kept: usize,
+    /// Reads at once, as many as connections kept: each holds a blocking thread, a connection
+    /// and a page of up to its capacity in events, and subscribers catching up are as many as
+    /// the server's clients. More wait for their turn, as the pool's readers do for a
+    /// connection.
+    reading: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for BulkReader {
@@ -43,6 +48,7 @@ impl BulkReader {
             path,
             idle: Mutex::new(Vec::new()),
             kept,
+            reading: tokio::sync::Semaphore::new(kept.max(1)),
         })
     }
 
@@ -54,6 +60,11 @@ impl BulkReader {
         params: P,
         capacity: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let _turn = self
+            .reading
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Corrupt("the log's reader is closed".into()))?;
         let reader = self.clone();
         tokio::task::spawn_blocking(move || {
             let conn = match reader.idle.lock().map(|mut idle| idle.pop()) {
