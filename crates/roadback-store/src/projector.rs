@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::event::RecordedEvent;
-use crate::records::{envelope, load_case};
+use crate::records::{by_stream, envelope, load_case};
 use crate::{EventStore, read_models};
 
 /// The checkpoint name of the read models.
@@ -390,18 +390,11 @@ async fn fold_part(
 /// Folds a page of events into `stream`, finishing each stream the page moves past.
 fn fold_page(page: &[RecordedEvent], stream: &mut Vec<Envelope>) -> Result<Folded, StoreError> {
     let mut out = Folded::default();
-    for event in page {
-        let Some(e) = envelope(event)? else { continue };
-        if stream
-            .first()
-            .is_some_and(|s| s.beneficiary != e.beneficiary)
-        {
-            finish(stream, &mut out);
-            stream.clear();
-        }
-        stream.push(e);
-        out.events += 1;
-    }
+    let events = by_stream(page, stream, |whole| {
+        finish(whole, &mut out);
+        whole.clear();
+    })?;
+    out.events += events;
     Ok(out)
 }
 

@@ -102,19 +102,35 @@ pub async fn histories(
         after = (last.stream_id.as_str().to_string(), last.version);
         read += events.len() as u64;
         progress(read, head);
-        for event in &events {
-            let Some(e) = envelope(event)? else { continue };
-            if stream
-                .first()
-                .is_some_and(|s| s.beneficiary != e.beneficiary)
-            {
-                out.push(roadback_domain::History::new(std::mem::take(&mut stream)));
-            }
-            stream.push(e);
-        }
+        by_stream(&events, &mut stream, |whole| {
+            out.push(roadback_domain::History::new(std::mem::take(whole)));
+        })?;
     }
     if !stream.is_empty() {
         out.push(roadback_domain::History::new(stream));
     }
     Ok(out)
+}
+
+/// Adds the envelopes of `page` (events in stream and version order) to `stream`, the events
+/// of one beneficiary so far, and hands it to `whole` each time the page moves on to the next
+/// beneficiary (`whole` leaves it empty). Returns how many envelopes it added.
+pub(crate) fn by_stream(
+    page: &[RecordedEvent],
+    stream: &mut Vec<Envelope>,
+    mut whole: impl FnMut(&mut Vec<Envelope>),
+) -> Result<u64, StoreError> {
+    let mut added = 0;
+    for event in page {
+        let Some(e) = envelope(event)? else { continue };
+        if stream
+            .first()
+            .is_some_and(|s| s.beneficiary != e.beneficiary)
+        {
+            whole(stream);
+        }
+        stream.push(e);
+        added += 1;
+    }
+    Ok(added)
 }
