@@ -40,14 +40,20 @@ async fn change(w: &World, who: &Session, id: &str, version: u64, on: &str, body
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn withdrawing_each_consent_takes_effect_at_once() {
-    let db = TestDatabase::sqlite();
-    let w = World::new(&db).await;
+/// Organisations A and B, with a caseworker of each: ana of A, bora of B.
+async fn partners(w: &World) -> (uuid::Uuid, uuid::Uuid, Session, Session) {
     let a = w.store.create_organisation("A", "AL").await.unwrap().id;
     let b = w.store.create_organisation("B", "RS").await.unwrap().id;
     let ana = w.session_in(a, Role::Caseworker, "ana", None).await;
     let bora = w.session_in(b, Role::Caseworker, "bora", None).await;
+    (a, b, ana, bora)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawing_each_consent_takes_effect_at_once() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let (a, b, ana, bora) = partners(&w).await;
     let eva = w.session_in(a, Role::Evaluator, "eva", None).await;
 
     let id = w.ok(&ana, REGISTER, json!({})).await["registerBeneficiary"]["beneficiaryId"]
@@ -210,10 +216,7 @@ async fn payloads_are_the_events_as_stored() {
 async fn the_caseload_subscription_follows_the_organisations_own_cases_whoever_records() {
     let db = TestDatabase::sqlite();
     let w = World::new(&db).await;
-    let a = w.store.create_organisation("A", "AL").await.unwrap().id;
-    let b = w.store.create_organisation("B", "RS").await.unwrap().id;
-    let ana = w.session_in(a, Role::Caseworker, "ana", None).await;
-    let bora = w.session_in(b, Role::Caseworker, "bora", None).await;
+    let (_, b, ana, bora) = partners(&w).await;
 
     let (sent, mut received) = tokio::sync::mpsc::unbounded_channel();
     let mut live = w.schema.execute_stream(w.request(
