@@ -280,8 +280,9 @@ pub(crate) async fn save_checkpoint(
 /// it took the lock, and every later append waits for its commit. The lock is released only
 /// after the commit is visible, so a later position is never visible before an earlier one:
 /// readers of "after P" cannot skip an event. A serialization error stores nothing and the
-/// batch is sent again after the head's lock ([`append_after_the_head_lock`]). The unique keys on `event_id` and
-/// `(stream_id, version)` stay as the last guard: a statement that broke either would fail whole.
+/// batch is sent again after the head's lock ([`append_after_the_head_lock`]). The unique keys
+/// on `event_id` and `(stream_id, version)` stay as the last guard: a statement that broke
+/// either would fail whole.
 ///
 /// Each step is materialized once, and each event id and stream version is a probe of its
 /// unique index (a scalar subquery, which the generic plan keeps as an index lookup even when it
