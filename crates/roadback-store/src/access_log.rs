@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::postgres::HeldConnection;
-use crate::sqlite::WriterConnection;
+use crate::sqlite::Turn;
 
 /// Most rows inserted by one statement.
 const MAX_BATCH: usize = 256;
@@ -35,6 +35,12 @@ pub(crate) struct AccessRow {
 
 /// A backend's way of inserting rows in one statement.
 pub(crate) trait AccessSink: Send + 'static {
+    /// Waits until an insert could begin (on SQLite, the writers' turn), before the rows are
+    /// gathered: what arrives meanwhile joins them.
+    fn ready(&mut self) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
+
     /// Inserts `rows`, all or none.
     fn insert(&mut self, rows: &[AccessRow])
     -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -70,6 +76,13 @@ impl AccessLog {
 async fn run(mut sink: impl AccessSink, mut rx: mpsc::Receiver<(AccessRow, Reply)>) {
     let mut waiting = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut waiting, MAX_BATCH).await > 0 {
+        sink.ready().await;
+        while waiting.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(row) => waiting.push(row),
+                Err(_) => break,
+            }
+        }
         let (rows, replies): (Vec<AccessRow>, Vec<Reply>) = waiting.drain(..).unzip();
         match sink.insert(&rows).await {
             Err(StoreError::Database(_)) if rows.len() > 1 => {
@@ -121,9 +134,13 @@ impl AccessSink for PgAccessSink {
 
 /// SQLite: one multi-row `INSERT` on the connection the event writer commits on, in turn with
 /// it ([`WriterConnection`]).
-pub(crate) struct SqliteAccessSink(pub WriterConnection);
+pub(crate) struct SqliteAccessSink(pub Turn);
 
 impl AccessSink for SqliteAccessSink {
+    async fn ready(&mut self) {
+        self.0.wait().await;
+    }
+
     async fn insert(&mut self, rows: &[AccessRow]) -> Result<(), StoreError> {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO access_log (at, user_id, organisation_id, beneficiary_id, action, purpose) ",
@@ -137,7 +154,7 @@ impl AccessSink for SqliteAccessSink {
                 .push_bind(r.action.as_str())
                 .push_bind(r.purpose.as_str());
         });
-        q.build().execute(&mut *self.0.lock().await).await?;
+        q.build().execute(&mut *self.0.take().await).await?;
         Ok(())
     }
 }

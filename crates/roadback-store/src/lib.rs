@@ -36,7 +36,7 @@ pub use transaction::{SqliteTransaction, StoreTransaction};
 
 use access_log::{AccessLog, PgAccessSink, SqliteAccessSink};
 use postgres::{HeldConnection, PgBackend};
-use sqlite::SqliteBackend;
+use sqlite::{SqliteBackend, Turn};
 use writer::{Command, Outcome, Writer};
 
 /// Events per page when reading the whole log.
@@ -142,7 +142,7 @@ impl EventStore {
         }
         let (backend, appender) = SqliteBackend::open(path, config).await?;
         let head = Arc::new(watch::channel(backend.head().await?).0);
-        let access = AccessLog::spawn(SqliteAccessSink(appender.connection()));
+        let access = AccessLog::spawn(SqliteAccessSink(Turn::new(appender.connection())));
         let writer = Writer::spawn(appender, head.clone());
         Ok(Self::assemble(
             Backend::Sqlite(backend),

@@ -11,6 +11,7 @@ use sqlx::sqlite::{
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Connection, QueryBuilder, Row, Sqlite};
+use tokio::sync::OwnedMutexGuard;
 use uuid::Uuid;
 
 use crate::StoreConfig;
@@ -84,7 +85,9 @@ impl SqliteBackend {
                 bulk: BulkReader::new(path.to_path_buf(), config.max_connections as usize),
                 writer: writer.clone(),
             },
-            SqliteAppender { conn: writer },
+            SqliteAppender {
+                turn: Turn::new(writer),
+            },
         ))
     }
 
@@ -241,22 +244,55 @@ pub(crate) async fn save_checkpoint(
 /// latency under load (each read waits for its access-log row).
 pub(crate) type WriterConnection = Arc<tokio::sync::Mutex<SqliteConnection>>;
 
+/// A writer's turn on the [`WriterConnection`]: waited for as soon as the writer has something
+/// to write and before it gathers what else is waiting ([`wait`](Self::wait)), so what arrives
+/// while another writer commits goes into this writer's next commit, not the one after.
+pub(crate) struct Turn {
+    conn: WriterConnection,
+    held: Option<OwnedMutexGuard<SqliteConnection>>,
+}
+
+impl Turn {
+    pub fn new(conn: WriterConnection) -> Self {
+        Self { conn, held: None }
+    }
+
+    /// Waits for the turn and keeps it until [`take`](Self::take).
+    pub async fn wait(&mut self) {
+        if self.held.is_none() {
+            self.held = Some(self.conn.clone().lock_owned().await);
+        }
+    }
+
+    /// The turn (waited for if not kept); it passes on when the guard is dropped.
+    pub async fn take(&mut self) -> OwnedMutexGuard<SqliteConnection> {
+        match self.held.take() {
+            Some(held) => held,
+            None => self.conn.clone().lock_owned().await,
+        }
+    }
+}
+
 /// The one event writer: commits each batch in one `BEGIN IMMEDIATE` transaction on the
 /// writers' connection.
 pub(crate) struct SqliteAppender {
-    conn: WriterConnection,
+    turn: Turn,
 }
 
 impl SqliteAppender {
     /// The connection it writes on, for the access log's writer.
     pub fn connection(&self) -> WriterConnection {
-        self.conn.clone()
+        self.turn.conn.clone()
     }
 }
 
 impl BatchAppender for SqliteAppender {
+    async fn ready(&mut self) {
+        self.turn.wait().await;
+    }
+
     async fn append_batch(&mut self, batch: &[Command]) -> Result<Vec<Outcome>, StoreError> {
-        let mut conn = self.conn.lock().await;
+        let mut conn = self.turn.take().await;
         let conn = &mut *conn;
         // IMMEDIATE takes the write lock now, so the head read below cannot go stale, even if
         // another process (a CLI load beside a running server) writes to the same file.

@@ -43,6 +43,12 @@ pub(crate) enum Outcome {
 
 /// A backend's way of committing a batch atomically.
 pub(crate) trait BatchAppender: Send + 'static {
+    /// Waits until a commit could begin (on SQLite, the writers' turn), before the batch is
+    /// gathered: what arrives meanwhile joins it.
+    fn ready(&mut self) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
+
     /// Commits the appendable commands of `batch` in one transaction, one outcome per command in order.
     fn append_batch(
         &mut self,
@@ -93,6 +99,7 @@ async fn run(
                 None => return,
             }
         }
+        appender.ready().await;
         while waiting.len() < QUEUE_DEPTH {
             match rx.try_recv() {
                 Ok(request) => waiting.push_back(request),
