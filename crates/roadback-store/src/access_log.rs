@@ -133,7 +133,7 @@ impl AccessSink for PgAccessSink {
 }
 
 /// SQLite: one multi-row `INSERT` on the connection the event writer commits on, in turn with
-/// it ([`WriterConnection`]).
+/// it ([`Turn`]).
 pub(crate) struct SqliteAccessSink(pub Turn);
 
 impl AccessSink for SqliteAccessSink {
