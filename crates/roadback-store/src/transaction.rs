@@ -18,7 +18,7 @@ pub enum StoreTransaction {
 }
 
 /// A transaction on SQLite. One that writes (started with `BEGIN IMMEDIATE`) holds the
-/// writers' turn ([`WriterConnection`](crate::sqlite::WriterConnection)) until it ends, so the
+/// writers' turn (the store's one SQLite writer connection) until it ends, so the
 /// event writer and the access log wait for it in this process rather than meet it at SQLite's
 /// write lock, where the busy handler sleeps (up to 100 ms at a time) before trying again.
 /// Derefs to its connection.
