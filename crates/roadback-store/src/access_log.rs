@@ -8,8 +8,8 @@
 
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, QueryBuilder, Sqlite};
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::PgConnection;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -132,8 +132,8 @@ impl AccessSink for PgAccessSink {
     }
 }
 
-/// SQLite: one multi-row `INSERT` on the connection the event writer commits on, in turn with
-/// it ([`Turn`]).
+/// SQLite: the rows inserted in one transaction on the connection the event writer commits on,
+/// in turn with it ([`Turn`]).
 pub(crate) struct SqliteAccessSink(pub Turn);
 
 impl AccessSink for SqliteAccessSink {
@@ -142,19 +142,31 @@ impl AccessSink for SqliteAccessSink {
     }
 
     async fn insert(&mut self, rows: &[AccessRow]) -> Result<(), StoreError> {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO access_log (at, user_id, organisation_id, beneficiary_id, action, purpose) ",
-        );
-        q.push_values(rows, |mut values, r| {
-            values
-                .push_bind(r.at)
-                .push_bind(r.user)
-                .push_bind(r.organisation)
-                .push_bind(r.beneficiary)
-                .push_bind(r.action.as_str())
-                .push_bind(r.purpose.as_str());
-        });
-        q.build().execute(&mut *self.0.take().await).await?;
-        Ok(())
+        let (_, inserted) = self
+            .0
+            .take()
+            .await
+            .write(rows.to_vec(), insert_rows)
+            .await?;
+        inserted
     }
+}
+
+fn insert_rows(tx: &rusqlite::Transaction<'_>, rows: &Vec<AccessRow>) -> Result<(), StoreError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO access_log (at, user_id, organisation_id, beneficiary_id, action, purpose) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for r in rows {
+        insert.execute(rusqlite::params![
+            // As sqlx writes a time (and reads it back).
+            r.at.to_rfc3339_opts(SecondsFormat::AutoSi, false),
+            r.user.as_bytes().as_slice(),
+            r.organisation.as_bytes().as_slice(),
+            r.beneficiary.as_ref().map(|b| b.as_bytes().as_slice()),
+            r.action,
+            r.purpose,
+        ])?;
+    }
+    Ok(())
 }

@@ -438,7 +438,17 @@ pub(crate) struct PgAppender {
 }
 
 impl BatchAppender for PgAppender {
-    async fn append_batch(&mut self, batch: &[Command]) -> Result<Vec<Outcome>, StoreError> {
+    async fn append_batch(
+        &mut self,
+        batch: Vec<Command>,
+    ) -> (Vec<Command>, Result<Vec<Outcome>, StoreError>) {
+        let result = self.append(&batch).await;
+        (batch, result)
+    }
+}
+
+impl PgAppender {
+    async fn append(&mut self, batch: &[Command]) -> Result<Vec<Outcome>, StoreError> {
         let events = batch.iter().map(|c| c.events.len()).sum();
         let mut streams = Vec::with_capacity(batch.len());
         let mut expected = Vec::with_capacity(batch.len());

@@ -1,7 +1,6 @@
 //! The SQLite backend: the embedded store, one file in the data directory, WAL, one writer.
 
-use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use sqlx::sqlite::{
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Connection, QueryBuilder, Row, Sqlite};
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{OwnedMutexGuard, watch};
 use uuid::Uuid;
 
 use crate::StoreConfig;
@@ -25,10 +24,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqli
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
      recorded_at, actor_id, organisation_id, correlation_id, payload";
 
-/// Rows per multi-row INSERT (12 parameters each, well under SQLite's limit of 32,766).
-const INSERT_CHUNK: usize = 1000;
 /// Events a bulk read makes room for before it grows.
 const PAGE_CAPACITY: usize = 10_000;
+/// Events a read of one stream makes room for before it grows (a record's history is tens).
+const STREAM_CAPACITY: usize = 64;
 /// Ids per `IN (...)` lookup.
 const LOOKUP_CHUNK: usize = 500;
 
@@ -63,6 +62,9 @@ impl SqliteBackend {
             // A rebuild is one transaction, so the WAL grows to the size of the read models;
             // after the next checkpoint, shrink the file back rather than keep it at its peak.
             .pragma("journal_size_limit", "67108864")
+            // The log is checkpointed in the background (`checkpoints`); a commit checkpoints
+            // only if that falls this far behind.
+            .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)
@@ -70,14 +72,19 @@ impl SqliteBackend {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        // The writer walks the indexes on every append: give it a larger page cache (64 MiB).
-        let conn =
-            SqliteConnection::connect_with(&options.clone().pragma("cache_size", "-65536")).await?;
+        // Opened now (a moment's work), so a file that cannot be written fails the opening.
+        let (wrote, written) = watch::channel(());
+        let writer = DirectWriter {
+            path: path.to_path_buf(),
+            conn: Some(open_writer(path)?),
+            wrote,
+        };
+        tokio::spawn(checkpoints(path.to_path_buf(), written));
         let probe = options
             .clone()
             .create_if_missing(false)
             .busy_timeout(Duration::from_millis(300));
-        let writer = Arc::new(tokio::sync::Mutex::new(conn));
+        let writer = Arc::new(tokio::sync::Mutex::new(writer));
         Ok((
             Self {
                 pool,
@@ -100,15 +107,14 @@ impl SqliteBackend {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 AND version >= ?2 ORDER BY version LIMIT ?3"
         );
-        sqlx::query(&sql)
-            .bind(stream.as_str())
-            .bind(from_version as i64)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(decode)
-            .collect()
+        let params = (
+            stream.as_str().to_string(),
+            from_version as i64,
+            limit as i64,
+        );
+        self.bulk
+            .events(sql, params, limit.min(STREAM_CAPACITY))
+            .await
     }
 
     pub async fn read_all(
@@ -238,18 +244,134 @@ pub(crate) async fn save_checkpoint(
 }
 
 /// The connection the store's writers share: the event writer's batches and the access log's
-/// rows take turns on it in this process, in the order they ask. On connections of their own
-/// they met at SQLite's write lock, where a writer that finds it taken sleeps and tries again
-/// (SQLite's busy handler sleeps up to 100 ms at a time), which set the tail of every read's
-/// latency under load (each read waits for its access-log row).
-pub(crate) type WriterConnection = Arc<tokio::sync::Mutex<SqliteConnection>>;
+/// rows take turns on it in this process, in the order they ask, and a consumer's write
+/// transaction ([`EventStore::begin`](crate::EventStore::begin)) holds the turn while it is open.
+/// On connections of their own they met at SQLite's write lock, where a writer that finds it
+/// taken sleeps and tries again (SQLite's busy handler sleeps up to 100 ms at a time), which set
+/// the tail of every read's latency under load (each read waits for its access-log row).
+pub(crate) type WriterConnection = Arc<tokio::sync::Mutex<DirectWriter>>;
+
+/// The writers' turn, held.
+pub(crate) type WriterTurn = OwnedMutexGuard<DirectWriter>;
+
+/// The writers' connection, through rusqlite: each commit (a batch of appends, a batch of
+/// access-log rows) runs whole on a blocking thread, one hand-off there and back. Through
+/// sqlx-sqlite every statement is a hand-off to the connection's worker thread and back (a batch
+/// of appends took seven), each made while holding the turn that every read's access-log row
+/// waits for, and on busy cores each hand-off waits to be scheduled.
+#[derive(Debug)]
+pub(crate) struct DirectWriter {
+    path: PathBuf,
+    /// Dropped after a failure that may have come from the file (busy past the timeout, I/O),
+    /// and opened afresh by the next write.
+    conn: Option<rusqlite::Connection>,
+    /// Told of every commit made in the turn, for the background checkpoints.
+    wrote: watch::Sender<()>,
+}
+
+impl DirectWriter {
+    /// Runs `write` on `input` in one `BEGIN IMMEDIATE` transaction on a blocking thread,
+    /// committed when it returns `Ok` and rolled back otherwise; `input` comes back with the
+    /// answer (not after a panic, which is answered as an error).
+    pub async fn write<T, R>(
+        &mut self,
+        input: T,
+        write: fn(&rusqlite::Transaction<'_>, &T) -> Result<R, StoreError>,
+    ) -> Result<(T, Result<R, StoreError>), StoreError>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+    {
+        let conn = self.conn.take();
+        let path = self.path.clone();
+        let (conn, input, result) = tokio::task::spawn_blocking(move || {
+            let mut conn = match conn.map_or_else(|| open_writer(&path), Ok) {
+                Ok(conn) => conn,
+                Err(e) => return (None, input, Err(e)),
+            };
+            let result = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(StoreError::from)
+                .and_then(|tx| {
+                    let written = write(&tx, &input)?;
+                    tx.commit()?;
+                    Ok(written)
+                });
+            (Some(conn), input, result)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("a write to the store stopped: {e}")))?;
+        self.conn = conn.filter(|_| !matches!(result, Err(StoreError::Unavailable(_))));
+        if result.is_ok() {
+            self.wrote();
+        }
+        Ok((input, result))
+    }
+
+    /// Notes a commit made in the turn (a consumer's, on a connection of the pool).
+    pub fn wrote(&self) {
+        self.wrote.send_replace(());
+    }
+}
+
+/// WAL pages past which a commit checkpoints the log itself (SQLite's default is 1,000): only
+/// when the background checkpoints fall that far behind.
+const AUTOCHECKPOINT_PAGES: &str = "16384";
+/// How long after a commit the background checkpoint runs: commits meanwhile share it.
+const CHECKPOINT_DELAY: Duration = Duration::from_millis(250);
+
+/// Copies the write-ahead log into the database file in the background, on a connection of its
+/// own, a moment after commits (`PRAGMA wal_checkpoint(PASSIVE)`: it waits for no reader or
+/// writer). SQLite's own automatic checkpoint runs inside the commit that crosses 1,000 pages,
+/// so that commit, and everything waiting for the writers' turn behind it (every read's
+/// access-log row), waited for the copy and its `fsync`; under load that set the tail of the
+/// latency of reads and writes alike. Ends when the store's writer is dropped.
+async fn checkpoints(path: PathBuf, mut written: watch::Receiver<()>) {
+    let mut conn: Option<rusqlite::Connection> = None;
+    while written.changed().await.is_ok() {
+        tokio::time::sleep(CHECKPOINT_DELAY).await;
+        written.borrow_and_update();
+        let path = path.clone();
+        let taken = conn.take();
+        let done = tokio::task::spawn_blocking(move || {
+            let conn = taken.map_or_else(|| open_writer(&path), Ok)?;
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            Ok::<_, StoreError>(conn)
+        })
+        .await;
+        match done {
+            Ok(Ok(kept)) => conn = Some(kept),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "checkpoint of the write-ahead log failed; the next commit tries again");
+            }
+            Err(error) => tracing::warn!(%error, "checkpoint of the write-ahead log stopped"),
+        }
+    }
+}
+
+/// Opens the writers' connection with the pool's settings (WAL is the file's own).
+fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // As the pool's (see `SqliteBackend::open`), and a larger page cache (64 MiB): the writer
+    // walks the indexes on every append.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; \
+         PRAGMA journal_size_limit = 67108864; PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}; \
+         PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"
+    ))?;
+    Ok(conn)
+}
 
 /// A writer's turn on the [`WriterConnection`]: waited for as soon as the writer has something
 /// to write and before it gathers what else is waiting ([`wait`](Self::wait)), so what arrives
 /// while another writer commits goes into this writer's next commit, not the one after.
 pub(crate) struct Turn {
     conn: WriterConnection,
-    held: Option<OwnedMutexGuard<SqliteConnection>>,
+    held: Option<WriterTurn>,
 }
 
 impl Turn {
@@ -265,7 +387,7 @@ impl Turn {
     }
 
     /// The turn (waited for if not kept); it passes on when the guard is dropped.
-    pub async fn take(&mut self) -> OwnedMutexGuard<SqliteConnection> {
+    pub async fn take(&mut self) -> WriterTurn {
         match self.held.take() {
             Some(held) => held,
             None => self.conn.clone().lock_owned().await,
@@ -291,56 +413,81 @@ impl BatchAppender for SqliteAppender {
         self.turn.wait().await;
     }
 
-    async fn append_batch(&mut self, batch: &[Command]) -> Result<Vec<Outcome>, StoreError> {
-        let mut conn = self.turn.take().await;
-        let conn = &mut *conn;
-        // IMMEDIATE takes the write lock now, so the head read below cannot go stale, even if
-        // another process (a CLI load beside a running server) writes to the same file.
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        let result = match append_in_transaction(conn, batch).await {
-            Ok(outcomes) => sqlx::query("COMMIT")
-                .execute(&mut *conn)
-                .await
-                .map(|_| outcomes),
-            Err(e) => Err(e),
-        };
-        if result.is_err() {
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    // IMMEDIATE takes the write lock up front, so the head read cannot go stale, even if
+    // another process (a CLI load beside a running server) writes to the same file.
+    async fn append_batch(
+        &mut self,
+        batch: Vec<Command>,
+    ) -> (Vec<Command>, Result<Vec<Outcome>, StoreError>) {
+        match self.turn.take().await.write(batch, append_batch).await {
+            Ok(done) => done,
+            Err(stopped) => (Vec::new(), Err(stopped)),
         }
-        Ok(result?)
     }
 }
 
-/// Checks and inserts a whole batch with a handful of statements: one lookup of the batch's
-/// event ids, one of its streams' versions, then multi-row inserts across commands. (The
-/// writer never puts two commands on one stream, or sharing an id, into one batch.)
-async fn append_in_transaction(
-    conn: &mut SqliteConnection,
-    batch: &[Command],
-) -> Result<Vec<Outcome>, sqlx::Error> {
-    let (mut head, last_recorded): (i64, i64) =
-        sqlx::query_as("SELECT position, recorded_at FROM head WHERE id = 1")
-            .fetch_one(&mut *conn)
-            .await?;
+/// Checks and inserts a whole batch, each statement prepared once per connection: per command,
+/// a probe of the event-id index for each of its events and one of the (stream, version) index
+/// for its version, then its rows. (The writer never puts two commands on one stream, or
+/// sharing an id, into one batch, so what one command inserts cannot change another's checks.)
+fn append_batch(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &Vec<Command>,
+) -> Result<Vec<Outcome>, StoreError> {
+    let (mut head, last_recorded): (i64, i64) = tx.query_row(
+        "SELECT position, recorded_at FROM head WHERE id = 1",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
     let recorded_micros = Utc::now().timestamp_micros().max(last_recorded);
     let recorded_at =
         DateTime::<Utc>::from_timestamp_micros(recorded_micros).unwrap_or_else(Utc::now);
-    let stored = stored_ids(conn, batch).await?;
-    let versions = stream_versions(conn, batch).await?;
+    let mut stored = tx.prepare_cached("SELECT 1 FROM events WHERE event_id = ?1")?;
+    // A scalar max(): one step on the (stream_id, version) index.
+    let mut version = tx.prepare_cached("SELECT max(version) FROM events WHERE stream_id = ?1")?;
+    let mut insert = tx.prepare_cached(&format!(
+        "INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))?;
     let mut outcomes = Vec::with_capacity(batch.len());
-    // (command, version of its first event) for every command that is appended.
-    let mut admitted = Vec::with_capacity(batch.len());
     for command in batch {
-        if command.events.iter().any(|e| stored.contains(&e.id)) {
+        let mut duplicate = false;
+        for e in &command.events {
+            if stored.exists([e.id.as_bytes().as_slice()])? {
+                duplicate = true;
+                break;
+            }
+        }
+        if duplicate {
             outcomes.push(Outcome::Duplicate);
             continue;
         }
-        let current = versions.get(command.stream.as_str()).copied().unwrap_or(0);
+        let current: i64 = version
+            .query_row([command.stream.as_str()], |row| {
+                row.get::<_, Option<i64>>(0)
+            })?
+            .unwrap_or(0);
         if !command.expected.admits(current as u64) {
             outcomes.push(Outcome::Conflict {
                 actual: current as u64,
             });
             continue;
+        }
+        for (i, e) in (0..).zip(&command.events) {
+            insert.execute(rusqlite::params![
+                head + 1 + i,
+                e.id.as_bytes().as_slice(),
+                command.stream.as_str(),
+                current + 1 + i,
+                e.event_type,
+                e.schema_version as i64,
+                // As sqlx writes a date (and reads it back).
+                e.occurred_on.format("%F").to_string(),
+                recorded_micros,
+                e.context.actor.as_bytes().as_slice(),
+                e.context.organisation.as_bytes().as_slice(),
+                e.context.correlation_id.as_bytes().as_slice(),
+                e.payload.get(),
+            ])?;
         }
         let count = command.events.len() as i64;
         outcomes.push(Outcome::Appended(AppendResult {
@@ -349,100 +496,13 @@ async fn append_in_transaction(
             last_position: (head + count) as u64,
             recorded_at,
         }));
-        admitted.push((command, current + 1, head + 1));
         head += count;
     }
-    let rows = admitted.iter().flat_map(|(command, version, position)| {
-        command
-            .events
-            .iter()
-            .zip(0..)
-            .map(move |(e, i)| (command.stream.as_str(), version + i, position + i, e))
-    });
-    let rows: Vec<_> = rows.collect();
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        let mut query =
-            QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({EVENT_COLUMNS}) "));
-        query.push_values(chunk, |mut row, (stream, version, position, e)| {
-            row.push_bind(*position)
-                .push_bind(e.id)
-                .push_bind(*stream)
-                .push_bind(*version)
-                .push_bind(e.event_type.as_str())
-                .push_bind(e.schema_version as i64)
-                .push_bind(e.occurred_on)
-                .push_bind(recorded_micros)
-                .push_bind(e.context.actor)
-                .push_bind(e.context.organisation)
-                .push_bind(e.context.correlation_id)
-                .push_bind(e.payload.get());
-        });
-        query.build().execute(&mut *conn).await?;
-    }
-    sqlx::query("UPDATE head SET position = ?1, recorded_at = ?2 WHERE id = 1")
-        .bind(head)
-        .bind(recorded_micros)
-        .execute(&mut *conn)
-        .await?;
+    tx.execute(
+        "UPDATE head SET position = ?1, recorded_at = ?2 WHERE id = 1",
+        rusqlite::params![head, recorded_micros],
+    )?;
     Ok(outcomes)
-}
-
-/// The batch's event ids that are already stored (retries, or reused ids).
-async fn stored_ids(
-    conn: &mut SqliteConnection,
-    batch: &[Command],
-) -> Result<HashSet<Uuid>, sqlx::Error> {
-    let ids: Vec<Uuid> = batch
-        .iter()
-        .flat_map(|c| c.events.iter().map(|e| e.id))
-        .collect();
-    let mut stored = HashSet::new();
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let mut query =
-            QueryBuilder::<Sqlite>::new("SELECT event_id FROM events WHERE event_id IN (");
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        query.push(")");
-        stored.extend(
-            query
-                .build_query_scalar::<Uuid>()
-                .fetch_all(&mut *conn)
-                .await?,
-        );
-    }
-    Ok(stored)
-}
-
-/// The current version of each of the batch's streams that has events.
-async fn stream_versions(
-    conn: &mut SqliteConnection,
-    batch: &[Command],
-) -> Result<HashMap<String, i64>, sqlx::Error> {
-    let mut versions = HashMap::new();
-    for chunk in batch.chunks(LOOKUP_CHUNK) {
-        // One scalar max() per stream: SQLite answers each with one step on the (stream_id,
-        // version) index, where a GROUP BY would read every event of the stream.
-        let mut query = QueryBuilder::<Sqlite>::new("WITH s (id) AS (VALUES ");
-        let mut list = query.separated(", ");
-        for command in chunk {
-            list.push("(");
-            list.push_bind_unseparated(command.stream.as_str());
-            list.push_unseparated(")");
-        }
-        query.push(
-            ") SELECT id, (SELECT max(version) FROM events WHERE stream_id = s.id) AS version \
-             FROM s WHERE version IS NOT NULL",
-        );
-        versions.extend(
-            query
-                .build_query_as::<(String, i64)>()
-                .fetch_all(&mut *conn)
-                .await?,
-        );
-    }
-    Ok(versions)
 }
 
 fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {

@@ -1,4 +1,5 @@
-//! Bulk reads of the SQLite log through rusqlite: the pages replays and subscriptions read.
+//! Reads of the SQLite log through rusqlite: the pages replays and subscriptions read, and the
+//! streams commands and views read.
 //!
 //! sqlx-sqlite copies every value of every row (`sqlite3_value_dup`) on its worker thread and
 //! hands each row to the async side through a channel; on a rebuild that was most of the CPU

@@ -3,7 +3,6 @@
 use std::ops::{Deref, DerefMut};
 
 use sqlx::SqliteConnection;
-use tokio::sync::OwnedMutexGuard;
 
 use crate::error::StoreError;
 use crate::{postgres, sqlite};
@@ -26,15 +25,15 @@ pub struct SqliteTransaction {
     // Declared first, dropped first: a transaction dropped unfinished queues its rollback
     // before the turn passes on.
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-    _turn: Option<OwnedMutexGuard<SqliteConnection>>,
+    turn: Option<sqlite::WriterTurn>,
 }
 
 impl SqliteTransaction {
     pub(crate) fn new(
         tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-        turn: Option<OwnedMutexGuard<SqliteConnection>>,
+        turn: Option<sqlite::WriterTurn>,
     ) -> Self {
-        Self { tx, _turn: turn }
+        Self { tx, turn }
     }
 }
 
@@ -84,7 +83,12 @@ impl StoreTransaction {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
             Self::Postgres(tx) => tx.commit().await?,
-            Self::Sqlite(tx) => tx.tx.commit().await?,
+            Self::Sqlite(tx) => {
+                tx.tx.commit().await?;
+                if let Some(turn) = &tx.turn {
+                    turn.wrote();
+                }
+            }
         }
         Ok(())
     }

@@ -49,11 +49,13 @@ pub(crate) trait BatchAppender: Send + 'static {
         std::future::ready(())
     }
 
-    /// Commits the appendable commands of `batch` in one transaction, one outcome per command in order.
+    /// Commits the appendable commands of `batch` in one transaction, one outcome per command
+    /// in order. The batch is handed over (a backend may write it on another thread) and comes
+    /// back with the outcomes.
     fn append_batch(
         &mut self,
-        batch: &[Command],
-    ) -> impl Future<Output = Result<Vec<Outcome>, StoreError>> + Send;
+        batch: Vec<Command>,
+    ) -> impl Future<Output = (Vec<Command>, Result<Vec<Outcome>, StoreError>)> + Send;
 }
 
 struct Request {
@@ -109,7 +111,8 @@ async fn run(
         let batch = take_batch(&mut waiting);
         let (commands, replies): (Vec<Command>, Vec<_>) =
             batch.into_iter().map(|r| (r.command, r.reply)).unzip();
-        match appender.append_batch(&commands).await {
+        let (commands, result) = appender.append_batch(commands).await;
+        match result {
             Ok(outcomes) => {
                 let last = outcomes
                     .iter()

@@ -6,6 +6,7 @@ mod concurrency;
 mod directory;
 mod projector;
 mod rules;
+mod sqlite_file;
 mod vault;
 
 use chrono::NaiveDate;

@@ -1,0 +1,41 @@
+//! What only the SQLite backend has: its file and write-ahead log.
+
+use std::time::{Duration, Instant};
+
+use roadback_store::testing::TestDatabase;
+use roadback_store::{ExpectedVersion, StoreLocation, StreamId};
+
+use crate::noted_many;
+
+/// What is committed reaches the database file itself a moment later, copied from the
+/// write-ahead log in the background: here a few pages, far below the 16,384 at which a commit
+/// would copy the log itself. (A copy of the file without its log, as a backup that missed the
+/// `-wal` file would be, holds what was checkpointed.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_reach_the_database_file_in_the_background() {
+    let db = TestDatabase::sqlite();
+    let StoreLocation::Sqlite(path) = &db.location else {
+        unreachable!("a SQLite test database")
+    };
+    let store = db.open().await;
+    for i in 0..10 {
+        let stream = StreamId::new(format!("case-{i}")).unwrap();
+        store
+            .append(&stream, ExpectedVersion::NoStream, noted_many(3))
+            .await
+            .unwrap();
+    }
+    let copies = tempfile::tempdir().unwrap();
+    let copy = copies.path().join("copy.db");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut in_file = 0;
+    while in_file < 30 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        std::fs::copy(path, &copy).unwrap();
+        // A copy taken while a checkpoint writes may be torn: it counts as not there yet.
+        in_file = rusqlite::Connection::open(&copy)
+            .and_then(|c| c.query_row("SELECT count(*) FROM events", [], |row| row.get(0)))
+            .unwrap_or(0);
+    }
+    assert_eq!(in_file, 30, "the database file holds every committed event");
+}
