@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteRow,
 };
 use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 use tokio::sync::{OwnedMutexGuard, watch};
@@ -24,6 +24,23 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqli
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
      recorded_at, actor_id, organisation_id, correlation_id, payload";
 
+/// The settings of every connection that may write (the pool's, the writers', the background
+/// checkpoints'); WAL is the file's own.
+const CONNECTION_PRAGMAS: [(&str, &str); 5] = [
+    // FULL: an acknowledged append survives a power cut, not only a crash of the process.
+    ("synchronous", "FULL"),
+    // Deleted rows are overwritten, so erased vault entries leave nothing in the file.
+    ("secure_delete", "ON"),
+    // A rebuild is one transaction, so the WAL grows to the size of the read models; after the
+    // next checkpoint, shrink the file back rather than keep it at its peak.
+    ("journal_size_limit", "67108864"),
+    // The log is checkpointed in the background (`checkpoints`); a commit checkpoints it itself
+    // only past this many pages (SQLite's default is 1,000), should that fall so far behind.
+    ("wal_autocheckpoint", "16384"),
+    ("foreign_keys", "ON"),
+];
+/// How long a connection waits for SQLite's write lock held by another process.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Events a bulk read makes room for before it grows.
 const PAGE_CAPACITY: usize = 10_000;
 /// Events a read of one stream makes room for before it grows (a record's history is tens).
@@ -50,22 +67,14 @@ impl SqliteBackend {
         path: &Path,
         config: &StoreConfig,
     ) -> Result<(Self, SqliteAppender), StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: an acknowledged append survives a power cut, not only a crash of the process.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            // Deleted rows are overwritten, so erased vault entries leave nothing in the file.
-            .pragma("secure_delete", "ON")
-            // A rebuild is one transaction, so the WAL grows to the size of the read models;
-            // after the next checkpoint, shrink the file back rather than keep it at its peak.
-            .pragma("journal_size_limit", "67108864")
-            // The log is checkpointed in the background (`checkpoints`); a commit checkpoints
-            // only if that falls this far behind.
-            .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES)
-            .foreign_keys(true);
+        let options = CONNECTION_PRAGMAS.iter().fold(
+            SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(BUSY_TIMEOUT),
+            |options, (name, value)| options.pragma(*name, *value),
+        );
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)
@@ -314,9 +323,6 @@ impl DirectWriter {
     }
 }
 
-/// WAL pages past which a commit checkpoints the log itself (SQLite's default is 1,000): only
-/// when the background checkpoints fall that far behind.
-const AUTOCHECKPOINT_PAGES: &str = "16384";
 /// How long after a commit the background checkpoint runs: commits meanwhile share it.
 const CHECKPOINT_DELAY: Duration = Duration::from_millis(250);
 
@@ -349,20 +355,18 @@ async fn checkpoints(path: PathBuf, mut written: watch::Receiver<()>) {
     }
 }
 
-/// Opens the writers' connection with the pool's settings (WAL is the file's own).
+/// Opens a connection for the writers (or the background checkpoints) with the pool's settings.
 fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
     let conn = rusqlite::Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
-    // As the pool's (see `SqliteBackend::open`), and a larger page cache (64 MiB): the writer
-    // walks the indexes on every append.
-    conn.execute_batch(&format!(
-        "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; \
-         PRAGMA journal_size_limit = 67108864; PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}; \
-         PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"
-    ))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // As the pool's, and a larger page cache (64 MiB): the writer walks the indexes on every
+    // append.
+    for (name, value) in CONNECTION_PRAGMAS.iter().chain([&("cache_size", "-65536")]) {
+        conn.pragma_update(None, name, value)?;
+    }
     Ok(conn)
 }
 
@@ -528,4 +532,28 @@ fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
 pub(crate) fn recorded_at(micros: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::<Utc>::from_timestamp_micros(micros)
         .ok_or_else(|| StoreError::Corrupt(format!("recorded_at {micros} is out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writers' connection has the pool's settings: FULL durability above all.
+    #[test]
+    fn the_writers_connection_has_the_pools_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("roadback.db");
+        rusqlite::Connection::open(&path).unwrap();
+        let conn = open_writer(&path).unwrap();
+        let setting = |name: &str| -> i64 {
+            conn.pragma_query_value(None, name, |row| row.get(0))
+                .unwrap()
+        };
+        assert_eq!(setting("synchronous"), 2, "FULL");
+        assert_eq!(setting("secure_delete"), 1);
+        assert_eq!(setting("journal_size_limit"), 67_108_864);
+        assert_eq!(setting("wal_autocheckpoint"), 16_384);
+        assert_eq!(setting("foreign_keys"), 1);
+        assert_eq!(setting("cache_size"), -65_536);
+    }
 }

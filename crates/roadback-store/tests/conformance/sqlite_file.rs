@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use roadback_store::testing::TestDatabase;
 use roadback_store::{ExpectedVersion, StoreLocation, StreamId};
+use sqlx::Row;
 
 use crate::noted_many;
 
@@ -38,4 +39,31 @@ async fn commits_reach_the_database_file_in_the_background() {
             .unwrap_or(0);
     }
     assert_eq!(in_file, 30, "the database file holds every committed event");
+}
+
+/// The pool's connections are as durable as the writers' (`synchronous = FULL`) and keep the
+/// same settings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pools_connections_have_the_stores_settings() {
+    let db = TestDatabase::sqlite();
+    let store = db.open().await;
+    let pool = store.sqlite_pool().unwrap();
+    for (name, expected) in [
+        ("journal_mode", "wal"),
+        ("synchronous", "2"),
+        ("secure_delete", "1"),
+        ("journal_size_limit", "67108864"),
+        ("wal_autocheckpoint", "16384"),
+        ("foreign_keys", "1"),
+    ] {
+        let row = sqlx::query(&format!("PRAGMA {name}"))
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let value = row
+            .try_get::<String, _>(0)
+            .or_else(|_| row.try_get::<i64, _>(0).map(|n| n.to_string()))
+            .unwrap();
+        assert_eq!(value, expected, "{name}");
+    }
 }
