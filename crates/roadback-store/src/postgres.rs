@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use crate::StoreConfig;
 use crate::error::StoreError;
-use crate::event::{AppendResult, EventContext, RecordedEvent, StreamId, stored_payload};
+use crate::event::{
+    AppendResult, EventContext, ExpectedVersion, RecordedEvent, StreamId, stored_payload,
+};
 use crate::writer::{BatchAppender, Command, Outcome, advance_head};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -69,9 +71,9 @@ const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(1);
 impl PgBackend {
     /// Connects, applies the migrations, and connects the writer.
     ///
-    /// The writer gets a connection of its own, which always uses the generic plan of
-    /// [`APPEND_BATCH`]: its shape never changes, and re-planning it on every call
-    /// costs more than running it.
+    /// The writer gets a connection of its own, which always uses the generic plans of the
+    /// append statements ([`APPEND_KNOWN`] and the others): their shapes never change, and
+    /// re-planning them on every call costs more than running them.
     pub async fn connect(
         url: &str,
         config: &StoreConfig,
@@ -99,12 +101,11 @@ impl PgBackend {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        let options = pool.connect_options().as_ref().clone().options([
-            ("plan_cache_mode", "force_generic_plan"),
-            // APPEND_BATCH runs as one implicit transaction at this level (the space is
-            // escaped: the server splits its startup options at unescaped spaces).
-            ("default_transaction_isolation", "repeatable\\ read"),
-        ]);
+        let options = pool
+            .connect_options()
+            .as_ref()
+            .clone()
+            .options([("plan_cache_mode", "force_generic_plan")]);
         let mut writer = HeldConnection::new(options, config.acquire_timeout);
         writer.get().await?;
         Ok((Self { pool }, PgAppender { conn: writer }))
@@ -265,24 +266,84 @@ pub(crate) async fn save_checkpoint(
     Ok(())
 }
 
-/// Appends a batch of commands in one statement, run on its own (an implicit transaction) at
-/// REPEATABLE READ on the writer's connection. Each command is checked on its own (idempotency
-/// by event id, then its expected version: -1 any, 0 no stream, n exact) and gets one result
-/// row in order: outcome 0 appended, 1 version conflict, 2 an event id already stored. Commands
-/// of one batch name distinct streams and distinct event ids (the writer guarantees it).
-/// Event j belongs to command `$4[j]` (1-based, events of a command in order).
+/// Appends a batch whose every command names the version it expects (no stream, or exactly v),
+/// in one statement run on its own (an implicit transaction at READ COMMITTED): the common case,
+/// and the cheapest, because nothing is judged in SQL. The client works out each event's stream
+/// version (expected + 1, + 2, ...); the statement moves the `head` row by the batch's length and
+/// inserts the events at the positions after it, and answers one row: the head before the batch
+/// and the recorded time. It stores nothing and answers no row when a command that expects
+/// version v > 0 finds no version v in its stream; the unique key on `(stream_id, version)`
+/// refuses a version that is taken, and the one on `event_id` an id that is stored (SQLSTATE
+/// 23505, the whole statement rolled back). Either way the batch goes on to [`APPEND_BATCH`],
+/// which judges each command on its own. So an append that lands holds its stream's next
+/// version, after exactly the version it expected.
 ///
-/// Why it is safe as one statement: every append locks the one `head` row until its commit, and
-/// hands out positions after the head it locked. At REPEATABLE READ the whole statement reads
-/// one snapshot, and locking a head row that another transaction changed after that snapshot
-/// fails with a serialization error (40001) rather than proceeding on the newer row: so when the
-/// statement succeeds, the events, versions and head it read are exactly those committed before
-/// it took the lock, and every later append waits for its commit. The lock is released only
-/// after the commit is visible, so a later position is never visible before an earlier one:
-/// readers of "after P" cannot skip an event. A serialization error stores nothing and the
-/// batch is sent again after the head's lock ([`append_after_the_head_lock`]). The unique keys
-/// on `event_id` and `(stream_id, version)` stay as the last guard: a statement that broke
-/// either would fail whole.
+/// Why it is safe with other instances appending: the `UPDATE` locks the one `head` row until
+/// commit, so appends commit one at a time in position order, and a later position is never
+/// visible before an earlier one (readers of "after P" cannot skip an event). At READ COMMITTED
+/// an `UPDATE` that waited for that lock goes on from the newest head, so its positions follow
+/// the batch it waited for; what it read of `events` before the wait may be older, but the
+/// guard can only be wrong by missing a version (versions are never removed), which refuses the
+/// batch, and the unique keys are checked against every committed row.
+///
+/// `$1`–`$8` are the events' columns ([`EventColumns`]), `$9` and `$10` each event's stream and
+/// version, `$11` and `$12` the stream and version of each command that expects v > 0. The
+/// guard probes the `(stream_id, version)` index (a scalar subquery, which the generic plan
+/// keeps as an index lookup); the `NOTIFY` that wakes listening readers is delivered at commit.
+const APPEND_KNOWN: &str = "
+WITH h AS (
+    UPDATE head
+       SET position = head.position + cardinality($1::uuid[]),
+           recorded_at = greatest(clock_timestamp(), head.recorded_at)
+     WHERE head.id = 1
+       AND NOT EXISTS (SELECT 1 FROM unnest($11::text[], $12::int8[]) AS g(stream_id, version)
+                        WHERE (SELECT true FROM events e
+                                WHERE e.stream_id = g.stream_id AND e.version = g.version) IS NULL)
+ RETURNING head.position - cardinality($1::uuid[]) AS before, head.recorded_at AS recorded,
+           pg_notify('roadback_events', head.position::text)
+), inserted AS (
+    INSERT INTO events (position, event_id, stream_id, version, event_type, schema_version, occurred_on,
+                        recorded_at, actor_id, organisation_id, correlation_id, payload)
+    SELECT h.before + u.k, u.id, u.stream_id, u.version, u.event_type, u.schema_version, u.occurred_on,
+           h.recorded, u.actor, u.organisation, u.correlation, u.payload::jsonb
+      FROM h, unnest($1::uuid[], $2::text[], $3::int4[], $4::date[], $5::uuid[], $6::uuid[], $7::uuid[],
+                     $8::text[], $9::text[], $10::int8[]) WITH ORDINALITY
+           AS u(id, event_type, schema_version, occurred_on, actor, organisation, correlation, payload,
+                stream_id, version, k)
+)
+SELECT before, recorded FROM h";
+
+/// [`APPEND_KNOWN`] for a batch of one command of one event (one client's append), with
+/// scalar parameters: `$1`–`$8` the event's columns, `$9` its stream, `$10` the version the
+/// command expects. Unpacking arrays costs more than the rest of the statement here.
+const APPEND_ONE: &str = "
+WITH h AS (
+    UPDATE head
+       SET position = head.position + 1,
+           recorded_at = greatest(clock_timestamp(), head.recorded_at)
+     WHERE head.id = 1
+       AND ($10::int8 = 0 OR EXISTS (SELECT 1 FROM events e WHERE e.stream_id = $9 AND e.version = $10::int8))
+ RETURNING head.position, head.recorded_at, pg_notify('roadback_events', head.position::text)
+)
+INSERT INTO events (position, event_id, stream_id, version, event_type, schema_version, occurred_on,
+                    recorded_at, actor_id, organisation_id, correlation_id, payload)
+SELECT h.position, $1, $9, $10 + 1, $2, $3, $4, h.recorded_at, $5, $6, $7, $8::jsonb
+  FROM h
+RETURNING position - 1, recorded_at";
+
+/// Appends a batch of commands, judging each on its own (idempotency by event id, then its
+/// expected version: -1 any, 0 no stream, n exact), in one statement run after the `head` row's
+/// lock ([`append_after_the_head_lock`]): the batches [`APPEND_KNOWN`] refused, and those with a
+/// command that appends whatever its stream holds. Each command gets one result row in order:
+/// outcome 0 appended, 1 version conflict, 2 an event id already stored. Commands of one batch
+/// name distinct streams and distinct event ids (the writer guarantees it). `$1`–`$8` are the
+/// events' columns ([`EventColumns`]); event j belongs to command `$9[j]` (1-based, events of a
+/// command in order); `$10`–`$12` are the commands' streams, expected versions and counts.
+///
+/// The statement's snapshot is taken once the lock is held, so it sees every append committed
+/// before and none can commit after it until this one does; the lock is released only after the
+/// commit is visible. The unique keys on `event_id` and `(stream_id, version)` stay as the last
+/// guard: a statement that broke either would fail whole.
 ///
 /// Each step is materialized once, and each event id and stream version is a probe of its
 /// unique index (a scalar subquery, which the generic plan keeps as an index lookup even when it
@@ -295,9 +356,9 @@ WITH h AS MATERIALIZED (
 ), ev AS MATERIALIZED (
     SELECT u.*, row_number() OVER (PARTITION BY u.cmd ORDER BY u.k) AS i,
            (SELECT true FROM events e WHERE e.event_id = u.id) AS stored
-      FROM unnest($4::int4[], $5::uuid[], $6::text[], $7::int4[], $8::date[], $9::uuid[], $10::uuid[],
-                  $11::uuid[], $12::text[]) WITH ORDINALITY
-           AS u(cmd, id, event_type, schema_version, occurred_on, actor, organisation, correlation, payload, k)
+      FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::date[], $5::uuid[], $6::uuid[], $7::uuid[],
+                  $8::text[], $9::int4[]) WITH ORDINALITY
+           AS u(id, event_type, schema_version, occurred_on, actor, organisation, correlation, payload, cmd, k)
 ), judged AS MATERIALIZED (
     SELECT c.ord, c.stream_id, c.n, c.current,
            (CASE
@@ -308,7 +369,7 @@ WITH h AS MATERIALIZED (
       FROM (SELECT c.*,
                    -- A stream's version is its last event's: one backward step on the (stream_id, version) index.
                    coalesce((SELECT max(e.version) FROM events e WHERE e.stream_id = c.stream_id), 0) AS current
-              FROM unnest($1::text[], $2::int8[], $3::int4[]) WITH ORDINALITY AS c(stream_id, expected, n, ord)) c
+              FROM unnest($10::text[], $11::int8[], $12::int4[]) WITH ORDINALITY AS c(stream_id, expected, n, ord)) c
 ), placed AS MATERIALIZED (
     SELECT j.*,
            CASE WHEN j.outcome = 0
@@ -340,20 +401,15 @@ SELECT r.outcome,
   FROM placed r, h, (SELECT count(*) FROM woken) w
  ORDER BY r.ord";
 
-/// Sends [`APPEND_BATCH`] again after a serialization error, this time after waiting for the
-/// head's lock: at READ COMMITTED, in a transaction that first locks the head row, so the batch
+/// Sends [`APPEND_BATCH`] after taking the head's lock, in a READ COMMITTED transaction, so the
 /// statement's snapshot, taken once the lock is held, sees every append committed before it and
-/// none can commit after it until this one does. A batch that lost to another instance queues
-/// on the lock in its turn instead of trying again (and losing again to that instance's next
-/// batch, sent as soon as its last was answered). Three more round trips, only when instances
-/// met.
+/// none can commit after it until this one does. Three more round trips than a statement on its
+/// own; only batches [`APPEND_KNOWN`] refused come here.
 async fn append_after_the_head_lock(
     conn: &mut PgConnection,
     batch: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
 ) -> Result<Vec<PgRow>, sqlx::Error> {
-    let mut tx = conn
-        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-        .await?;
+    let mut tx = conn.begin().await?;
     sqlx::query("SELECT 1 FROM head WHERE id = 1 FOR UPDATE")
         .execute(&mut *tx)
         .await?;
@@ -432,7 +488,10 @@ fn connection_lost(error: &sqlx::Error) -> bool {
     }
 }
 
-/// Commits batches with [`APPEND_BATCH`]: one statement, one round trip, one commit.
+/// Commits batches: with [`APPEND_ONE`] or [`APPEND_KNOWN`], one statement, one round trip, one
+/// commit; with [`APPEND_BATCH`] after the head's lock when those refuse a batch (a command's
+/// expected version or event ids do not fit the store) or a command appends whatever its stream
+/// holds.
 pub(crate) struct PgAppender {
     conn: HeldConnection,
 }
@@ -447,75 +506,164 @@ impl BatchAppender for PgAppender {
     }
 }
 
+/// The events of a batch, column by column, as the append statements take them (`$1`–`$8`).
+struct EventColumns<'a> {
+    ids: Vec<Uuid>,
+    types: Vec<&'a str>,
+    schema_versions: Vec<i32>,
+    occurred: Vec<NaiveDate>,
+    actors: Vec<Uuid>,
+    organisations: Vec<Uuid>,
+    correlations: Vec<Uuid>,
+    payloads: Vec<&'a str>,
+}
+
+impl<'a> EventColumns<'a> {
+    fn of(batch: &'a [Command]) -> Self {
+        let events = || batch.iter().flat_map(|c| &c.events);
+        Self {
+            ids: events().map(|e| e.id).collect(),
+            types: events().map(|e| e.event_type.as_str()).collect(),
+            schema_versions: events().map(|e| e.schema_version as i32).collect(),
+            occurred: events().map(|e| e.occurred_on).collect(),
+            actors: events().map(|e| e.context.actor).collect(),
+            organisations: events().map(|e| e.context.organisation).collect(),
+            correlations: events().map(|e| e.context.correlation_id).collect(),
+            payloads: events().map(|e| e.payload.get()).collect(),
+        }
+    }
+
+    fn bind<'q>(&'q self, sql: &'q str) -> PgQuery<'q> {
+        sqlx::query(sql)
+            .bind(&self.ids)
+            .bind(&self.types)
+            .bind(&self.schema_versions)
+            .bind(&self.occurred)
+            .bind(&self.actors)
+            .bind(&self.organisations)
+            .bind(&self.correlations)
+            .bind(&self.payloads)
+    }
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
 impl PgAppender {
     async fn append(&mut self, batch: &[Command]) -> Result<Vec<Outcome>, StoreError> {
-        let events = batch.iter().map(|c| c.events.len()).sum();
+        let columns = EventColumns::of(batch);
+        if batch.iter().all(|c| c.expected != ExpectedVersion::Any) {
+            match self.append_known(batch, &columns).await {
+                Ok(Some(outcomes)) => return Ok(outcomes),
+                Ok(None) => {}
+                Err(StoreError::Database(e)) if unique_violation(&e) => {}
+                Err(e) => return Err(e),
+            }
+            tracing::debug!(
+                commands = batch.len(),
+                "a command of the batch does not fit its stream's version or repeats a stored event id; judging each command"
+            );
+        }
+        self.append_judged(batch, &columns).await
+    }
+
+    /// [`APPEND_ONE`] or [`APPEND_KNOWN`]: every command appended, or `None` when the batch
+    /// was refused whole (a command expecting a version its stream does not hold).
+    async fn append_known(
+        &mut self,
+        batch: &[Command],
+        columns: &EventColumns<'_>,
+    ) -> Result<Option<Vec<Outcome>>, StoreError> {
+        let rows = if let [command] = batch
+            && let [event] = command.events.as_slice()
+        {
+            let statement = || {
+                sqlx::query(APPEND_ONE)
+                    .bind(event.id)
+                    .bind(event.event_type.as_str())
+                    .bind(event.schema_version as i32)
+                    .bind(event.occurred_on)
+                    .bind(event.context.actor)
+                    .bind(event.context.organisation)
+                    .bind(event.context.correlation_id)
+                    .bind(event.payload.get())
+                    .bind(command.stream.as_str())
+                    .bind(command.expected.as_db())
+            };
+            self.fetch(statement, false).await?
+        } else {
+            let mut streams = Vec::with_capacity(columns.ids.len());
+            let mut versions = Vec::with_capacity(columns.ids.len());
+            let mut guarded_streams = Vec::new();
+            let mut guarded_versions = Vec::new();
+            for command in batch {
+                let expected = command.expected.as_db();
+                if expected > 0 {
+                    guarded_streams.push(command.stream.as_str());
+                    guarded_versions.push(expected);
+                }
+                for version in (expected + 1..).take(command.events.len()) {
+                    streams.push(command.stream.as_str());
+                    versions.push(version);
+                }
+            }
+            let statement = || {
+                columns
+                    .bind(APPEND_KNOWN)
+                    .bind(&streams)
+                    .bind(&versions)
+                    .bind(&guarded_streams)
+                    .bind(&guarded_versions)
+            };
+            self.fetch(statement, false).await?
+        };
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let before: i64 = row.try_get(0)?;
+        let recorded_at: DateTime<Utc> = row.try_get(1)?;
+        let mut last = before as u64;
+        let outcomes = batch
+            .iter()
+            .map(|command| {
+                let n = command.events.len() as u64;
+                let first_position = last + 1;
+                last += n;
+                Outcome::Appended(AppendResult {
+                    stream_version: command.expected.as_db() as u64 + n,
+                    first_position,
+                    last_position: last,
+                    recorded_at,
+                })
+            })
+            .collect();
+        Ok(Some(outcomes))
+    }
+
+    /// [`APPEND_BATCH`]: each command judged on its own.
+    async fn append_judged(
+        &mut self,
+        batch: &[Command],
+        columns: &EventColumns<'_>,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let mut commands = Vec::with_capacity(columns.ids.len());
         let mut streams = Vec::with_capacity(batch.len());
         let mut expected = Vec::with_capacity(batch.len());
         let mut counts = Vec::with_capacity(batch.len());
-        let mut event_cmds = Vec::with_capacity(events);
-        let mut ids = Vec::with_capacity(events);
-        let mut types = Vec::with_capacity(events);
-        let mut schema_versions = Vec::with_capacity(events);
-        let mut occurred = Vec::with_capacity(events);
-        let mut actors = Vec::with_capacity(events);
-        let mut organisations = Vec::with_capacity(events);
-        let mut correlations = Vec::with_capacity(events);
-        let mut payloads = Vec::with_capacity(events);
         for (ord, command) in (1i32..).zip(batch) {
+            commands.extend(std::iter::repeat_n(ord, command.events.len()));
             streams.push(command.stream.as_str());
             expected.push(command.expected.as_db());
             counts.push(command.events.len() as i32);
-            for e in &command.events {
-                event_cmds.push(ord);
-                ids.push(e.id);
-                types.push(e.event_type.as_str());
-                schema_versions.push(e.schema_version as i32);
-                occurred.push(e.occurred_on);
-                actors.push(e.context.actor);
-                organisations.push(e.context.organisation);
-                correlations.push(e.context.correlation_id);
-                payloads.push(e.payload.get());
-            }
         }
         let statement = || {
-            sqlx::query(APPEND_BATCH)
+            columns
+                .bind(APPEND_BATCH)
+                .bind(&commands)
                 .bind(&streams)
                 .bind(&expected)
                 .bind(&counts)
-                .bind(&event_cmds)
-                .bind(&ids)
-                .bind(&types)
-                .bind(&schema_versions)
-                .bind(&occurred)
-                .bind(&actors)
-                .bind(&organisations)
-                .bind(&correlations)
-                .bind(&payloads)
         };
-        let mut after_the_lock = false;
-        let rows = loop {
-            let conn = self.conn.get().await?;
-            let sent = if after_the_lock {
-                append_after_the_head_lock(conn, statement()).await
-            } else {
-                statement().fetch_all(conn).await
-            };
-            let Some(sent) = self.conn.checked(sent) else {
-                continue;
-            };
-            match sent {
-                Err(sqlx::Error::Database(e))
-                    if e.code().as_deref() == Some("40001") && !after_the_lock =>
-                {
-                    after_the_lock = true;
-                    tracing::debug!(
-                        "another instance appended meanwhile; sending the batch again after the head's lock"
-                    );
-                }
-                other => break other?,
-            }
-        };
+        let rows = self.fetch(statement, true).await?;
         if rows.len() != batch.len() {
             return Err(StoreError::Corrupt(format!(
                 "append_batch answered {} rows for {} commands",
@@ -547,6 +695,31 @@ impl PgAppender {
             })
             .collect()
     }
+
+    /// Sends a statement on the held connection (on its own, or after the head's lock), again on
+    /// a new connection when the held one had gone ([`HeldConnection::checked`]).
+    async fn fetch<'q>(
+        &mut self,
+        statement: impl Fn() -> PgQuery<'q>,
+        after_the_lock: bool,
+    ) -> Result<Vec<PgRow>, StoreError> {
+        loop {
+            let conn = self.conn.get().await?;
+            let sent = if after_the_lock {
+                append_after_the_head_lock(conn, statement()).await
+            } else {
+                statement().fetch_all(conn).await
+            };
+            if let Some(sent) = self.conn.checked(sent) {
+                return Ok(sent?);
+            }
+        }
+    }
+}
+
+/// A unique key refused a row (SQLSTATE 23505).
+fn unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
 /// The events a query of [`EVENT_COLUMNS`] returns, each decoded as its row arrives: the

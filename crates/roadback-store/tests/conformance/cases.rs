@@ -68,6 +68,10 @@ pub async fn appended_events_read_back_with_every_field(db: &TestDatabase) {
     assert_eq!(later.first_position, 3);
 }
 
+/// Each expectation that does not fit is a conflict naming the stream's version, for appends
+/// of one event and of several (a backend may commit them differently): no stream where there
+/// is one, a version the stream has passed, one it has not reached, any version of a missing
+/// stream.
 pub async fn expected_version_is_checked(db: &TestDatabase) {
     let store = db.open().await;
     let s = stream("case-7");
@@ -76,45 +80,50 @@ pub async fn expected_version_is_checked(db: &TestDatabase) {
         .await
         .unwrap();
 
-    let err = store
-        .append(&s, ExpectedVersion::NoStream, vec![noted(9)])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Conflict {
-                actual: 3,
-                expected: ExpectedVersion::NoStream,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert_eq!(err.code(), "CONFLICT");
+    for events in [1, 2] {
+        let err = store
+            .append(&s, ExpectedVersion::NoStream, noted_many(events))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Conflict {
+                    actual: 3,
+                    expected: ExpectedVersion::NoStream,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.code(), "CONFLICT");
 
-    let err = store
-        .append(&s, ExpectedVersion::Exact(2), vec![noted(9)])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Conflict { actual: 3, .. }),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("version 3"), "{err}");
+        for expected in [2, 4, 7] {
+            let err = store
+                .append(&s, ExpectedVersion::Exact(expected), noted_many(events))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, StoreError::Conflict { actual: 3, .. }),
+                "{expected}: {err:?}"
+            );
+            assert!(err.to_string().contains("version 3"), "{err}");
+        }
 
-    let err = store
-        .append(
-            &stream("case-missing"),
-            ExpectedVersion::Exact(1),
-            vec![noted(9)],
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Conflict { actual: 0, .. }),
-        "{err:?}"
-    );
+        let err = store
+            .append(
+                &stream("case-missing"),
+                ExpectedVersion::Exact(1),
+                noted_many(events),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Conflict { actual: 0, .. }),
+            "{err:?}"
+        );
+    }
+    assert_eq!(store.head().await.unwrap(), 3);
 
     let ok = store
         .append(&s, ExpectedVersion::Exact(3), vec![noted(4)])
@@ -122,10 +131,15 @@ pub async fn expected_version_is_checked(db: &TestDatabase) {
         .unwrap();
     assert_eq!(ok.stream_version, 4);
     let ok = store
+        .append(&s, ExpectedVersion::Exact(4), noted_many(2))
+        .await
+        .unwrap();
+    assert_eq!(ok.stream_version, 6);
+    let ok = store
         .append(&s, ExpectedVersion::Any, vec![noted(5)])
         .await
         .unwrap();
-    assert_eq!(ok.stream_version, 5);
+    assert_eq!(ok.stream_version, 7);
 }
 
 pub async fn a_conflict_stores_nothing(db: &TestDatabase) {
@@ -522,6 +536,88 @@ pub async fn a_nul_character_in_one_of_concurrent_appends_fails_only_that_append
     }
     assert_eq!(failed, [17]);
     assert_eq!(store.read_all(0, 1_000).await.unwrap().len(), 63);
+}
+
+/// Concurrent appends, committed together where they meet in a batch, are each answered on
+/// their own: the ones whose expected version fits are stored, beside a conflict on a taken
+/// version, a conflict on a version the stream has not reached, and retries of stored appends.
+/// Positions stay gap-free whatever the mix.
+pub async fn appends_that_fit_land_beside_conflicts_and_retries(db: &TestDatabase) {
+    const APPENDS: u64 = 64;
+    let store = db.open().await;
+    // Single events and pairs of each kind (a backend may commit them differently).
+    let size = |i: u64| 1 + (i / 4) % 2;
+    let mut earlier = std::collections::HashMap::new();
+    for i in (0..APPENDS).filter(|i| i % 4 != 2) {
+        let events = noted_many(size(i));
+        let result = store
+            .append(
+                &stream(&format!("mix-{i}")),
+                ExpectedVersion::NoStream,
+                events.clone(),
+            )
+            .await
+            .unwrap();
+        earlier.insert(i, (events, result));
+    }
+    let stored = store.head().await.unwrap();
+    let mut appends = tokio::task::JoinSet::new();
+    for i in 0..APPENDS {
+        let store = store.clone();
+        let s = stream(&format!("mix-{i}"));
+        let earlier = earlier.remove(&i);
+        appends.spawn(async move {
+            match (i % 4, earlier) {
+                // Fits: the stream is at the version expected.
+                (0, Some((_, first))) => {
+                    let at = first.stream_version;
+                    let result = store
+                        .append(&s, ExpectedVersion::Exact(at), noted_many(size(i)))
+                        .await;
+                    assert_eq!(result.unwrap().stream_version, at + size(i), "{i}");
+                }
+                // Expects no stream where there is one.
+                (1, Some((_, first))) => {
+                    let result = store
+                        .append(&s, ExpectedVersion::NoStream, noted_many(size(i)))
+                        .await;
+                    assert!(
+                        matches!(result, Err(StoreError::Conflict { actual, .. }) if actual == first.stream_version),
+                        "{i}: {result:?}"
+                    );
+                }
+                // Expects a version the stream (there is none) has not reached.
+                (2, None) => {
+                    let result = store
+                        .append(&s, ExpectedVersion::Exact(3), noted_many(size(i)))
+                        .await;
+                    assert!(
+                        matches!(result, Err(StoreError::Conflict { actual: 0, .. })),
+                        "{i}: {result:?}"
+                    );
+                }
+                // A retry of the stored append, with its expected version.
+                (_, Some((events, first))) => {
+                    let result = store.append(&s, ExpectedVersion::NoStream, events).await;
+                    assert_eq!(result.unwrap(), first, "{i}");
+                }
+                (_, None) => unreachable!(),
+            }
+        });
+    }
+    while let Some(joined) = appends.join_next().await {
+        joined.unwrap();
+    }
+    let added: u64 = (0..APPENDS).filter(|i| i % 4 == 0).map(size).sum();
+    assert_eq!(store.head().await.unwrap(), stored + added);
+    let positions: Vec<u64> = store
+        .read_all(0, 1_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(positions, (1..=stored + added).collect::<Vec<_>>());
 }
 
 /// What `append_recorded` answers is what reading the events back gives, field for field (the
