@@ -19,11 +19,14 @@ use crate::writer::{BatchAppender, Command, Outcome, advance_head};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
-/// The channel [`APPEND_BATCH`] notifies with the new head position.
+/// The channel [`Notifier`] notifies with the new head position.
 const CHANNEL: &str = "roadback_events";
 
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
      recorded_at, actor_id, organisation_id, correlation_id, payload::text";
+
+/// The most often this instance tells the others it appended (see [`spawn_notifier`]).
+const NOTIFY_SPACING: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Reads and checkpoints on a PostgreSQL database.
 #[derive(Clone, Debug)]
@@ -108,7 +111,11 @@ impl PgBackend {
             .options([("plan_cache_mode", "force_generic_plan")]);
         let mut writer = HeldConnection::new(options, config.acquire_timeout);
         writer.get().await?;
-        Ok((Self { pool }, PgAppender { conn: writer }))
+        let appender = PgAppender {
+            conn: writer,
+            appended: spawn_notifier(pool.clone()),
+        };
+        Ok((Self { pool }, appender))
     }
 
     /// Wakes subscribers on this instance when any instance appends; ends when nobody listens.
@@ -249,6 +256,36 @@ impl PgBackend {
     }
 }
 
+/// Tells the other server instances that this one appended, so their subscribers read at once
+/// (each instance's listener, [`PgBackend::spawn_listener`], moves its head on `NOTIFY
+/// roadback_events`): the writer sends the new head here after each commit, and a task of its
+/// own sends the newest as a `NOTIFY`, at once and then at most once per [`NOTIFY_SPACING`].
+/// Sent from the append statement, the notification cost every append about a tenth of its
+/// time, most of it waking the listening connections, while one every few milliseconds tells
+/// them as much (they read everything after their head). Ends when the writer does. A
+/// notification that fails is only logged: subscribers poll as well.
+fn spawn_notifier(pool: PgPool) -> watch::Sender<u64> {
+    let (appended, mut rx) = watch::channel(0);
+    tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            let position = *rx.borrow_and_update();
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(position.to_string())
+                .execute(&pool)
+                .await;
+            if let Err(error) = sent {
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::debug!(%error, "could not tell the other instances of an append; their subscribers poll");
+            }
+            tokio::time::sleep(NOTIFY_SPACING).await;
+        }
+    });
+    appended
+}
+
 /// Saves a consumer's checkpoint inside the consumer's transaction.
 pub(crate) async fn save_checkpoint(
     tx: &mut sqlx::Transaction<'static, Postgres>,
@@ -289,7 +326,7 @@ pub(crate) async fn save_checkpoint(
 /// `$1`–`$8` are the events' columns ([`EventColumns`]), `$9` and `$10` each event's stream and
 /// version, `$11` and `$12` the stream and version of each command that expects v > 0. The
 /// guard probes the `(stream_id, version)` index (a scalar subquery, which the generic plan
-/// keeps as an index lookup); the `NOTIFY` that wakes listening readers is delivered at commit.
+/// keeps as an index lookup).
 const APPEND_KNOWN: &str = "
 WITH h AS (
     UPDATE head
@@ -299,8 +336,7 @@ WITH h AS (
        AND NOT EXISTS (SELECT 1 FROM unnest($11::text[], $12::int8[]) AS g(stream_id, version)
                         WHERE (SELECT true FROM events e
                                 WHERE e.stream_id = g.stream_id AND e.version = g.version) IS NULL)
- RETURNING head.position - cardinality($1::uuid[]) AS before, head.recorded_at AS recorded,
-           pg_notify('roadback_events', head.position::text)
+ RETURNING head.position - cardinality($1::uuid[]) AS before, head.recorded_at AS recorded
 ), inserted AS (
     INSERT INTO events (position, event_id, stream_id, version, event_type, schema_version, occurred_on,
                         recorded_at, actor_id, organisation_id, correlation_id, payload)
@@ -323,7 +359,7 @@ WITH h AS (
            recorded_at = greatest(clock_timestamp(), head.recorded_at)
      WHERE head.id = 1
        AND ($10::int8 = 0 OR EXISTS (SELECT 1 FROM events e WHERE e.stream_id = $9 AND e.version = $10::int8))
- RETURNING head.position, head.recorded_at, pg_notify('roadback_events', head.position::text)
+ RETURNING head.position, head.recorded_at
 )
 INSERT INTO events (position, event_id, stream_id, version, event_type, schema_version, occurred_on,
                     recorded_at, actor_id, organisation_id, correlation_id, payload)
@@ -389,16 +425,12 @@ WITH h AS MATERIALIZED (
            recorded_at = h.recorded
       FROM h
      WHERE head.id = 1
- RETURNING head.position AS new_head, h.position AS old_head
-), woken AS (
-    -- Wakes every listening reader (on any server instance); delivered at commit.
-    SELECT pg_notify('roadback_events', m.new_head::text) FROM moved m WHERE m.new_head > m.old_head
 )
 SELECT r.outcome,
        CASE WHEN r.outcome = 0 THEN r.current + r.n ELSE r.current END,
        r.pos_before + 1,
        h.recorded
-  FROM placed r, h, (SELECT count(*) FROM woken) w
+  FROM placed r, h
  ORDER BY r.ord";
 
 /// Sends [`APPEND_BATCH`] after taking the head's lock, in a READ COMMITTED transaction, so the
@@ -494,6 +526,8 @@ fn connection_lost(error: &sqlx::Error) -> bool {
 /// holds.
 pub(crate) struct PgAppender {
     conn: HeldConnection,
+    /// The head after the last commit, for [`spawn_notifier`].
+    appended: watch::Sender<u64>,
 }
 
 impl BatchAppender for PgAppender {
@@ -502,6 +536,11 @@ impl BatchAppender for PgAppender {
         batch: Vec<Command>,
     ) -> (Vec<Command>, Result<Vec<Outcome>, StoreError>) {
         let result = self.append(&batch).await;
+        if let Ok(outcomes) = &result
+            && let Some(last) = outcomes.iter().filter_map(Outcome::last_position).max()
+        {
+            advance_head(&self.appended, last);
+        }
         (batch, result)
     }
 }

@@ -41,6 +41,16 @@ pub(crate) enum Outcome {
     Duplicate,
 }
 
+impl Outcome {
+    /// The position of the last event stored, if any.
+    pub fn last_position(&self) -> Option<u64> {
+        match self {
+            Self::Appended(result) => Some(result.last_position),
+            _ => None,
+        }
+    }
+}
+
 /// A backend's way of committing a batch atomically.
 pub(crate) trait BatchAppender: Send + 'static {
     /// Waits until a commit could begin (on SQLite, the writers' turn), before the batch is
@@ -114,14 +124,7 @@ async fn run(
         let (commands, result) = appender.append_batch(commands).await;
         match result {
             Ok(outcomes) => {
-                let last = outcomes
-                    .iter()
-                    .filter_map(|o| match o {
-                        Outcome::Appended(r) => Some(r.last_position),
-                        _ => None,
-                    })
-                    .max();
-                if let Some(last) = last {
+                if let Some(last) = outcomes.iter().filter_map(Outcome::last_position).max() {
                     advance_head(&head, last);
                 }
                 for ((reply, outcome), command) in replies.into_iter().zip(outcomes).zip(commands) {

@@ -1,9 +1,11 @@
 //! The store's conformance suite: every case runs once on SQLite and once on PostgreSQL
-//! (`sqlite::<case>` and `postgres::<case>` in the test output).
+//! (`sqlite::<case>` and `postgres::<case>` in the test output); `sqlite_file` and
+//! `postgres_only` hold what one backend has alone.
 
 mod cases;
 mod concurrency;
 mod directory;
+mod postgres_only;
 mod projector;
 mod rules;
 mod sqlite_file;
