@@ -201,8 +201,9 @@ pub async fn two_instances_share_one_order(db: &TestDatabase) {
 /// Two store instances racing on the same streams, each append with the version it last read:
 /// every version of every stream is taken exactly once (the losers get a conflict naming the
 /// version that won and try again on it), and the global order stays gap-free. On PostgreSQL
-/// this is the path where one instance's batch meets the other's commit between its snapshot
-/// and its lock on the head, and is sent again.
+/// this is the path where one instance's append waits for the other's lock on the head and goes
+/// on from the head the other left, having read the streams before the other's commit (the
+/// unique key refuses a version the other took, and the batch is judged after the lock).
 pub async fn two_instances_racing_on_the_same_streams_take_each_version_once(db: &TestDatabase) {
     const STREAMS: usize = 3;
     const APPENDS: usize = 40;
