@@ -35,7 +35,10 @@ async fn other_instances_are_told_of_appends() {
             .expect("no notification of the appends within 10 s")
             .unwrap();
         let position: u64 = note.payload().parse().unwrap();
-        assert!(position > told && position <= head, "{position} after {told}");
+        assert!(
+            position > told && position <= head,
+            "{position} after {told}"
+        );
         told = position;
     }
 }
