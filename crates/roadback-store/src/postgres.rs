@@ -19,7 +19,7 @@ use crate::writer::{BatchAppender, Command, Outcome, advance_head};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
-/// The channel [`Notifier`] notifies with the new head position.
+/// The channel [`spawn_notifier`] notifies with the new head position.
 const CHANNEL: &str = "roadback_events";
 
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
