@@ -32,9 +32,14 @@ export async function launch() {
   });
 }
 
+/** The browser sessions' time zone: UTC+14, the earliest, so for most of each day the browser's
+ * calendar is a day ahead of UTC's and a test that mixes the two fails every time, not only in
+ * the hour after midnight in Tirane (where the TVRP works, UTC+1 or +2). */
+export const TIME_ZONE = 'Pacific/Kiritimati';
+
 /** A fresh browser session (its own cookies and storage) at laptop size, or another. */
 export async function session(browser, viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'Europe/Tirane' });
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: TIME_ZONE });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const errors = [];
@@ -197,7 +202,8 @@ export async function eventTypes(page, id) {
   return read.data.beneficiary.timeline.sort((a, b) => a.version - b.version).map((e) => e.eventType);
 }
 
-/** Today as the browser's calendar has it. */
+/** Today as the browser's calendar has it (in [TIME_ZONE], not UTC: the web client's forms
+ * default to that day, and between midnight there and midnight UTC the two differ). */
 export function today() {
-  return new Date().toISOString().slice(0, 10);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE }).format(new Date());
 }
