@@ -104,11 +104,12 @@ impl PgBackend {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        let options = pool
-            .connect_options()
-            .as_ref()
-            .clone()
-            .options([("plan_cache_mode", "force_generic_plan")]);
+        let options = pool.connect_options().as_ref().clone().options([
+            ("plan_cache_mode", "force_generic_plan"),
+            // What the append statements are written for, whatever the database's default
+            // (the space is escaped: the server splits its startup options at unescaped spaces).
+            ("default_transaction_isolation", "read\\ committed"),
+        ]);
         let mut writer = HeldConnection::new(options, config.acquire_timeout);
         writer.get().await?;
         let appender = PgAppender {
@@ -441,7 +442,9 @@ async fn append_after_the_head_lock(
     conn: &mut PgConnection,
     batch: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
 ) -> Result<Vec<PgRow>, sqlx::Error> {
-    let mut tx = conn.begin().await?;
+    let mut tx = conn
+        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+        .await?;
     sqlx::query("SELECT 1 FROM head WHERE id = 1 FOR UPDATE")
         .execute(&mut *tx)
         .await?;
@@ -589,9 +592,8 @@ type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>
 
 impl PgAppender {
     async fn append(&mut self, batch: &[Command]) -> Result<Vec<Outcome>, StoreError> {
-        let columns = EventColumns::of(batch);
         if batch.iter().all(|c| c.expected != ExpectedVersion::Any) {
-            match self.append_known(batch, &columns).await {
+            match self.append_known(batch).await {
                 Ok(Some(outcomes)) => return Ok(outcomes),
                 Ok(None) => {}
                 Err(StoreError::Database(e)) if unique_violation(&e) => {}
@@ -602,7 +604,7 @@ impl PgAppender {
                 "a command of the batch does not fit its stream's version or repeats a stored event id; judging each command"
             );
         }
-        self.append_judged(batch, &columns).await
+        self.append_judged(batch).await
     }
 
     /// [`APPEND_ONE`] or [`APPEND_KNOWN`]: every command appended, or `None` when the batch
@@ -610,7 +612,6 @@ impl PgAppender {
     async fn append_known(
         &mut self,
         batch: &[Command],
-        columns: &EventColumns<'_>,
     ) -> Result<Option<Vec<Outcome>>, StoreError> {
         let rows = if let [command] = batch
             && let [event] = command.events.as_slice()
@@ -630,6 +631,7 @@ impl PgAppender {
             };
             self.fetch(statement, false).await?
         } else {
+            let columns = EventColumns::of(batch);
             let mut streams = Vec::with_capacity(columns.ids.len());
             let mut versions = Vec::with_capacity(columns.ids.len());
             let mut guarded_streams = Vec::new();
@@ -679,11 +681,8 @@ impl PgAppender {
     }
 
     /// [`APPEND_BATCH`]: each command judged on its own.
-    async fn append_judged(
-        &mut self,
-        batch: &[Command],
-        columns: &EventColumns<'_>,
-    ) -> Result<Vec<Outcome>, StoreError> {
+    async fn append_judged(&mut self, batch: &[Command]) -> Result<Vec<Outcome>, StoreError> {
+        let columns = EventColumns::of(batch);
         let mut commands = Vec::with_capacity(columns.ids.len());
         let mut streams = Vec::with_capacity(batch.len());
         let mut expected = Vec::with_capacity(batch.len());
