@@ -44,9 +44,10 @@ use roadback_graphql::{Api, ApiState};
 use roadback_store::records::envelope;
 use roadback_store::vault::{Keyring, MasterKey, Vault};
 use roadback_store::{
-    DEFAULT_PAGE, EventContext, EventStore, ExpectedVersion, NewEvent, RecordedEvent, StoreConfig,
+    EventContext, EventStore, ExpectedVersion, NewEvent, RecordedEvent, StoreConfig,
     StoreLocation, StreamId,
 };
+use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -398,19 +399,17 @@ impl Target for Roadback {
         Ok(events.len())
     }
 
-    /// The gap-free global order (position), DEFAULT_PAGE (1,000) events per call.
+    /// The gap-free global order (position): the whole log as one stream (`read_log`), each
+    /// payload decoded.
     async fn read_all(&self) -> anyhow::Result<Option<usize>> {
         let store = self.setup().store.clone();
-        let (mut after, mut n) = (0, 0);
-        loop {
-            let page = store.read_all(after, DEFAULT_PAGE).await?;
-            self.decode(&page)?;
-            n += page.len();
-            match page.last() {
-                Some(last) if page.len() == DEFAULT_PAGE => after = last.position,
-                _ => return Ok(Some(n)),
-            }
+        let mut log = store.read_log(0);
+        let mut n = 0;
+        while let Some(event) = log.try_next().await? {
+            self.decode(std::slice::from_ref(&event))?;
+            n += 1;
         }
+        Ok(Some(n))
     }
 }
 

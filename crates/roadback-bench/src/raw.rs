@@ -16,7 +16,7 @@ const PG_TABLE: &str = "CREATE TABLE IF NOT EXISTS raw_events (
     position bigserial PRIMARY KEY, event_id uuid NOT NULL UNIQUE, stream_id text NOT NULL,
     version bigint NOT NULL, event_type text NOT NULL, schema_version integer NOT NULL,
     occurred_on date NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), actor_id uuid NOT NULL,
-    organisation_id uuid NOT NULL, correlation_id uuid NOT NULL, payload jsonb NOT NULL,
+    organisation_id uuid NOT NULL, correlation_id uuid NOT NULL, payload json NOT NULL,
     UNIQUE (stream_id, version))";
 
 const SQLITE_TABLE: &str = "CREATE TABLE IF NOT EXISTS raw_events (
@@ -90,7 +90,7 @@ impl Raw {
                         .push_bind(r.context.organisation)
                         .push_bind(r.context.correlation_id)
                         .push_bind(&r.payload)
-                        .push_unseparated("::jsonb");
+                        .push_unseparated("::json");
                 });
                 if count == 1 {
                     query.build().execute(pool).await?;
@@ -107,7 +107,7 @@ impl Raw {
                     sqlx::query(
                         "INSERT INTO raw_events (event_id, stream_id, version, event_type, schema_version, occurred_on,
                             actor_id, organisation_id, correlation_id, payload)
-                         SELECT id, $2, v, t, 1, d, a, o, c, p::jsonb
+                         SELECT id, $2, v, t, 1, d, a, o, c, p::json
                            FROM UNNEST($1::uuid[], $3::int8[], $4::text[], $5::date[], $6::uuid[], $7::uuid[],
                                        $8::uuid[], $9::text[]) AS u(id, v, t, d, a, o, c, p)",
                     )

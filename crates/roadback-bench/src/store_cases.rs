@@ -1,5 +1,6 @@
 //! The cases run through `roadback-store`.
 
+use futures_util::TryStreamExt;
 use roadback_store::{EventStore, ExpectedVersion, StreamId};
 
 use crate::workload::{BATCH, CLIENTS, new_event, spread};
@@ -46,16 +47,10 @@ pub async fn one_stream(store: &EventStore, total: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads the whole log in pages; returns the number of events.
+/// Reads the whole log as one stream (`read_log`), in position order; returns the number of events.
 pub async fn read_all(store: &EventStore) -> anyhow::Result<u64> {
-    let mut after = 0;
-    let mut count = 0;
-    loop {
-        let page = store.read_all(after, roadback_store::DEFAULT_PAGE).await?;
-        let Some(last) = page.last() else {
-            return Ok(count);
-        };
-        after = last.position;
-        count += page.len() as u64;
-    }
+    Ok(store
+        .read_log(0)
+        .try_fold(0, |n, _| async move { Ok(n + 1) })
+        .await?)
 }

@@ -25,6 +25,7 @@ mod writer;
 use std::path::Path;
 use std::sync::Arc;
 
+use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -283,6 +284,29 @@ impl EventStore {
         match &self.inner.backend {
             Backend::Postgres(b) => b.read_all(after, limit).await,
             Backend::Sqlite(b) => b.read_all(after, limit).await,
+        }
+    }
+
+    /// Every event with a position greater than `after`, in order, to the end of the log as the
+    /// read finds it: never with a gap, and with or without what is appended while it runs. On
+    /// PostgreSQL one query on one snapshot, its rows decoded as they arrive (the database
+    /// produces while the caller consumes, and no page is planned and fetched on its own); on
+    /// SQLite pages of [`DEFAULT_PAGE`], so that no read transaction keeps the write-ahead log
+    /// from being checkpointed for the length of the read.
+    pub fn read_log(&self, after: u64) -> BoxStream<'_, Result<RecordedEvent, StoreError>> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.read_log(after),
+            Backend::Sqlite(_) => stream::try_unfold(Some(after), move |after| async move {
+                let Some(after) = after else {
+                    return Ok::<_, StoreError>(None);
+                };
+                let page = self.read_all(after, DEFAULT_PAGE).await?;
+                let next = page.last().filter(|_| page.len() == DEFAULT_PAGE);
+                let next = next.map(|last| last.position);
+                Ok(Some((stream::iter(page.into_iter().map(Ok)), next)))
+            })
+            .try_flatten()
+            .boxed(),
         }
     }
 

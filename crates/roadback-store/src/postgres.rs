@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
@@ -22,8 +23,21 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/post
 /// The channel [`spawn_notifier`] notifies with the new head position.
 const CHANNEL: &str = "roadback_events";
 
-const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
-     recorded_at, actor_id, organisation_id, correlation_id, payload::text";
+/// The columns every read selects, in the order [`decode`] takes them.
+macro_rules! event_columns {
+    () => {
+        "position, event_id, stream_id, version, event_type, schema_version, occurred_on, \
+         recorded_at, actor_id, organisation_id, correlation_id, payload::text"
+    };
+}
+const EVENT_COLUMNS: &str = event_columns!();
+
+/// The whole log after `$1`, for [`PgBackend::read_log`].
+const READ_LOG: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events WHERE position > $1 ORDER BY position"
+);
 
 /// The most often this instance tells the others it appended (see [`spawn_notifier`]).
 const NOTIFY_SPACING: std::time::Duration = std::time::Duration::from_millis(5);
@@ -186,6 +200,18 @@ impl PgBackend {
         fetch_events(query, &self.pool).await
     }
 
+    /// Every event after `after` in position order, as one query whose rows are decoded as they
+    /// arrive: one snapshot (a prefix of the log, without gaps) and one connection for the whole
+    /// read, the database producing rows while the caller consumes them.
+    pub fn read_log(&self, after: u64) -> BoxStream<'_, Result<RecordedEvent, StoreError>> {
+        sqlx::query(READ_LOG)
+            .bind(after as i64)
+            .fetch(&self.pool)
+            .enumerate()
+            .map(|(i, row)| decode(&row?, i == 0))
+            .boxed()
+    }
+
     pub async fn read_streams(
         &self,
         prefix: &str,
@@ -342,7 +368,7 @@ WITH h AS (
     INSERT INTO events (position, event_id, stream_id, version, event_type, schema_version, occurred_on,
                         recorded_at, actor_id, organisation_id, correlation_id, payload)
     SELECT h.before + u.k, u.id, u.stream_id, u.version, u.event_type, u.schema_version, u.occurred_on,
-           h.recorded, u.actor, u.organisation, u.correlation, u.payload::jsonb
+           h.recorded, u.actor, u.organisation, u.correlation, u.payload::json
       FROM h, unnest($1::uuid[], $2::text[], $3::int4[], $4::date[], $5::uuid[], $6::uuid[], $7::uuid[],
                      $8::text[], $9::text[], $10::int8[]) WITH ORDINALITY
            AS u(id, event_type, schema_version, occurred_on, actor, organisation, correlation, payload,
@@ -364,7 +390,7 @@ WITH h AS (
 )
 INSERT INTO events (position, event_id, stream_id, version, event_type, schema_version, occurred_on,
                     recorded_at, actor_id, organisation_id, correlation_id, payload)
-SELECT h.position, $1, $9, $10 + 1, $2, $3, $4, h.recorded_at, $5, $6, $7, $8::jsonb
+SELECT h.position, $1, $9, $10 + 1, $2, $3, $4, h.recorded_at, $5, $6, $7, $8::json
   FROM h
 RETURNING position - 1, recorded_at";
 
@@ -417,7 +443,7 @@ WITH h AS MATERIALIZED (
     INSERT INTO events (position, event_id, stream_id, version, event_type, schema_version, occurred_on,
                         recorded_at, actor_id, organisation_id, correlation_id, payload)
     SELECT r.pos_before + ev.i, ev.id, r.stream_id, r.current + ev.i, ev.event_type, ev.schema_version,
-           ev.occurred_on, h.recorded, ev.actor, ev.organisation, ev.correlation, ev.payload::jsonb
+           ev.occurred_on, h.recorded, ev.actor, ev.organisation, ev.correlation, ev.payload::json
       FROM placed r JOIN ev ON ev.cmd = r.ord, h
      WHERE r.outcome = 0
 ), moved AS (
@@ -770,26 +796,50 @@ async fn fetch_events<'q>(
 ) -> Result<Vec<RecordedEvent>, StoreError> {
     query
         .fetch(pool)
-        .map(|row| decode(&row?))
+        .enumerate()
+        .map(|(i, row)| decode(&row?, i == 0))
         .try_collect()
         .await
 }
 
-fn decode(row: &PgRow) -> Result<RecordedEvent, StoreError> {
+/// Decodes a row of [`EVENT_COLUMNS`] without sqlx's check of each value's type against the Rust
+/// type it becomes, which costs about as much as decoding the value: the types are checked on the
+/// first row of each result instead (`first`), since every row of one result has the same.
+fn decode(row: &PgRow, first: bool) -> Result<RecordedEvent, StoreError> {
+    if first {
+        check_types(row)?;
+    }
     Ok(RecordedEvent {
-        position: row.try_get::<i64, _>(0)? as u64,
-        id: row.try_get(1)?,
-        stream_id: row.try_get(2)?,
-        version: row.try_get::<i64, _>(3)? as u64,
-        event_type: row.try_get(4)?,
-        schema_version: row.try_get::<i32, _>(5)? as u32,
-        occurred_on: row.try_get::<NaiveDate, _>(6)?,
-        recorded_at: row.try_get(7)?,
+        position: row.try_get_unchecked::<i64, _>(0)? as u64,
+        id: row.try_get_unchecked(1)?,
+        stream_id: row.try_get_unchecked(2)?,
+        version: row.try_get_unchecked::<i64, _>(3)? as u64,
+        event_type: row.try_get_unchecked(4)?,
+        schema_version: row.try_get_unchecked::<i32, _>(5)? as u32,
+        occurred_on: row.try_get_unchecked(6)?,
+        recorded_at: row.try_get_unchecked(7)?,
         context: EventContext {
-            actor: row.try_get(8)?,
-            organisation: row.try_get(9)?,
-            correlation_id: row.try_get(10)?,
+            actor: row.try_get_unchecked(8)?,
+            organisation: row.try_get_unchecked(9)?,
+            correlation_id: row.try_get_unchecked(10)?,
         },
-        payload: stored_payload(row.try_get(11)?)?,
+        payload: stored_payload(row.try_get_unchecked(11)?)?,
     })
+}
+
+/// Fails unless the row's columns have the types [`decode`] takes them as.
+fn check_types(row: &PgRow) -> Result<(), sqlx::Error> {
+    row.try_get::<i64, _>(0)?;
+    row.try_get::<Uuid, _>(1)?;
+    row.try_get::<&str, _>(2)?;
+    row.try_get::<i64, _>(3)?;
+    row.try_get::<&str, _>(4)?;
+    row.try_get::<i32, _>(5)?;
+    row.try_get::<NaiveDate, _>(6)?;
+    row.try_get::<DateTime<Utc>, _>(7)?;
+    for column in 8..=10 {
+        row.try_get::<Uuid, _>(column)?;
+    }
+    row.try_get::<&str, _>(11)?;
+    Ok(())
 }

@@ -50,6 +50,7 @@ conformance!(
     cases::a_nul_character_in_one_of_concurrent_appends_fails_only_that_append,
     cases::appends_that_fit_land_beside_conflicts_and_retries,
     cases::read_all_pages_in_position_order,
+    cases::read_log_streams_the_log_in_position_order,
     cases::read_stream_from_a_version,
     cases::checkpoints_commit_with_the_consumers_writes,
     cases::events_cannot_be_updated_or_deleted,
