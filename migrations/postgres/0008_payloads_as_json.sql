@@ -7,8 +7,5 @@
 -- is now byte for byte the one appended, as on SQLite.
 ALTER TABLE events ALTER COLUMN payload TYPE json USING payload::json;
 
--- The batch append as a PL/pgSQL function (0001, 0005) has not been called since the writer
--- appends with plain statements (APPEND_KNOWN / APPEND_ONE / APPEND_BATCH in postgres.rs); it
--- would still cast payloads to jsonb.
-DROP FUNCTION IF EXISTS append_batch(text[], bigint[], integer[], integer[], uuid[], text[], integer[],
-                                     date[], uuid[], uuid[], uuid[], text[]);
+-- The PL/pgSQL append_batch (0001, 0005), kept for instances of earlier versions during a rolling
+-- upgrade, still casts payloads to jsonb; PostgreSQL assigns jsonb to a json column as its text.
