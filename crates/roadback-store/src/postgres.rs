@@ -200,16 +200,31 @@ impl PgBackend {
         fetch_events(query, &self.pool).await
     }
 
-    /// Every event after `after` in position order, as one query whose rows are decoded as they
-    /// arrive: one snapshot (a prefix of the log, without gaps) and one connection for the whole
-    /// read, the database producing rows while the caller consumes them.
-    pub fn read_log(&self, after: u64) -> BoxStream<'_, Result<RecordedEvent, StoreError>> {
-        sqlx::query(READ_LOG)
-            .bind(after as i64)
-            .fetch(&self.pool)
-            .enumerate()
-            .map(|(i, row)| decode(&row?, i == 0))
-            .boxed()
+    /// Every event after `after` in position order, as one query on one snapshot (a prefix of
+    /// the log, without gaps) whose rows are decoded as they arrive: the database produces while
+    /// the caller consumes, and no page is planned and fetched on its own. The query runs with
+    /// sorts disabled (`SET LOCAL` in its own transaction), so its plan is always the walk of the
+    /// primary key, which streams from the first row: on a log without statistics yet (the
+    /// minute after a load, before autovacuum analyzes it) the planner would sort the whole table
+    /// before answering one row. Dropping the stream ends the query and its transaction.
+    pub fn read_log(&self, after: u64) -> BoxStream<'static, Result<RecordedEvent, StoreError>> {
+        let pool = self.pool.clone();
+        async_stream::try_stream! {
+            let mut transaction = pool.begin().await?;
+            sqlx::query("SET LOCAL enable_sort = off")
+                .execute(&mut *transaction)
+                .await?;
+            let mut rows = sqlx::query(READ_LOG)
+                .bind(after as i64)
+                .fetch(&mut *transaction);
+            let mut first = true;
+            while let Some(row) = rows.try_next().await? {
+                yield decode(&row, std::mem::take(&mut first))?;
+            }
+            drop(rows);
+            transaction.commit().await?;
+        }
+        .boxed()
     }
 
     pub async fn read_streams(
