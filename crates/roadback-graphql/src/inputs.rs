@@ -167,11 +167,27 @@ const KEPT_DOCUMENTS: usize = 512;
 /// over (a caseworker's page, an integrator's sync), and parsing was a fifteenth of a view's
 /// CPU. Parsing depends on the text alone, so a kept document is the one parsing would give.
 #[derive(Default)]
-struct Parsed(std::sync::Mutex<HashMap<String, ExecutableDocument>>);
+struct Parsed(std::sync::Mutex<HashMap<String, Kept>>);
+
+/// A kept document, and whether it has passed the schema's full validation.
+#[derive(Clone)]
+struct Kept {
+    document: ExecutableDocument,
+    validated: bool,
+}
 
 impl Parsed {
-    fn get(&self, query: &str) -> Option<ExecutableDocument> {
+    fn get(&self, query: &str) -> Option<Kept> {
         self.0.lock().ok()?.get(query).cloned()
+    }
+
+    /// Notes that the kept document of `query` passed the full validation.
+    fn validated(&self, query: &str) {
+        if let Ok(mut kept) = self.0.lock()
+            && let Some(kept) = kept.get_mut(query)
+        {
+            kept.validated = true;
+        }
     }
 
     /// Refuses a document that asks for too much (`TOO_MANY_FIELDS`); keeps one that does not.
@@ -197,7 +213,15 @@ impl Parsed {
             if kept.len() >= KEPT_DOCUMENTS {
                 kept.clear();
             }
-            kept.insert(query.to_string(), document.clone());
+            let document = document.clone();
+            let validated = false;
+            kept.insert(
+                query.to_string(),
+                Kept {
+                    document,
+                    validated,
+                },
+            );
         }
     }
 }
@@ -221,8 +245,8 @@ impl Extension for InputChecks {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        if let Some(document) = self.0.get(query) {
-            return Ok(document);
+        if let Some(kept) = self.0.get(query) {
+            return Ok(kept.document);
         }
         let document = next.run(ctx, query, variables).await?;
         self.0.check_and_keep(query, &document)?;
@@ -349,6 +373,9 @@ const LIMIT_REFUSALS: [&str; 2] = ["Query is too complex.", "Query is nested too
 #[derive(Clone)]
 pub struct Api {
     pub(crate) fast: crate::ApiSchema,
+    /// `fast` with only the validation that depends on the request's variables (complexity,
+    /// depth): for documents that have passed `fast`'s full validation once.
+    pub(crate) trusted: crate::ApiSchema,
     pub(crate) full: crate::ApiSchema,
     pub(crate) checks: InputChecks,
     pub(crate) deadline: Duration,
@@ -364,8 +391,8 @@ impl Api {
         if let Some(error) = refused_characters(&request) {
             return Response::from_errors(vec![error]);
         }
-        let document = match self.checks.0.get(&request.query) {
-            Some(document) => document,
+        let (document, validated) = match self.checks.0.get(&request.query) {
+            Some(kept) => (kept.document, kept.validated),
             None => {
                 let checked = async_graphql::parser::parse_query(&request.query)
                     .map_err(ServerError::from)
@@ -374,7 +401,7 @@ impl Api {
                         Ok(document)
                     });
                 match checked {
-                    Ok(document) => document,
+                    Ok(document) => (document, false),
                     Err(error) => return Response::from_errors(vec![error]),
                 }
             }
@@ -386,12 +413,12 @@ impl Api {
             request.operation_name.clone(),
         );
         let request = request.data(crate::context::Logged::default());
-        let response = within(
-            self.deadline,
-            operation.as_deref(),
-            self.fast.execute(request),
-        )
-        .await;
+        let schema = if validated { &self.trusted } else { &self.fast };
+        let response = within(self.deadline, operation.as_deref(), schema.execute(request)).await;
+        // A validation error has no path; an error of a field that ran has one.
+        if !validated && response.errors.iter().all(|e| !e.path.is_empty()) {
+            self.checks.0.validated(&query);
+        }
         let over_limit = response.data == Value::Null
             && response
                 .errors

@@ -27,7 +27,7 @@ pub mod services;
 pub mod subscription;
 pub mod vocabulary;
 
-use async_graphql::{MergedObject, Schema};
+use async_graphql::{MergedObject, Schema, ValidationMode};
 
 pub use context::ApiState;
 pub use inputs::Api;
@@ -92,12 +92,14 @@ pub fn schema(state: ApiState) -> Api {
         .extension(context::PerRequest)
         .extension(inputs::Deadline)
         .finish();
-    let fast = build()
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_depth(MAX_DEPTH)
-        .finish();
+    let fast = || {
+        build()
+            .limit_complexity(MAX_COMPLEXITY)
+            .limit_depth(MAX_DEPTH)
+    };
     let api = Api {
-        fast,
+        fast: fast().finish(),
+        trusted: fast().validation_mode(ValidationMode::Fast).finish(),
         full,
         checks,
         deadline,

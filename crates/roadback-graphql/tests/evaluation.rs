@@ -59,6 +59,64 @@ fn code(response: &Value) -> (&str, &str) {
     )
 }
 
+/// A document's full validation runs until it has passed once; after that only what depends on
+/// the variables is checked before it runs (cost, depth), and the variables' values are checked
+/// as the fields read them: bad values are still refused with `VALIDATION`, nothing is written,
+/// and a cost that only the variables make too high is still refused.
+#[tokio::test]
+async fn a_document_that_passed_validation_still_refuses_bad_variables() {
+    let db = TestDatabase::sqlite();
+    let w = World::new(&db).await;
+    let caseworker = w.session(Role::Caseworker, "cw", None).await;
+    let register = r#"mutation($in: RegisterBeneficiaryInput!) { registerBeneficiary(input: $in) { version } }"#;
+    let input = |key: &str| {
+        json!({ "idempotencyKey": key, "occurredOn": "2010-03-02", "caseCode": key,
+            "gender": "FEMALE", "citizenship": "AL", "countryOfAssistance": "AL",
+            "identifiedOn": "2010-03-01", "identificationRoute": "NGO" })
+    };
+    for key in ["r-1", "r-2"] {
+        let done = w
+            .run(&caseworker, register, json!({ "in": input(key) }))
+            .await;
+        assert!(done["errors"].is_null(), "{done}");
+    }
+    let head = w.store.head().await.unwrap();
+    let mut wrong_enum = input("r-3");
+    wrong_enum["gender"] = json!("NOT_A_GENDER");
+    let mut missing = input("r-4");
+    missing.as_object_mut().unwrap().remove("caseCode");
+    let mut wrong_type = input("r-5");
+    wrong_type["occurredOn"] = json!(5);
+    for bad in [
+        json!({ "in": wrong_enum }),
+        json!({ "in": missing }),
+        json!({ "in": wrong_type }),
+        json!({}),
+    ] {
+        let refused = w.run(&caseworker, register, bad.clone()).await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "VALIDATION",
+            "{bad} {refused}"
+        );
+        assert!(refused["data"].is_null() || refused["data"]["registerBeneficiary"].is_null());
+    }
+    assert_eq!(w.store.head().await.unwrap(), head, "nothing written");
+
+    let evaluator = w.session(Role::Evaluator, "eva", None).await;
+    let full = r#"records { pseudonym organisationId countryOfAssistance citizenship gender
+        ageAtIdentification primary formsOfExploitation outcome { identifiedOn } }"#;
+    let page = format!(
+        "query($n: Int) {{ a: evaluationRecords(first: $n) {{ {full} }} b: evaluationRecords(first: $n) {{ {full} }} }}"
+    );
+    let page = page.as_str();
+    for _ in 0..2 {
+        let allowed = w.run(&evaluator, page, json!({ "n": 1 })).await;
+        assert!(allowed["errors"].is_null(), "{allowed}");
+    }
+    let refused = w.run(&evaluator, page, json!({ "n": 100 })).await;
+    assert_eq!(code(&refused), ("VALIDATION", "TOO_COSTLY"), "{refused}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pseudonyms_are_keyed_cursors_reveal_nothing_and_every_pull_is_logged() {
     let db = TestDatabase::sqlite();
